@@ -1,0 +1,1 @@
+"""The HQ service: receives sealed batches, publishes reference data, reconciles visits."""
