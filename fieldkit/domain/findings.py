@@ -1,5 +1,6 @@
-"""Structured results shared by every rule: a finding names a code, a field, a severity and a
-message in Bahasa Indonesia and in English.
+"""Structured results shared by every rule.
+
+A finding names a code, a field, a severity and a message in Bahasa Indonesia and in English.
 
 Rules never raise on bad input; they return a :class:`Checked` value whose ``findings`` say
 what is wrong, so a user interface can show every problem at once and a script can branch
@@ -70,12 +71,12 @@ class Finding:
         }
 
 
-def error(code: str, field: str, id: str, en: str) -> Finding:  # noqa: A002 - "id" is the language
+def error(code: str, field: str, id: str, en: str) -> Finding:
     """Build an error finding."""
     return Finding(code, field, Severity.ERROR, Message(id, en))
 
 
-def warning(code: str, field: str, id: str, en: str) -> Finding:  # noqa: A002
+def warning(code: str, field: str, id: str, en: str) -> Finding:
     """Build a warning finding."""
     return Finding(code, field, Severity.WARNING, Message(id, en))
 

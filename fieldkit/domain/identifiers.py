@@ -1,5 +1,6 @@
-"""Names and the short identifiers an officer types: phone numbers, SIMPONI billing codes and
-online booking codes.
+"""Names and the short identifiers an officer types.
+
+Phone numbers, SIMPONI billing codes and online booking codes.
 
 Each ``check_*`` function takes whatever the user typed (or a JSON value), never raises, and
 returns the normalised value or findings that say what to fix.
@@ -23,9 +24,7 @@ _BOOKING_CODE = re.compile(r"[A-Z0-9]{6,20}")
 
 
 def _not_text(field: str) -> Finding:
-    return error(
-        "input.not_text", field, "Isian harus berupa teks.", "The value must be text."
-    )
+    return error("input.not_text", field, "Isian harus berupa teks.", "The value must be text.")
 
 
 def check_person_name(raw: object, field: str = "name") -> Checked[str]:
@@ -149,8 +148,7 @@ def check_billing_code(raw: object, field: str = "billing_code") -> Checked[str]
                 field,
                 f"Kode billing SIMPONI harus {BILLING_CODE_LENGTH} angka; "
                 f"tertulis {len(code)} angka.",
-                f"A SIMPONI billing code has {BILLING_CODE_LENGTH} digits; "
-                f"{len(code)} were given.",
+                f"A SIMPONI billing code has {BILLING_CODE_LENGTH} digits; {len(code)} were given.",
             )
         )
     return Checked.of(code)

@@ -60,7 +60,9 @@ def parse_kk(raw: object, *, today: date | None = None, field: str = "kk") -> Ch
     today = today or date.today()
     if not isinstance(raw, str):
         return Checked.invalid(
-            error("kk.not_text", field, "Nomor KK harus berupa teks.", "The KK number must be text.")
+            error(
+                "kk.not_text", field, "Nomor KK harus berupa teks.", "The KK number must be text."
+            )
         )
     digits = compact(raw)
     if not is_digits(digits):

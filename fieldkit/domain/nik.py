@@ -146,11 +146,11 @@ def _birth_findings(
                 )
             ],
         )
-    if (
-        stated_birth_date is not None
-        and (stated_birth_date.day, stated_birth_date.month, stated_birth_date.year % 100)
-        == (day, month, yy)
-    ):
+    if stated_birth_date is not None and (
+        stated_birth_date.day,
+        stated_birth_date.month,
+        stated_birth_date.year % 100,
+    ) == (day, month, yy):
         return stated_birth_date, sex, []
     born = resolve_two_digit_year(yy, month, day, today)
     if born is None:
@@ -161,8 +161,7 @@ def _birth_findings(
                 error(
                     "nik.birth_date",
                     field,
-                    f"Tanggal lahir di NIK ({day:02d}-{month:02d}-{yy:02d}) tidak ada di "
-                    "kalender.",
+                    f"Tanggal lahir di NIK ({day:02d}-{month:02d}-{yy:02d}) tidak ada di kalender.",
                     f"The birth date in the NIK ({day:02d}-{month:02d}-{yy:02d}) does not exist.",
                 )
             ],

@@ -84,10 +84,11 @@ _BALI_ORDER = {"WAYAN", "MADE", "NYOMAN", "KETUT", "PUTU", "KADEK", "KOMANG", "G
 
 # Mobile prefixes of the Indonesian operators (Telkomsel, Indosat, XL, Axis, Smartfren, Tri).
 _MOBILE_PREFIXES = (
-    "0811 0812 0813 0821 0822 0823 0852 0853 0814 0815 0816 0855 0856 0857 0858 "
-    "0817 0818 0819 0859 0877 0878 0831 0832 0833 0838 0881 0882 0887 0888 0895 0896 0897 "
-    "0898 0899"
-).split()
+    "0811", "0812", "0813", "0821", "0822", "0823", "0852", "0853", "0814", "0815", "0816",
+    "0855", "0856", "0857", "0858", "0817", "0818", "0819", "0859", "0877", "0878", "0831",
+    "0832", "0833", "0838", "0881", "0882", "0887", "0888", "0895", "0896", "0897", "0898",
+    "0899",
+)  # fmt: skip
 # Booking codes avoid characters that people confuse when reading them aloud (0/O, 1/I).
 _BOOKING_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
