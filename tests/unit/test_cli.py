@@ -158,3 +158,10 @@ def test_the_language_environment_variable_is_not_required():
     )
     assert result.returncode == 2
     assert "NIK harus 16 angka" in result.stderr
+
+
+def test_every_fieldkit_command_is_documented():
+    reference = (Path(__file__).resolve().parents[2] / "docs" / "cli.md").read_text()
+    for path, command in walk(main):
+        if path and not isinstance(command, click.Group):
+            assert f"`fieldkit {' '.join(path)}" in reference, path
