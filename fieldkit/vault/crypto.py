@@ -1,0 +1,68 @@
+"""The few cryptographic building blocks the vault composes, all from ``cryptography``.
+
+AES-256-GCM with a fresh random 96-bit nonce for every ciphertext, HKDF-SHA256 to derive one
+key per purpose from the data key, HMAC-SHA256 for blind indexes, HPKE to wrap the data key to
+each officer's slot key. Nothing here invents a construction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes, hpke
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+KEY_BYTES = 32
+NONCE_BYTES = 12
+# Slot wrapping: HPKE base mode to the officer's X25519 key (RFC 9180).
+SLOT_SUITE = hpke.Suite(hpke.KEM.X25519, hpke.KDF.HKDF_SHA256, hpke.AEAD.AES_256_GCM)
+
+
+class AuthenticationFailed(Exception):
+    """A ciphertext did not authenticate under the key and associated data given."""
+
+
+def random_key() -> bytes:
+    """Return a fresh 256-bit key."""
+    return os.urandom(KEY_BYTES)
+
+
+def derive_key(dek: bytes, purpose: str) -> bytes:
+    """Derive the key for one ``purpose`` from the data key (HKDF-SHA256, no salt)."""
+    return HKDF(
+        algorithm=hashes.SHA256(),
+        length=KEY_BYTES,
+        salt=None,
+        info=f"fieldkit/v1/{purpose}".encode(),
+    ).derive(dek)
+
+
+def seal(key: bytes, plaintext: bytes, aad: bytes) -> bytes:
+    """Encrypt with AES-256-GCM; the result is nonce ‖ ciphertext ‖ tag."""
+    nonce = os.urandom(NONCE_BYTES)
+    return nonce + AESGCM(key).encrypt(nonce, plaintext, aad)
+
+
+def open_sealed(key: bytes, sealed: bytes, aad: bytes) -> bytes:
+    """Decrypt what :func:`seal` produced, or raise :class:`AuthenticationFailed`."""
+    if len(sealed) < NONCE_BYTES + 16:
+        raise AuthenticationFailed("ciphertext too short")
+    try:
+        return AESGCM(key).decrypt(sealed[:NONCE_BYTES], sealed[NONCE_BYTES:], aad)
+    except InvalidTag as exc:
+        raise AuthenticationFailed("authentication tag mismatch") from exc
+
+
+def blind_index(key: bytes, field: str, value: str) -> bytes:
+    """Keyed digest of a normalised value, for lookups without decryption."""
+    return hmac.new(key, f"{field}|{value}".encode(), hashlib.sha256).digest()
+
+
+def canonical(value: object) -> bytes:
+    """Canonical JSON bytes: sorted keys, no spaces, UTF-8; the form that is hashed and bound."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()

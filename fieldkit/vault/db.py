@@ -1,0 +1,184 @@
+"""The vault's SQLite connection and its schema migrations.
+
+WAL journal, ``synchronous=FULL`` so a commit that returned survives a power cut, temporary
+tables in memory so nothing spills to a temp file, and foreign keys on. Each user action is one
+``BEGIN IMMEDIATE`` transaction (:func:`transaction`).
+
+Migrations are named, run in order inside one transaction each, and recorded in
+``schema_migrations``. A vault that records a migration this fieldkit does not know was written
+by a newer version and is refused rather than guessed at.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+from fieldkit.domain.findings import Message
+from fieldkit.vault.errors import VaultTooNew
+
+
+def _run_statements(conn: sqlite3.Connection, script: str) -> None:
+    # executescript() would COMMIT first, breaking the migration's transaction.
+    for statement in script.split(";"):
+        if statement.strip():
+            conn.execute(statement)
+
+
+def _initial_schema(conn: sqlite3.Connection) -> None:
+    _run_statements(
+        conn,
+        """
+        CREATE TABLE meta (
+            key TEXT PRIMARY KEY,
+            value BLOB NOT NULL
+        );
+        -- One slot per officer: the officer's X25519 key wrapped under the passphrase (Argon2id
+        -- + AES-GCM) and the data key wrapped to that X25519 key (HPKE), so the data key can be
+        -- rotated for the remaining officers without knowing their passphrases.
+        CREATE TABLE key_slots (
+            officer_id TEXT PRIMARY KEY,
+            role TEXT NOT NULL CHECK (role IN ('officer', 'supervisor')),
+            kdf TEXT NOT NULL,
+            salt BLOB NOT NULL,
+            public_key BLOB NOT NULL,
+            wrapped_private_key BLOB NOT NULL,
+            wrapped_dek BLOB NOT NULL,
+            dek_generation INTEGER NOT NULL,
+            sealed_name BLOB NOT NULL,
+            created_at TEXT NOT NULL
+        );
+        CREATE TABLE unlock_failures (
+            officer_id TEXT PRIMARY KEY,
+            failures INTEGER NOT NULL,
+            last_failure_at TEXT NOT NULL,
+            locked_until TEXT
+        );
+        -- Every version of every record. Only what is not personal is in clear.
+        CREATE TABLE record_versions (
+            kind TEXT NOT NULL,
+            id TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            visit_id TEXT,
+            state TEXT NOT NULL,
+            officer_id TEXT NOT NULL,
+            at TEXT NOT NULL,
+            key_generation INTEGER NOT NULL,
+            sealed BLOB NOT NULL,
+            PRIMARY KEY (kind, id, version)
+        );
+        CREATE INDEX record_versions_generation ON record_versions (key_generation);
+        -- The latest version of each record, for listing and counting without decrypting.
+        CREATE TABLE records (
+            kind TEXT NOT NULL,
+            id TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            visit_id TEXT,
+            state TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            PRIMARY KEY (kind, id)
+        );
+        CREATE INDEX records_visit ON records (visit_id, kind, state);
+        CREATE TABLE blind_index (
+            field TEXT NOT NULL,
+            digest BLOB NOT NULL,
+            kind TEXT NOT NULL,
+            id TEXT NOT NULL,
+            PRIMARY KEY (field, digest, kind, id)
+        );
+        CREATE INDEX blind_index_record ON blind_index (kind, id);
+        CREATE TABLE audit (
+            seq INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            officer_id TEXT,
+            action TEXT NOT NULL,
+            subject TEXT,
+            detail TEXT NOT NULL,
+            prev_hash BLOB NOT NULL,
+            hash BLOB NOT NULL
+        );
+        -- Gapless per-device sequence of committed record versions, cut into sync batches.
+        CREATE TABLE outbox (
+            seq INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL,
+            id TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            at TEXT NOT NULL,
+            UNIQUE (kind, id, version)
+        );
+        """,
+    )
+
+
+Migration = tuple[str, Callable[[sqlite3.Connection], None]]
+
+MIGRATIONS: tuple[Migration, ...] = (("0001_initial", _initial_schema),)
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    """Open the vault file with the durability and privacy settings every session needs."""
+    conn = sqlite3.connect(path, isolation_level=None, timeout=30.0)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=FULL")
+    conn.execute("PRAGMA temp_store=MEMORY")
+    conn.execute("PRAGMA foreign_keys=ON")
+    # Freed pages are overwritten so superseded ciphertext does not linger in the file.
+    conn.execute("PRAGMA secure_delete=ON")
+    return conn
+
+
+@contextmanager
+def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """Run one user action atomically: ``BEGIN IMMEDIATE`` … ``COMMIT``, or roll back."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="microseconds")
+
+
+def applied_migrations(conn: sqlite3.Connection) -> list[str]:
+    """Return the names of the migrations this vault records, in order."""
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations "
+        "(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, applied_at TEXT NOT NULL)"
+    )
+    return [row[0] for row in conn.execute("SELECT name FROM schema_migrations ORDER BY id")]
+
+
+def migrate(conn: sqlite3.Connection, migrations: tuple[Migration, ...] = MIGRATIONS) -> list[str]:
+    """Apply the migrations the vault lacks, each in its own transaction; return their names.
+
+    Raises :class:`VaultTooNew` when the vault records a migration this version does not know.
+    """
+    applied = applied_migrations(conn)
+    known = [name for name, _ in migrations]
+    unknown = [name for name in applied if name not in known]
+    if unknown or applied != known[: len(applied)]:
+        raise VaultTooNew(
+            Message(
+                "Vault ini dibuat oleh fieldkit yang lebih baru (skema "
+                f"{', '.join(unknown) or applied[-1]}). Perbarui fieldkit; vault tidak diubah.",
+                "This vault was written by a newer fieldkit (schema "
+                f"{', '.join(unknown) or applied[-1]}). Update fieldkit; the vault was not "
+                "changed.",
+            )
+        )
+    done = []
+    for name, step in migrations[len(applied) :]:
+        with transaction(conn):
+            step(conn)
+            conn.execute(
+                "INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)", (name, _now())
+            )
+        done.append(name)
+    return done

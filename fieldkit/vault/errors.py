@@ -1,0 +1,92 @@
+"""Errors the vault raises, each with a message in both working languages."""
+
+from __future__ import annotations
+
+from fieldkit.domain.findings import Lang, Message
+
+
+class VaultError(Exception):
+    """Base of every vault error; ``message`` is what an officer reads."""
+
+    exit_code = 1
+
+    def __init__(self, message: Message) -> None:
+        super().__init__(message.en)
+        self.message = message
+
+    def text(self, lang: Lang = "id") -> str:
+        """Return the message in ``lang``."""
+        return self.message.text(lang)
+
+
+class VaultMissing(VaultError):
+    """No vault exists at the configured home."""
+
+
+class VaultExists(VaultError):
+    """``init`` was asked to create a vault where one already exists."""
+
+
+class VaultTooNew(VaultError):
+    """The vault was written by a newer fieldkit; opening it could corrupt it."""
+
+
+class WrongPassphrase(VaultError):
+    """The passphrase does not open the officer's key slot."""
+
+
+class UnlockThrottled(VaultError):
+    """Too many failed unlocks: the officer must wait."""
+
+    def __init__(self, message: Message, wait_seconds: float) -> None:
+        super().__init__(message)
+        self.wait_seconds = wait_seconds
+
+
+class WeakPassphrase(VaultError):
+    """The passphrase is refused at setup or change, with the reason."""
+
+
+class UnknownOfficer(VaultError):
+    """No key slot exists for that officer id."""
+
+
+class NotAllowed(VaultError):
+    """The officer's role does not allow the action."""
+
+
+class IntegrityError(VaultError):
+    """Stored data failed authentication: tampered, moved between rows or replayed.
+
+    Never returned as data. ``kind``, ``record_id`` and ``version`` name the row.
+    """
+
+    exit_code = 3
+
+    def __init__(self, kind: str, record_id: str, version: int, reason: str) -> None:
+        super().__init__(
+            Message(
+                f"Data {kind} {record_id} versi {version} rusak atau diubah ({reason}); "
+                "data tidak ditampilkan. Laporkan ke supervisor.",
+                f"Stored {kind} {record_id} version {version} failed its integrity check "
+                f"({reason}); it is not shown. Report this to the supervisor.",
+            )
+        )
+        self.kind = kind
+        self.record_id = record_id
+        self.version = version
+        self.reason = reason
+
+
+class NotFound(VaultError):
+    """No record with that id."""
+
+
+class InvalidInput(VaultError):
+    """Input failed the domain rules; ``findings`` say which fields and why. Nothing stored."""
+
+    exit_code = 2
+
+    def __init__(self, message: Message, findings: list[tuple[int, object]]) -> None:
+        super().__init__(message)
+        self.findings = findings

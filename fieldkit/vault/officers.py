@@ -1,0 +1,278 @@
+"""Officers: adding, removing (with data-key rotation), changing passphrases, listing.
+
+Removing an officer rotates the data key so their old slot, or a copy of the old key, opens
+nothing written or re-encrypted afterwards. Rotation is resumable: the first transaction
+removes the slot, wraps a new key for everyone who remains and keeps the old key sealed under
+the new one; later transactions re-encrypt records in batches; the last rebuilds the blind
+index and forgets the old key. Whoever unlocks next finishes an interrupted rotation.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from fieldkit.domain.findings import Message
+from fieldkit.vault import audit, db, kdf, keyring
+from fieldkit.vault.crypto import blind_index, canonical, derive_key, open_sealed, random_key, seal
+from fieldkit.vault.errors import NotAllowed, UnknownOfficer, VaultError, WeakPassphrase
+from fieldkit.vault.passphrase import passphrase_problem
+from fieldkit.vault.records import index_values, record_aad
+from fieldkit.vault.vault import Session, meta_json, seal_device_key
+
+ROLES = ("officer", "supervisor")
+ROTATION_BATCH = 500
+
+
+@dataclass(frozen=True, slots=True)
+class Officer:
+    """An officer as listed: id, name, role."""
+
+    officer_id: str
+    name: str
+    role: str
+
+
+def _require_supervisor(session: Session, action: Message) -> None:
+    if session.role != "supervisor":
+        raise NotAllowed(
+            Message(
+                f"Hanya supervisor yang boleh {action.id}.",
+                f"Only a supervisor may {action.en}.",
+            )
+        )
+
+
+def _check_passphrase(passphrase: str, officer_id: str, name: str) -> None:
+    problem = passphrase_problem(passphrase, officer_id=officer_id, name=name)
+    if problem is not None:
+        raise WeakPassphrase(problem)
+
+
+def list_officers(session: Session) -> list[Officer]:
+    """Every officer with a slot."""
+    return [
+        Officer(slot.officer_id, session.officer_name(slot), slot.role)
+        for slot in keyring.all_slots(session.conn)
+    ]
+
+
+def add_officer(
+    session: Session,
+    officer_id: str,
+    name: str,
+    role: str,
+    passphrase: str,
+    params: kdf.KdfParams | None = None,
+) -> Officer:
+    """Give a new officer a key slot (supervisors only)."""
+    _require_supervisor(session, Message("menambah petugas", "add officers"))
+    if role not in ROLES:
+        raise VaultError(Message(f"Peran tidak dikenal: {role}.", f"Unknown role: {role}."))
+    if keyring.load_slot(session.conn, officer_id) is not None:
+        raise VaultError(
+            Message(
+                f"Petugas {officer_id} sudah terdaftar.", f"Officer {officer_id} already exists."
+            )
+        )
+    _check_passphrase(passphrase, officer_id, name)
+    generation = session.generation
+    slot = keyring.make_slot(
+        session.vault.vault_id,
+        officer_id,
+        role,
+        name,
+        passphrase,
+        session.deks[generation],
+        generation,
+        params or kdf.calibrate(),
+    )
+    with db.transaction(session.conn):
+        keyring.save_slot(session.conn, slot)
+        audit.append(
+            session.conn,
+            session.vault.vault_id,
+            session.officer_id,
+            "officer_added",
+            officer_id,
+            {"role": role},
+        )
+    return Officer(officer_id, name, role)
+
+
+def change_passphrase(
+    session: Session, new_passphrase: str, params: kdf.KdfParams | None = None
+) -> None:
+    """Re-key the unlocked officer's own slot under a new passphrase."""
+    slot = keyring.load_slot(session.conn, session.officer_id)
+    assert slot is not None  # the session was opened through this slot
+    name = session.officer_name(slot)
+    _check_passphrase(new_passphrase, session.officer_id, name)
+    generation = session.generation
+    new_slot = keyring.make_slot(
+        session.vault.vault_id,
+        session.officer_id,
+        slot.role,
+        name,
+        new_passphrase,
+        session.deks[generation],
+        generation,
+        params or kdf.calibrate(),
+    )
+    with db.transaction(session.conn):
+        keyring.save_slot(session.conn, new_slot)
+        audit.append(session.conn, session.vault.vault_id, session.officer_id, "passphrase_changed")
+
+
+def remove_officer(session: Session, officer_id: str) -> None:
+    """Remove an officer and rotate the data key (supervisors only)."""
+    _require_supervisor(session, Message("menghapus petugas", "remove officers"))
+    target = keyring.load_slot(session.conn, officer_id)
+    if target is None:
+        raise UnknownOfficer(
+            Message(
+                f"Petugas {officer_id} tidak terdaftar.", f"Officer {officer_id} is not registered."
+            )
+        )
+    if officer_id == session.officer_id:
+        raise NotAllowed(
+            Message(
+                "Supervisor tidak dapat menghapus dirinya sendiri.",
+                "A supervisor cannot remove themselves.",
+            )
+        )
+    start_rotation(session, removed=officer_id)
+    resume_rotation(session)
+
+
+def _rotation_aad(vault_id: str, generation: int) -> bytes:
+    return canonical(["fieldkit/v1/rotation", vault_id, generation])
+
+
+def start_rotation(session: Session, removed: str | None = None) -> None:
+    """First step: new data key for the remaining slots, the old one kept sealed under it."""
+    vault = session.vault
+    old_generation = session.generation
+    old_dek = session.deks[old_generation]
+    new_generation = old_generation + 1
+    new_dek = random_key()
+    with db.transaction(session.conn):
+        if removed is not None:
+            session.conn.execute("DELETE FROM key_slots WHERE officer_id = ?", (removed,))
+            session.conn.execute("DELETE FROM unlock_failures WHERE officer_id = ?", (removed,))
+        for slot in keyring.all_slots(session.conn):
+            name = keyring.open_name(
+                session.deks[slot.dek_generation], slot.officer_id, slot.sealed_name
+            )
+            session.conn.execute(
+                "UPDATE key_slots SET wrapped_dek = ?, dek_generation = ?, sealed_name = ? "
+                "WHERE officer_id = ?",
+                (
+                    keyring.wrap_dek(
+                        vault.vault_id, slot.officer_id, slot.public_key, new_dek, new_generation
+                    ),
+                    new_generation,
+                    keyring.seal_name(new_dek, slot.officer_id, name),
+                    slot.officer_id,
+                ),
+            )
+        rotation = {
+            "from_generation": old_generation,
+            "to_generation": new_generation,
+            "old_dek_sealed": seal(
+                derive_key(new_dek, "rotation"),
+                old_dek,
+                _rotation_aad(vault.vault_id, old_generation),
+            ).hex(),
+        }
+        device_key = session.device_signing_key()
+        updates = {
+            "dek_generation": str(new_generation),
+            "rotation": json.dumps(rotation),
+            "device_private_sealed": seal_device_key(new_dek, vault.device_id, device_key).hex(),
+        }
+        session.conn.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", updates.items())
+        if removed is not None:
+            audit.append(
+                session.conn, vault.vault_id, session.officer_id, "officer_removed", removed
+            )
+        audit.append(
+            session.conn,
+            vault.vault_id,
+            session.officer_id,
+            "key_rotation_started",
+            None,
+            {"from_generation": old_generation, "to_generation": new_generation},
+        )
+    vault.reload_meta()
+    session.deks[new_generation] = new_dek
+
+
+def resume_rotation(session: Session) -> bool:
+    """Finish a pending rotation, if any; return True when one was finished."""
+    vault = session.vault
+    rotation = meta_json(vault, "rotation")
+    if rotation is None:
+        return False
+    new_generation = int(rotation["to_generation"])  # type: ignore[arg-type]
+    old_generation = int(rotation["from_generation"])  # type: ignore[arg-type]
+    new_dek = session.deks[new_generation]
+    if old_generation not in session.deks:
+        session.deks[old_generation] = open_sealed(
+            derive_key(new_dek, "rotation"),
+            bytes.fromhex(str(rotation["old_dek_sealed"])),
+            _rotation_aad(vault.vault_id, old_generation),
+        )
+    new_key = derive_key(new_dek, "records")
+    while True:
+        with db.transaction(session.conn):
+            rows = session.conn.execute(
+                "SELECT kind, id, version, key_generation, sealed FROM record_versions "
+                "WHERE key_generation != ? LIMIT ?",
+                (new_generation, ROTATION_BATCH),
+            ).fetchall()
+            for kind, rid, version, generation, sealed in rows:
+                aad = record_aad(kind, rid, version)
+                plaintext = open_sealed(session.record_key(generation), sealed, aad)
+                session.conn.execute(
+                    "UPDATE record_versions SET sealed = ?, key_generation = ? "
+                    "WHERE kind = ? AND id = ? AND version = ?",
+                    (seal(new_key, plaintext, aad), new_generation, kind, rid, version),
+                )
+        if len(rows) < ROTATION_BATCH:
+            break
+    _rebuild_blind_index(session, new_generation, old_generation)
+    return True
+
+
+def _rebuild_blind_index(session: Session, new_generation: int, old_generation: int) -> None:
+    vault = session.vault
+    index_key = derive_key(session.deks[new_generation], "blind-index")
+    with db.transaction(session.conn):
+        session.conn.execute("DELETE FROM blind_index")
+        heads = session.conn.execute("SELECT kind, id FROM records").fetchall()
+        rows = []
+        for kind, rid in heads:
+            if kind not in ("applicant", "roster"):
+                continue
+            record = session.read(kind, rid)
+            rows.extend(
+                (name, blind_index(index_key, name, value), kind, rid)
+                for name, value in index_values(kind, record.data)
+            )
+        session.conn.executemany("INSERT OR IGNORE INTO blind_index VALUES (?, ?, ?, ?)", rows)
+        session.conn.execute(
+            "INSERT OR REPLACE INTO meta VALUES ('blind_index_generation', ?)",
+            (str(new_generation),),
+        )
+        session.conn.execute("DELETE FROM meta WHERE key = 'rotation'")
+        audit.append(
+            session.conn,
+            vault.vault_id,
+            session.officer_id,
+            "key_rotation_completed",
+            None,
+            {"generation": new_generation},
+        )
+    vault.reload_meta()
+    session.deks.pop(old_generation, None)

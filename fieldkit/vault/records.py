@@ -1,0 +1,199 @@
+"""Versioned, encrypted records: every change is a new AES-256-GCM sealed version.
+
+The associated data of a version is ``kind|id|version``, so a ciphertext moved to another row,
+another record or another version fails to open and is reported, never returned as data.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from fieldkit.vault.crypto import AuthenticationFailed, blind_index, open_sealed, seal
+from fieldkit.vault.errors import IntegrityError
+
+# Which fields of which kinds get a blind index, so they can be found without decrypting.
+INDEXED_FIELDS: Mapping[str, tuple[str, ...]] = {
+    "applicant": ("nik", "booking_code"),
+    "roster": ("nik", "booking_code"),
+}
+
+
+def record_aad(kind: str, record_id: str, version: int) -> bytes:
+    """The associated data that binds a ciphertext to its row."""
+    return f"{kind}|{record_id}|{version}".encode()
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One record version to write: ``expected_version`` is 0 for a new record."""
+
+    kind: str
+    id: str
+    data: Mapping[str, object]
+    state: str
+    visit_id: str | None = None
+    expected_version: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One decrypted record version."""
+
+    kind: str
+    id: str
+    version: int
+    visit_id: str | None
+    state: str
+    officer_id: str
+    at: str
+    data: dict[str, object] = field(hash=False)
+
+
+def index_values(kind: str, data: Mapping[str, object]) -> list[tuple[str, str]]:
+    """The (field, value) pairs of ``data`` that are blind-indexed."""
+    pairs = []
+    for name in INDEXED_FIELDS.get(kind, ()):
+        value = data.get(name)
+        if isinstance(value, str) and value:
+            pairs.append((name, value))
+    return pairs
+
+
+class VersionConflict(Exception):
+    """The record changed since it was read (or a new id already exists)."""
+
+
+def write_changes(
+    conn: sqlite3.Connection,
+    changes: list[Change],
+    *,
+    officer_id: str,
+    at: str,
+    generation: int,
+    record_key: bytes,
+    index_key: bytes,
+) -> list[tuple[str, str, int]]:
+    """Write the versions inside the caller's transaction; return ``(kind, id, version)``s."""
+    version_rows = []
+    head_inserts = []
+    written = []
+    index_rows = []
+    reindexed = []
+    for change in changes:
+        version = change.expected_version + 1
+        plaintext = json.dumps(change.data, separators=(",", ":"), ensure_ascii=False).encode()
+        sealed = seal(record_key, plaintext, record_aad(change.kind, change.id, version))
+        version_rows.append(
+            (
+                change.kind,
+                change.id,
+                version,
+                change.visit_id,
+                change.state,
+                officer_id,
+                at,
+                generation,
+                sealed,
+            )
+        )
+        if change.expected_version == 0:
+            head_inserts.append(
+                (change.kind, change.id, version, change.visit_id, change.state, at)
+            )
+        else:
+            updated = conn.execute(
+                "UPDATE records SET version = ?, visit_id = ?, state = ?, updated_at = ? "
+                "WHERE kind = ? AND id = ? AND version = ?",
+                (
+                    version,
+                    change.visit_id,
+                    change.state,
+                    at,
+                    change.kind,
+                    change.id,
+                    change.expected_version,
+                ),
+            )
+            if updated.rowcount != 1:
+                raise VersionConflict(f"{change.kind} {change.id} is not at version {version - 1}")
+            reindexed.append((change.kind, change.id))
+        index_rows.extend(
+            (name, blind_index(index_key, name, value), change.kind, change.id)
+            for name, value in index_values(change.kind, change.data)
+        )
+        written.append((change.kind, change.id, version))
+    try:
+        conn.executemany("INSERT INTO records VALUES (?, ?, ?, ?, ?, ?)", head_inserts)
+    except sqlite3.IntegrityError as exc:
+        raise VersionConflict("a record with that id already exists") from exc
+    conn.executemany("INSERT INTO record_versions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", version_rows)
+    conn.executemany("DELETE FROM blind_index WHERE kind = ? AND id = ?", reindexed)
+    conn.executemany("INSERT OR IGNORE INTO blind_index VALUES (?, ?, ?, ?)", index_rows)
+    return written
+
+
+def read_version(
+    conn: sqlite3.Connection,
+    kind: str,
+    record_id: str,
+    version: int | None,
+    keys: Callable[[int], bytes],
+) -> Record | None:
+    """Read and decrypt one version (the latest when ``version`` is None).
+
+    Raises :class:`IntegrityError` when the ciphertext does not authenticate for its row, or
+    when the latest version recorded in the outbox is missing (a rolled-back record).
+    """
+    head = conn.execute(
+        "SELECT version FROM records WHERE kind = ? AND id = ?", (kind, record_id)
+    ).fetchone()
+    if head is None:
+        return None
+    queued = conn.execute(
+        "SELECT MAX(version) FROM outbox WHERE kind = ? AND id = ?", (kind, record_id)
+    ).fetchone()[0]
+    if queued is not None and queued > head[0]:
+        raise IntegrityError(kind, record_id, queued, "newer version missing: rolled back")
+    wanted = head[0] if version is None else version
+    row = conn.execute(
+        "SELECT visit_id, state, officer_id, at, key_generation, sealed FROM record_versions "
+        "WHERE kind = ? AND id = ? AND version = ?",
+        (kind, record_id, wanted),
+    ).fetchone()
+    if row is None:
+        if version is None:
+            raise IntegrityError(kind, record_id, wanted, "latest version missing")
+        return None
+    return _decrypt(kind, record_id, wanted, row, keys)
+
+
+def _decrypt(
+    kind: str,
+    record_id: str,
+    version: int,
+    row: tuple[object, ...],
+    keys: Callable[[int], bytes],
+) -> Record:
+    visit_id, state, officer_id, at, generation, sealed = row
+    try:
+        key = keys(int(generation))  # type: ignore[arg-type]
+        plaintext = open_sealed(key, sealed, record_aad(kind, record_id, version))  # type: ignore[arg-type]
+        data = json.loads(plaintext)
+    except (AuthenticationFailed, KeyError) as exc:
+        raise IntegrityError(kind, record_id, version, "does not authenticate") from exc
+    return Record(kind, record_id, version, visit_id, state, officer_id, at, data)  # type: ignore[arg-type]
+
+
+def history(
+    conn: sqlite3.Connection, kind: str, record_id: str, keys: Callable[[int], bytes]
+) -> list[Record]:
+    """Every version of a record, oldest first, each decrypted and checked."""
+    rows = conn.execute(
+        "SELECT version, visit_id, state, officer_id, at, key_generation, sealed "
+        "FROM record_versions WHERE kind = ? AND id = ? ORDER BY version",
+        (kind, record_id),
+    ).fetchall()
+    return [_decrypt(kind, record_id, row[0], row[1:], keys) for row in rows]

@@ -1,0 +1,149 @@
+"""What officers do with the vault, in domain words: plan visits, capture and show applicants.
+
+The CLI and the field app call these functions; none of them shows SQL to a caller. Every
+input passes the domain rules first; invalid input raises :class:`InvalidInput` with all the
+findings and stores nothing.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from fieldkit.domain.applicant import check_applicant
+from fieldkit.domain.calendar import check_visit_plan
+from fieldkit.domain.findings import Finding, Message
+from fieldkit.vault.errors import InvalidInput, NotFound
+from fieldkit.vault.records import Change, Record
+from fieldkit.vault.vault import Session, Vault
+
+VISIT = "visit"
+APPLICANT = "applicant"
+ROSTER = "roster"
+
+
+def new_id() -> str:
+    """A fresh record id (UUID4), unique across devices."""
+    return str(uuid.uuid4())
+
+
+def _invalid(findings: list[tuple[int, Finding]]) -> InvalidInput:
+    return InvalidInput(
+        Message(
+            "Data tidak sah; tidak ada yang disimpan. Perbaiki isian berikut.",
+            "The input is invalid; nothing was stored. Fix the fields below.",
+        ),
+        findings,  # type: ignore[arg-type]
+    )
+
+
+def create_visit(
+    session: Session,
+    *,
+    kind: object,
+    on: object,
+    session_name: object,
+    site: object,
+    coordinator_name: object = None,
+    coordinator_phone: object = None,
+) -> str:
+    """Plan a visit; return its id."""
+    checked = check_visit_plan(kind, on, session_name, site, coordinator_name, coordinator_phone)
+    if checked.value is None or not checked.ok:
+        raise _invalid([(0, f) for f in checked.errors])
+    plan = checked.value
+    visit_id = new_id()
+    data = {
+        "kind": plan.kind.value,
+        "date": plan.on.isoformat(),
+        "session": plan.session.value,
+        "site": plan.site,
+        "coordinator_name": plan.coordinator_name,
+        "coordinator_phone": plan.coordinator_phone,
+    }
+    session.write([Change(VISIT, visit_id, data, "planned", visit_id)], action="visit_created")
+    return visit_id
+
+
+def visits(session: Session) -> list[Record]:
+    """Every visit, oldest first."""
+    return session.latest(VISIT)
+
+
+def visit(session: Session, visit_id: str) -> Record:
+    """One visit, or NotFound."""
+    return session.read(VISIT, visit_id)
+
+
+def add_applicants(
+    session: Session, visit_id: str, raw_applicants: Sequence[object], on: date | None = None
+) -> list[str]:
+    """Capture applicants at a visit as one action; all valid or nothing stored.
+
+    Findings carry the 1-based position of the applicant they concern.
+    """
+    plan = visit(session, visit_id)
+    on = on or date.today()
+    checked = [
+        check_applicant(raw, on=on, visit_kind=str(plan.data["kind"])) for raw in raw_applicants
+    ]
+    problems = [(i, f) for i, c in enumerate(checked, start=1) for f in c.errors]
+    if problems:
+        raise _invalid(problems)
+    changes = [
+        Change(
+            APPLICANT,
+            new_id(),
+            {
+                **c.value,  # type: ignore[dict-item]
+                "documents_seen": [],
+                "payment": None,
+                "biometrics_ref": None,
+                "decision": None,
+                "notes": "",
+            },
+            "captured",
+            visit_id,
+        )
+        for c in checked
+    ]
+    session.write(changes, action="applicant_created")
+    return [change.id for change in changes]
+
+
+def show_applicant(session: Session, applicant_id: str, version: int | None = None) -> Record:
+    """Decrypt an applicant for display; every view is audited."""
+    record = session.read(APPLICANT, applicant_id, version)
+    session.note("applicant_viewed", f"{APPLICANT}:{applicant_id}", {"version": record.version})
+    return record
+
+
+def applicant_history(session: Session, applicant_id: str) -> list[Record]:
+    """Every version of an applicant, oldest first; audited as a view."""
+    versions = session.history(APPLICANT, applicant_id)
+    if not versions:
+        raise NotFound(
+            Message(f"Pemohon {applicant_id} tidak ditemukan.", f"No applicant {applicant_id}.")
+        )
+    session.note("applicant_history_viewed", f"{APPLICANT}:{applicant_id}")
+    return versions
+
+
+def find_by_nik(session: Session, nik: str) -> list[tuple[str, str]]:
+    """``(kind, id)`` of applicants and roster entries with this NIK (no decryption)."""
+    return session.find("nik", nik)
+
+
+@dataclass(frozen=True, slots=True)
+class Status:
+    """What the laptop holds: counts by visit, kind and state, and the outbox depth."""
+
+    counts: list[tuple[str | None, str, str, int]]
+    outbox_depth: int
+
+
+def status(vault: Vault) -> Status:
+    """Counts without decrypting anything: no passphrase needed."""
+    return Status(vault.counts(), vault.outbox_depth())

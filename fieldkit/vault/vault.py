@@ -1,0 +1,421 @@
+"""Opening, creating and unlocking the vault; an unlocked :class:`Session` reads and writes.
+
+The data key lives only in the memory of an unlocked session. Officer management and key
+rotation are in :mod:`fieldkit.vault.officers`.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+from fieldkit.domain.findings import Message
+from fieldkit.vault import audit, db, kdf, keyring, outbox, records
+from fieldkit.vault.crypto import (
+    AuthenticationFailed,
+    blind_index,
+    canonical,
+    derive_key,
+    open_sealed,
+    random_key,
+    seal,
+)
+from fieldkit.vault.errors import (
+    NotFound,
+    UnknownOfficer,
+    UnlockThrottled,
+    VaultExists,
+    VaultMissing,
+    WeakPassphrase,
+    WrongPassphrase,
+)
+from fieldkit.vault.home import vault_path
+from fieldkit.vault.passphrase import passphrase_problem
+
+VAULT_FORMAT = 1
+FREE_FAILURES = 5
+MAX_DELAY = timedelta(minutes=15)
+
+
+def now() -> str:
+    """The current time as stored: UTC, ISO 8601 with microseconds."""
+    return datetime.now(UTC).isoformat(timespec="microseconds")
+
+
+def _device_key_aad(device_id: str) -> bytes:
+    return canonical(["fieldkit/v1/device-key", device_id])
+
+
+def seal_device_key(dek: bytes, device_id: str, private: Ed25519PrivateKey) -> bytes:
+    """Seal the device signing key under the data key."""
+    return seal(
+        derive_key(dek, "device-key"), private.private_bytes_raw(), _device_key_aad(device_id)
+    )
+
+
+def throttle_delay(failures: int) -> timedelta:
+    """How long to wait after ``failures`` consecutive failed unlocks (doubling after 5)."""
+    if failures < FREE_FAILURES:
+        return timedelta(0)
+    return min(timedelta(seconds=2 ** (failures - FREE_FAILURES)), MAX_DELAY)
+
+
+class Vault:
+    """An open vault file. Reading counts and verifying the audit chain need no passphrase."""
+
+    def __init__(self, path: Path, conn: sqlite3.Connection) -> None:
+        self.path = path
+        self.conn = conn
+        self.meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+        self.vault_id: str = self.meta["vault_id"]
+        self.device_id: str = self.meta["device_id"]
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, home: Path | None = None) -> Vault:
+        """Open the existing vault, applying pending migrations; refuse a newer one."""
+        path = vault_path(home)
+        if not path.exists():
+            raise VaultMissing(
+                Message(
+                    f"Belum ada vault di {path.parent}. Jalankan 'fieldkit init' dahulu.",
+                    f"There is no vault in {path.parent}. Run 'fieldkit init' first.",
+                )
+            )
+        conn = db.connect(path)
+        db.migrate(conn)
+        return cls(path, conn)
+
+    @classmethod
+    def create(
+        cls,
+        home: Path | None,
+        *,
+        officer_id: str,
+        name: str,
+        passphrase: str,
+        params: kdf.KdfParams | None = None,
+    ) -> Session:
+        """Create a vault with its first officer (a supervisor) and return it unlocked."""
+        problem = passphrase_problem(passphrase, officer_id=officer_id, name=name)
+        if problem is not None:
+            raise WeakPassphrase(problem)
+        path = vault_path(home)
+        if path.exists():
+            raise VaultExists(
+                Message(
+                    f"Vault sudah ada di {path.parent}; tidak ditimpa.",
+                    f"A vault already exists in {path.parent}; it was not overwritten.",
+                )
+            )
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        params = params or kdf.calibrate()
+        conn = db.connect(path)
+        db.migrate(conn)
+        vault_id, device_id = str(uuid.uuid4()), str(uuid.uuid4())
+        dek = random_key()
+        device_key = Ed25519PrivateKey.generate()
+        slot = keyring.make_slot(
+            vault_id, officer_id, "supervisor", name, passphrase, dek, 1, params
+        )
+        with db.transaction(conn):
+            meta = {
+                "format": str(VAULT_FORMAT),
+                "vault_id": vault_id,
+                "device_id": device_id,
+                "created_at": now(),
+                "dek_generation": "1",
+                "blind_index_generation": "1",
+                "device_public_key": device_key.public_key()
+                .public_bytes(Encoding.Raw, PublicFormat.Raw)
+                .hex(),
+                "device_private_sealed": seal_device_key(dek, device_id, device_key).hex(),
+            }
+            conn.executemany("INSERT INTO meta VALUES (?, ?)", meta.items())
+            keyring.save_slot(conn, slot)
+            audit.append(conn, vault_id, officer_id, "vault_created", device_id, {"format": 1})
+            audit.append(conn, vault_id, officer_id, "unlock")
+        vault = cls(path, conn)
+        return Session(vault, officer_id, "supervisor", {1: dek})
+
+    def close(self) -> None:
+        """Close the file."""
+        self.conn.close()
+
+    def reload_meta(self) -> None:
+        """Re-read the meta table after a change."""
+        self.meta = dict(self.conn.execute("SELECT key, value FROM meta").fetchall())
+
+    # -- unlocking ---------------------------------------------------------------------------
+
+    def unlock(self, officer_id: str, passphrase: str) -> Session:
+        """Open the officer's slot; failures are counted, throttled and audited."""
+        slot = keyring.load_slot(self.conn, officer_id)
+        if slot is None:
+            with db.transaction(self.conn):
+                audit.append(
+                    self.conn,
+                    self.vault_id,
+                    officer_id,
+                    "unlock_failed",
+                    None,
+                    {"reason": "unknown officer"},
+                )
+            raise UnknownOfficer(
+                Message(
+                    f"Petugas {officer_id!r} tidak terdaftar di vault ini.",
+                    f"Officer {officer_id!r} is not registered in this vault.",
+                )
+            )
+        self._refuse_if_throttled(officer_id)
+        try:
+            dek = keyring.open_slot(self.vault_id, slot, passphrase)
+        except AuthenticationFailed:
+            failures = self._record_failure(officer_id)
+            raise WrongPassphrase(
+                Message(
+                    f"Kata sandi salah untuk petugas {officer_id} (gagal {failures} kali). "
+                    "Tidak ada data yang dibuka.",
+                    f"Wrong passphrase for officer {officer_id} ({failures} failed attempts). "
+                    "Nothing was decrypted.",
+                )
+            ) from None
+        session = Session(self, officer_id, slot.role, {slot.dek_generation: dek})
+        with db.transaction(self.conn):
+            self.conn.execute("DELETE FROM unlock_failures WHERE officer_id = ?", (officer_id,))
+            audit.append(self.conn, self.vault_id, officer_id, "unlock")
+        from fieldkit.vault.officers import resume_rotation
+
+        resume_rotation(session)
+        return session
+
+    def _refuse_if_throttled(self, officer_id: str) -> None:
+        row = self.conn.execute(
+            "SELECT locked_until FROM unlock_failures WHERE officer_id = ?", (officer_id,)
+        ).fetchone()
+        if row is None or row[0] is None:
+            return
+        wait = (datetime.fromisoformat(row[0]) - datetime.now(UTC)).total_seconds()
+        if wait > 0:
+            with db.transaction(self.conn):
+                audit.append(
+                    self.conn,
+                    self.vault_id,
+                    officer_id,
+                    "unlock_refused",
+                    None,
+                    {"wait_seconds": round(wait)},
+                )
+            raise UnlockThrottled(
+                Message(
+                    f"Terlalu banyak percobaan gagal. Coba lagi dalam {wait:.0f} detik.",
+                    f"Too many failed attempts. Try again in {wait:.0f} seconds.",
+                ),
+                wait,
+            )
+
+    def _record_failure(self, officer_id: str) -> int:
+        with db.transaction(self.conn):
+            row = self.conn.execute(
+                "SELECT failures FROM unlock_failures WHERE officer_id = ?", (officer_id,)
+            ).fetchone()
+            failures = (row[0] if row else 0) + 1
+            at = datetime.now(UTC)
+            delay = throttle_delay(failures)
+            locked_until = (at + delay).isoformat() if delay else None
+            self.conn.execute(
+                "INSERT OR REPLACE INTO unlock_failures VALUES (?, ?, ?, ?)",
+                (officer_id, failures, at.isoformat(), locked_until),
+            )
+            audit.append(
+                self.conn,
+                self.vault_id,
+                officer_id,
+                "unlock_failed",
+                None,
+                {"failures": failures, "delay_seconds": delay.total_seconds()},
+            )
+        return failures
+
+    # -- what anyone may see -------------------------------------------------------------------
+
+    def counts(self) -> list[tuple[str | None, str, str, int]]:
+        """Record counts by visit, kind and state (metadata, no personal data)."""
+        return self.conn.execute(
+            "SELECT visit_id, kind, state, COUNT(*) FROM records "
+            "GROUP BY visit_id, kind, state ORDER BY visit_id, kind, state"
+        ).fetchall()
+
+    def outbox_depth(self) -> int:
+        """Record versions waiting to be synced."""
+        return outbox.depth(self.conn)
+
+    def verify_audit(self) -> audit.AuditVerdict:
+        """Verify the whole audit chain."""
+        return audit.verify(self.conn, self.vault_id)
+
+    def integrity_check(self) -> str:
+        """SQLite's own structural check ('ok' when sound)."""
+        return self.conn.execute("PRAGMA integrity_check").fetchone()[0]
+
+
+@dataclass
+class Session:
+    """An unlocked vault: the data key(s) in memory, the officer who unlocked it."""
+
+    vault: Vault
+    officer_id: str
+    role: str
+    deks: dict[int, bytes]
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        """The vault's connection."""
+        return self.vault.conn
+
+    @property
+    def generation(self) -> int:
+        """The data-key generation new writes use."""
+        return int(self.vault.meta["dek_generation"])
+
+    def record_key(self, generation: int) -> bytes:
+        """The record key of a data-key generation (KeyError if this session lacks it)."""
+        return derive_key(self.deks[generation], "records")
+
+    def index_key(self) -> bytes:
+        """The key of the blind index as it is currently built."""
+        return derive_key(self.deks[int(self.vault.meta["blind_index_generation"])], "blind-index")
+
+    def device_signing_key(self) -> Ed25519PrivateKey:
+        """The device's Ed25519 key, for signing sync batches."""
+        sealed = bytes.fromhex(self.vault.meta["device_private_sealed"])
+        raw = open_sealed(
+            derive_key(self.deks[self.generation], "device-key"),
+            sealed,
+            _device_key_aad(self.vault.device_id),
+        )
+        return Ed25519PrivateKey.from_private_bytes(raw)
+
+    # -- writing ---------------------------------------------------------------------------------
+
+    def write(
+        self,
+        changes: list[records.Change],
+        *,
+        action: str,
+        audit_detail: Iterable[dict[str, object]] | None = None,
+    ) -> list[tuple[str, str, int]]:
+        """Write record versions as one user action, in one transaction.
+
+        Versions, blind index, outbox and audit entries commit together or not at all.
+        Returns ``(kind, id, version)`` for each change.
+        """
+        at = now()
+        with db.transaction(self.conn):
+            written = self.write_in_transaction(
+                changes, action=action, at=at, audit_detail=audit_detail
+            )
+        return written
+
+    def write_in_transaction(
+        self,
+        changes: list[records.Change],
+        *,
+        action: str,
+        at: str,
+        audit_detail: Iterable[dict[str, object]] | None = None,
+    ) -> list[tuple[str, str, int]]:
+        """Like :meth:`write`, inside a transaction the caller holds."""
+        generation = self.generation
+        written = records.write_changes(
+            self.conn,
+            changes,
+            officer_id=self.officer_id,
+            at=at,
+            generation=generation,
+            record_key=self.record_key(generation),
+            index_key=self.index_key(),
+        )
+        outbox.append_many(self.conn, written, at)
+        details = list(audit_detail) if audit_detail is not None else [{} for _ in written]
+        audit.append_many(
+            self.conn,
+            self.vault.vault_id,
+            [
+                (self.officer_id, action, f"{kind}:{rid}", {"version": version, **detail})
+                for (kind, rid, version), detail in zip(written, details, strict=True)
+            ],
+        )
+        return written
+
+    def note(
+        self, action: str, subject: str | None = None, detail: dict[str, object] | None = None
+    ) -> None:
+        """Record an audit entry on its own (a view, an export)."""
+        with db.transaction(self.conn):
+            audit.append(self.conn, self.vault.vault_id, self.officer_id, action, subject, detail)
+
+    # -- reading ---------------------------------------------------------------------------------
+
+    def _key(self, generation: int) -> bytes:
+        return self.record_key(generation)
+
+    def read(self, kind: str, record_id: str, version: int | None = None) -> records.Record:
+        """Decrypt one record version (the latest by default); raise NotFound if absent."""
+        record = records.read_version(self.conn, kind, record_id, version, self._key)
+        if record is None:
+            raise NotFound(
+                Message(
+                    f"Data {kind} {record_id} tidak ditemukan.",
+                    f"No {kind} with id {record_id}.",
+                )
+            )
+        return record
+
+    def history(self, kind: str, record_id: str) -> list[records.Record]:
+        """Every version of a record, oldest first."""
+        return records.history(self.conn, kind, record_id, self._key)
+
+    def find(self, field: str, value: str, kind: str | None = None) -> list[tuple[str, str]]:
+        """``(kind, id)`` of records whose ``field`` equals ``value``, via the blind index."""
+        digest = blind_index(self.index_key(), field, value)
+        rows = self.conn.execute(
+            "SELECT kind, id FROM blind_index WHERE field = ? AND digest = ? ORDER BY kind, id",
+            (field, digest),
+        ).fetchall()
+        return [(k, i) for k, i in rows if kind is None or k == kind]
+
+    def latest(self, kind: str, visit_id: str | None = None) -> list[records.Record]:
+        """The latest version of every record of ``kind`` (in one visit if given)."""
+        query = "SELECT id FROM records WHERE kind = ?"
+        args: tuple[object, ...] = (kind,)
+        if visit_id is not None:
+            query += " AND visit_id = ?"
+            args = (kind, visit_id)
+        ids = [row[0] for row in self.conn.execute(query + " ORDER BY updated_at, id", args)]
+        return [self.read(kind, rid) for rid in ids]
+
+    def officer_name(self, slot: keyring.Slot) -> str:
+        """Decrypt an officer's name."""
+        return keyring.open_name(self.deks[slot.dek_generation], slot.officer_id, slot.sealed_name)
+
+    def lock(self) -> None:
+        """Forget the keys and record the lock."""
+        with db.transaction(self.conn):
+            audit.append(self.conn, self.vault.vault_id, self.officer_id, "lock")
+        self.deks.clear()
+
+
+def meta_json(vault: Vault, key: str) -> dict[str, object] | None:
+    """A JSON value from the meta table, or None."""
+    raw = vault.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+    return json.loads(raw[0]) if raw else None
