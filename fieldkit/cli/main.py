@@ -5,17 +5,41 @@ from __future__ import annotations
 import click
 
 from fieldkit import __version__
+from fieldkit.cli.applicant import applicant
 from fieldkit.cli.check import check
 from fieldkit.cli.fee import fee
-from fieldkit.cli.output import LANG_ENV, Settings, lang_from_env
+from fieldkit.cli.officer import officer
+from fieldkit.cli.output import LANG_ENV, Settings, lang_from_env, print_numbered_findings
 from fieldkit.cli.synth import synth
+from fieldkit.cli.vaultcmd import audit, init, status
+from fieldkit.cli.visit import visit
+from fieldkit.vault.errors import InvalidInput, VaultError
 
 EPILOG = """\b
-Exit codes: 0 valid (warnings may be printed), 2 invalid input or usage.
-Environment: FIELDKIT_LANG=id|en chooses the language (Indonesian by default)."""
+Exit codes: 0 success or valid (warnings may be printed); 1 failed (no vault,
+wrong passphrase, not allowed, not found); 2 invalid input or usage; 3 integrity
+failure (tampered data, broken audit chain).
+Environment: FIELDKIT_LANG=id|en (Indonesian by default), FIELDKIT_HOME (vault
+directory), FIELDKIT_OFFICER, FIELDKIT_PASSPHRASE (for scripts)."""
+
+
+class FieldkitGroup(click.Group):
+    """The top-level group: reports vault errors in the officer's language, with exit codes."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        """Run the command; turn a VaultError into its message and exit code."""
+        try:
+            return super().invoke(ctx)
+        except VaultError as exc:
+            lang = ctx.obj.lang if isinstance(ctx.obj, Settings) else lang_from_env()
+            click.echo(exc.text(lang), err=True)
+            if isinstance(exc, InvalidInput):
+                print_numbered_findings(exc.findings, lang)
+            ctx.exit(exc.exit_code)
 
 
 @click.group(
+    cls=FieldkitGroup,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
     epilog=EPILOG,
 )
@@ -36,6 +60,5 @@ def main(ctx: click.Context, lang: str | None) -> None:
     ctx.obj = Settings(lang or lang_from_env())  # type: ignore[arg-type]
 
 
-main.add_command(check)
-main.add_command(fee)
-main.add_command(synth)
+for command in (init, officer, visit, applicant, status, audit, check, fee, synth):
+    main.add_command(command)

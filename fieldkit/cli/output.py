@@ -14,7 +14,9 @@ import click
 from fieldkit.domain.findings import LANGS, Checked, Finding, Lang
 
 EXIT_OK = 0
+EXIT_FAILED = 1
 EXIT_INVALID = 2
+EXIT_INTEGRITY = 3
 
 LANG_ENV = "FIELDKIT_LANG"
 
@@ -56,6 +58,13 @@ def print_findings(findings: Iterable[Finding], lang: Lang) -> None:
         click.echo(f"{label} [{finding.code}] {finding.text(lang)}", err=True)
 
 
+def print_numbered_findings(findings: Iterable[tuple[int, Finding]], lang: Lang) -> None:
+    """Print findings that belong to numbered items (rows, JSON Lines): ``#3 nik: …``."""
+    for number, finding in findings:
+        where = f"#{number} " if number else ""
+        click.echo(f"  {where}{finding.field}: [{finding.code}] {finding.text(lang)}", err=True)
+
+
 def finish(
     checked: Checked[Any],
     *,
@@ -84,3 +93,8 @@ def finish(
                 click.echo(f"  {label}: {value}")
         print_findings(checked.findings, lang)
     sys.exit(EXIT_OK if checked.ok else EXIT_INVALID)
+
+
+def print_json(document: object) -> None:
+    """Print a JSON document (UTF-8, indented) to standard output."""
+    click.echo(json.dumps(document, ensure_ascii=False, indent=2))

@@ -15,7 +15,7 @@ from fieldkit.domain.applications import ApplicationType, may_serve
 from fieldkit.domain.calendar import VisitKind
 from fieldkit.domain.dates import parse_iso_date
 from fieldkit.domain.fees import quote_fee
-from fieldkit.domain.findings import Checked, Finding, error
+from fieldkit.domain.findings import Checked, Finding, Message, error
 from fieldkit.domain.identifiers import check_booking_code, check_person_name, check_phone
 from fieldkit.domain.kk import parse_kk
 from fieldkit.domain.nik import Sex, parse_nik
@@ -37,21 +37,38 @@ FIELDS = (
     "booking_code",
 )
 REQUIRED = ("name", "nik", "sex", "birth_date", "application_type", "product", "validity_years")
+LABELS: dict[str, Message] = {
+    "name": Message("Nama", "Name"),
+    "nik": Message("NIK", "NIK"),
+    "kk": Message("Nomor KK", "KK number"),
+    "sex": Message("Jenis kelamin", "Sex"),
+    "birth_date": Message("Tanggal lahir", "Birth date"),
+    "birth_place": Message("Tempat lahir", "Birth place"),
+    "phone": Message("Nomor HP", "Mobile number"),
+    "married": Message("Status menikah", "Marital status"),
+    "application_type": Message("Jenis permohonan", "Application type"),
+    "old_passport_issued": Message("Tanggal terbit paspor lama", "Old passport issue date"),
+    "product": Message("Jenis paspor", "Passport kind"),
+    "validity_years": Message("Masa berlaku", "Validity"),
+    "booking_code": Message("Kode booking", "Booking code"),
+}
 
 
 def _missing(field: str) -> Finding:
-    return error("applicant.missing", field, f"{field} wajib diisi.", f"{field} is required.")
+    label = LABELS[field]
+    return error("applicant.missing", field, f"{label.id} wajib diisi.", f"{label.en} is required.")
 
 
 def _date(raw: object, field: str, findings: list[Finding]) -> date | None:
     parsed = parse_iso_date(raw)
     if parsed is None:
+        label = LABELS[field]
         findings.append(
             error(
                 "applicant.date",
                 field,
-                f"{field} harus tanggal berformat TTTT-BB-HH.",
-                f"{field} must be a date written YYYY-MM-DD.",
+                f"{label.id} harus tanggal berformat TTTT-BB-HH.",
+                f"{label.en} must be a date written YYYY-MM-DD.",
             )
         )
     return parsed

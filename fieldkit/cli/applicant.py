@@ -1,0 +1,110 @@
+"""``fieldkit applicant``: capture applicants from JSON and show one."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from fieldkit.cli.output import EXIT_INVALID, print_json, settings
+from fieldkit.cli.unlock import officer_option, open_session
+from fieldkit.vault import service
+
+JSON_HELP = "Print the result as JSON."
+
+
+@click.group()
+def applicant() -> None:
+    """Capture applicants and show their records."""
+
+
+def read_applicants(stream: click.utils.LazyFile) -> list[object] | str:
+    """Read one JSON object, a JSON array, or JSON Lines; return the items or an error text."""
+    text = stream.read()
+    try:
+        whole = json.loads(text)
+    except json.JSONDecodeError:
+        whole = None
+    else:
+        return whole if isinstance(whole, list) else [whole]
+    items: list[object] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            items.append(json.loads(line))
+        except json.JSONDecodeError as exc:
+            return f"{number}: {exc.msg}"
+    return items
+
+
+@applicant.command("add")
+@officer_option
+@click.option("--visit", "visit_id", required=True, help="Id of the visit the applicants attend.")
+@click.option(
+    "--json",
+    "source",
+    type=click.File("r", encoding="utf-8"),
+    required=True,
+    help="File with one applicant object, a JSON array, or JSON Lines ('-' = standard input). "
+    "Format: docs/applicant-json.md.",
+)
+def applicant_add(officer_id: str, visit_id: str, source: click.utils.LazyFile) -> None:
+    """Capture applicants as one action and print their ids, one per line.
+
+    Every applicant is checked first; if any is invalid, the field-level errors are printed,
+    nothing is stored and the exit code is 2.
+    """
+    s = settings()
+    items = read_applicants(source)
+    if isinstance(items, str):
+        click.echo(
+            s.say(f"JSON tidak sah pada baris {items}", f"Invalid JSON on line {items}"), err=True
+        )
+        sys.exit(EXIT_INVALID)
+    session = open_session(officer_id)
+    for applicant_id in service.add_applicants(session, visit_id, items):
+        click.echo(applicant_id)
+
+
+@applicant.command("show")
+@officer_option
+@click.argument("applicant_id")
+@click.option("--history", is_flag=True, help="Show every version, oldest first.")
+@click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
+def applicant_show(officer_id: str, applicant_id: str, history: bool, as_json: bool) -> None:
+    """Show an applicant's record (each view is written to the audit log)."""
+    s = settings()
+    session = open_session(officer_id)
+    versions = (
+        service.applicant_history(session, applicant_id)
+        if history
+        else [service.show_applicant(session, applicant_id)]
+    )
+    documents = [
+        {
+            "applicant_id": r.id,
+            "version": r.version,
+            "visit_id": r.visit_id,
+            "state": r.state,
+            "officer_id": r.officer_id,
+            "at": r.at,
+            "data": r.data,
+        }
+        for r in versions
+    ]
+    if as_json:
+        print_json(documents if history else documents[0])
+        return
+    for record in versions:
+        click.echo(
+            s.say(
+                f"Pemohon {record.id} versi {record.version} ({record.state}, {record.at}, "
+                f"petugas {record.officer_id})",
+                f"Applicant {record.id} version {record.version} ({record.state}, {record.at}, "
+                f"officer {record.officer_id})",
+            )
+        )
+        for key, value in record.data.items():
+            click.echo(f"  {key}: {json.dumps(value, ensure_ascii=False)}")
