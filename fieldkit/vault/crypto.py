@@ -19,6 +19,9 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 KEY_BYTES = 32
 NONCE_BYTES = 12
+# Every sealed value starts with this format byte, so a later format can be told apart and the
+# old one still opened.
+SEALED_FORMAT = b"\x01"
 # Slot wrapping: HPKE base mode to the officer's X25519 key (RFC 9180).
 SLOT_SUITE = hpke.Suite(hpke.KEM.X25519, hpke.KDF.HKDF_SHA256, hpke.AEAD.AES_256_GCM)
 
@@ -43,17 +46,20 @@ def derive_key(dek: bytes, purpose: str) -> bytes:
 
 
 def seal(key: bytes, plaintext: bytes, aad: bytes) -> bytes:
-    """Encrypt with AES-256-GCM; the result is nonce ‖ ciphertext ‖ tag."""
+    """Encrypt with AES-256-GCM; the result is format byte ‖ nonce ‖ ciphertext ‖ tag."""
     nonce = os.urandom(NONCE_BYTES)
-    return nonce + AESGCM(key).encrypt(nonce, plaintext, aad)
+    return SEALED_FORMAT + nonce + AESGCM(key).encrypt(nonce, plaintext, aad)
 
 
 def open_sealed(key: bytes, sealed: bytes, aad: bytes) -> bytes:
     """Decrypt what :func:`seal` produced, or raise :class:`AuthenticationFailed`."""
-    if len(sealed) < NONCE_BYTES + 16:
+    if not isinstance(sealed, bytes) or len(sealed) < 1 + NONCE_BYTES + 16:
         raise AuthenticationFailed("ciphertext too short")
+    if sealed[:1] != SEALED_FORMAT:
+        raise AuthenticationFailed(f"unknown sealed format {sealed[0]}")
+    body = sealed[1:]
     try:
-        return AESGCM(key).decrypt(sealed[:NONCE_BYTES], sealed[NONCE_BYTES:], aad)
+        return AESGCM(key).decrypt(body[:NONCE_BYTES], body[NONCE_BYTES:], aad)
     except InvalidTag as exc:
         raise AuthenticationFailed("authentication tag mismatch") from exc
 
