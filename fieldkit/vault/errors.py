@@ -78,6 +78,10 @@ class IntegrityError(VaultError):
         self.reason = reason
 
 
+class VaultLocked(VaultError):
+    """The session was locked: its keys are gone."""
+
+
 class NotFound(VaultError):
     """No record with that id."""
 

@@ -81,10 +81,16 @@ def calibrate(memory_kib: int = DEFAULT_MEMORY_KIB, target: float = TARGET_SECON
         return INSECURE_TEST_PARAMS
     memory = max(memory_kib, MIN_MEMORY_KIB)
     salt = os.urandom(SALT_BYTES)
+    # The first derivation also pays for fresh memory pages; it would flatter a cheap setting.
+    derive("calibration", salt, KdfParams(memory_kib=memory, iterations=1))
     for iterations in range(1, MAX_ITERATIONS + 1):
         params = KdfParams(memory_kib=memory, iterations=iterations)
-        started = time.perf_counter()
-        derive("calibration", salt, params)
-        if time.perf_counter() - started >= target:
+        if min(_seconds(salt, params) for _ in range(2)) >= target:
             return params
     return KdfParams(memory_kib=memory, iterations=MAX_ITERATIONS)
+
+
+def _seconds(salt: bytes, params: KdfParams) -> float:
+    started = time.perf_counter()
+    derive("calibration", salt, params)
+    return time.perf_counter() - started

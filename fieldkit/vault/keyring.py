@@ -28,6 +28,7 @@ from fieldkit.vault.crypto import (
     open_sealed,
     seal,
 )
+from fieldkit.vault.errors import IntegrityError
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,10 +158,14 @@ def load_slot(conn: sqlite3.Connection, officer_id: str) -> Slot | None:
     ).fetchone()
     if row is None:
         return None
+    try:
+        params = kdf.KdfParams.from_dict(json.loads(row[2]))
+    except (ValueError, KeyError, TypeError) as exc:
+        raise IntegrityError("key_slot", officer_id, 0, "unreadable KDF parameters") from exc
     return Slot(
         officer_id=row[0],
         role=row[1],
-        params=kdf.KdfParams.from_dict(json.loads(row[2])),
+        params=params,
         salt=row[3],
         public_key=row[4],
         wrapped_private_key=row[5],

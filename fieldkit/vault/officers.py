@@ -14,8 +14,22 @@ from dataclasses import dataclass
 
 from fieldkit.domain.findings import Message
 from fieldkit.vault import audit, db, kdf, keyring
-from fieldkit.vault.crypto import blind_index, canonical, derive_key, open_sealed, random_key, seal
-from fieldkit.vault.errors import NotAllowed, UnknownOfficer, VaultError, WeakPassphrase
+from fieldkit.vault.crypto import (
+    AuthenticationFailed,
+    blind_index,
+    canonical,
+    derive_key,
+    open_sealed,
+    random_key,
+    seal,
+)
+from fieldkit.vault.errors import (
+    IntegrityError,
+    NotAllowed,
+    UnknownOfficer,
+    VaultError,
+    WeakPassphrase,
+)
 from fieldkit.vault.passphrase import passphrase_problem
 from fieldkit.vault.records import index_values, record_aad
 from fieldkit.vault.vault import Session, meta_json, seal_device_key
@@ -227,13 +241,19 @@ def resume_rotation(session: Session) -> bool:
     while True:
         with db.transaction(session.conn):
             rows = session.conn.execute(
-                "SELECT kind, id, version, key_generation, sealed FROM record_versions "
+                "SELECT kind, id, version, visit_id, state, officer_id, at, key_generation, sealed "
+                "FROM record_versions "
                 "WHERE key_generation != ? LIMIT ?",
                 (new_generation, ROTATION_BATCH),
             ).fetchall()
-            for kind, rid, version, generation, sealed in rows:
-                aad = record_aad(kind, rid, version)
-                plaintext = open_sealed(session.record_key(generation), sealed, aad)
+            for kind, rid, version, visit_id, state, officer_id, at, generation, sealed in rows:
+                aad = record_aad(kind, rid, version, visit_id, state, officer_id, at)
+                try:
+                    plaintext = open_sealed(session.record_key(generation), sealed, aad)
+                except (AuthenticationFailed, KeyError) as exc:
+                    raise IntegrityError(
+                        kind, rid, version, "does not authenticate during key rotation"
+                    ) from exc
                 session.conn.execute(
                     "UPDATE record_versions SET sealed = ?, key_generation = ? "
                     "WHERE kind = ? AND id = ? AND version = ?",

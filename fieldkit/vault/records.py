@@ -1,7 +1,8 @@
 """Versioned, encrypted records: every change is a new AES-256-GCM sealed version.
 
-The associated data of a version is ``kind|id|version``, so a ciphertext moved to another row,
-another record or another version fails to open and is reported, never returned as data.
+The associated data of a version binds the kind, id and version, and the columns kept in clear
+beside it (visit, state, officer, time): a ciphertext moved to another row, record or version,
+or a clear column edited, fails to open and is reported, never returned as data.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import sqlite3
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from fieldkit.vault.crypto import AuthenticationFailed, blind_index, open_sealed, seal
+from fieldkit.vault.crypto import AuthenticationFailed, blind_index, canonical, open_sealed, seal
 from fieldkit.vault.errors import IntegrityError
 
 # Which fields of which kinds get a blind index, so they can be found without decrypting.
@@ -21,9 +22,19 @@ INDEXED_FIELDS: Mapping[str, tuple[str, ...]] = {
 }
 
 
-def record_aad(kind: str, record_id: str, version: int) -> bytes:
-    """The associated data that binds a ciphertext to its row."""
-    return f"{kind}|{record_id}|{version}".encode()
+def record_aad(
+    kind: str,
+    record_id: str,
+    version: int,
+    visit_id: str | None,
+    state: str,
+    officer_id: str,
+    at: str,
+) -> bytes:
+    """The associated data that binds a ciphertext to its row and its clear columns."""
+    return canonical(
+        ["fieldkit/v1/record", kind, record_id, version, visit_id, state, officer_id, at]
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +96,10 @@ def write_changes(
     for change in changes:
         version = change.expected_version + 1
         plaintext = json.dumps(change.data, separators=(",", ":"), ensure_ascii=False).encode()
-        sealed = seal(record_key, plaintext, record_aad(change.kind, change.id, version))
+        aad = record_aad(
+            change.kind, change.id, version, change.visit_id, change.state, officer_id, at
+        )
+        sealed = seal(record_key, plaintext, aad)
         version_rows.append(
             (
                 change.kind,
@@ -147,17 +161,10 @@ def read_version(
     Raises :class:`IntegrityError` when the ciphertext does not authenticate for its row, or
     when the latest version recorded in the outbox is missing (a rolled-back record).
     """
-    head = conn.execute(
-        "SELECT version FROM records WHERE kind = ? AND id = ?", (kind, record_id)
-    ).fetchone()
+    head = _checked_head(conn, kind, record_id)
     if head is None:
         return None
-    queued = conn.execute(
-        "SELECT MAX(version) FROM outbox WHERE kind = ? AND id = ?", (kind, record_id)
-    ).fetchone()[0]
-    if queued is not None and queued > head[0]:
-        raise IntegrityError(kind, record_id, queued, "newer version missing: rolled back")
-    wanted = head[0] if version is None else version
+    wanted = head if version is None else version
     row = conn.execute(
         "SELECT visit_id, state, officer_id, at, key_generation, sealed FROM record_versions "
         "WHERE kind = ? AND id = ? AND version = ?",
@@ -170,6 +177,21 @@ def read_version(
     return _decrypt(kind, record_id, wanted, row, keys)
 
 
+def _checked_head(conn: sqlite3.Connection, kind: str, record_id: str) -> int | None:
+    """The latest version, after checking the outbox knows of none newer (a rollback)."""
+    head = conn.execute(
+        "SELECT version FROM records WHERE kind = ? AND id = ?", (kind, record_id)
+    ).fetchone()
+    if head is None:
+        return None
+    queued = conn.execute(
+        "SELECT MAX(version) FROM outbox WHERE kind = ? AND id = ?", (kind, record_id)
+    ).fetchone()[0]
+    if queued is not None and queued > head[0]:
+        raise IntegrityError(kind, record_id, queued, "newer version missing: rolled back")
+    return int(head[0])
+
+
 def _decrypt(
     kind: str,
     record_id: str,
@@ -180,9 +202,14 @@ def _decrypt(
     visit_id, state, officer_id, at, generation, sealed = row
     try:
         key = keys(int(generation))  # type: ignore[arg-type]
-        plaintext = open_sealed(key, sealed, record_aad(kind, record_id, version))  # type: ignore[arg-type]
-        data = json.loads(plaintext)
-    except (AuthenticationFailed, KeyError) as exc:
+    except KeyError as exc:
+        raise IntegrityError(
+            kind, record_id, version, f"unknown key generation {generation}"
+        ) from exc
+    aad = record_aad(kind, record_id, version, visit_id, state, officer_id, at)  # type: ignore[arg-type]
+    try:
+        data = json.loads(open_sealed(key, sealed, aad))  # type: ignore[arg-type]
+    except AuthenticationFailed as exc:
         raise IntegrityError(kind, record_id, version, "does not authenticate") from exc
     return Record(kind, record_id, version, visit_id, state, officer_id, at, data)  # type: ignore[arg-type]
 
@@ -191,6 +218,8 @@ def history(
     conn: sqlite3.Connection, kind: str, record_id: str, keys: Callable[[int], bytes]
 ) -> list[Record]:
     """Every version of a record, oldest first, each decrypted and checked."""
+    if _checked_head(conn, kind, record_id) is None:
+        return []
     rows = conn.execute(
         "SELECT version, visit_id, state, officer_id, at, key_generation, sealed "
         "FROM record_versions WHERE kind = ? AND id = ? ORDER BY version",

@@ -29,10 +29,12 @@ from fieldkit.vault.crypto import (
     seal,
 )
 from fieldkit.vault.errors import (
+    IntegrityError,
     NotFound,
     UnknownOfficer,
     UnlockThrottled,
     VaultExists,
+    VaultLocked,
     VaultMissing,
     WeakPassphrase,
     WrongPassphrase,
@@ -92,7 +94,11 @@ class Vault:
                 )
             )
         conn = db.connect(path)
-        db.migrate(conn)
+        try:
+            db.migrate(conn)
+        except BaseException:
+            conn.close()
+            raise
         return cls(path, conn)
 
     @classmethod
@@ -161,11 +167,13 @@ class Vault:
         """Open the officer's slot; failures are counted, throttled and audited."""
         slot = keyring.load_slot(self.conn, officer_id)
         if slot is None:
+            # What was typed is not logged: it might be a passphrase or a NIK typed in the wrong
+            # field, and the audit log travels to HQ.
             with db.transaction(self.conn):
                 audit.append(
                     self.conn,
                     self.vault_id,
-                    officer_id,
+                    None,
                     "unlock_failed",
                     None,
                     {"reason": "unknown officer"},
@@ -195,7 +203,16 @@ class Vault:
             audit.append(self.conn, self.vault_id, officer_id, "unlock")
         from fieldkit.vault.officers import resume_rotation
 
-        resume_rotation(session)
+        try:
+            resume_rotation(session)
+        except IntegrityError as exc:
+            # A damaged row must not lock every officer out: intact data stays readable with
+            # both keys in memory, and the rotation is retried at the next unlock.
+            session.note(
+                "key_rotation_blocked",
+                f"{exc.kind}:{exc.record_id}",
+                {"version": exc.version, "reason": exc.reason},
+            )
         return session
 
     def _refuse_if_throttled(self, officer_id: str) -> None:
@@ -289,6 +306,13 @@ class Session:
 
     def record_key(self, generation: int) -> bytes:
         """The record key of a data-key generation (KeyError if this session lacks it)."""
+        if not self.deks:
+            raise VaultLocked(
+                Message(
+                    "Vault terkunci; buka lagi dengan kata sandi.",
+                    "The vault is locked; unlock it again with a passphrase.",
+                )
+            )
         return derive_key(self.deks[generation], "records")
 
     def index_key(self) -> bytes:
