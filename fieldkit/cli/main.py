@@ -10,6 +10,7 @@ from fieldkit.cli.check import check
 from fieldkit.cli.fee import fee
 from fieldkit.cli.officer import officer
 from fieldkit.cli.output import LANG_ENV, Settings, lang_from_env, print_numbered_findings
+from fieldkit.cli.roster import roster
 from fieldkit.cli.synth import synth
 from fieldkit.cli.vaultcmd import audit, init, status
 from fieldkit.cli.visit import visit
@@ -60,5 +61,5 @@ def main(ctx: click.Context, lang: str | None) -> None:
     ctx.obj = Settings(lang or lang_from_env())  # type: ignore[arg-type]
 
 
-for command in (init, officer, visit, applicant, status, audit, check, fee, synth):
+for command in (init, officer, visit, roster, applicant, status, audit, check, fee, synth):
     main.add_command(command)

@@ -43,6 +43,10 @@ Online bookings (source ``booking``; chosen when the three booking columns are p
     optional            any of the coordinator's columns (name, NIK, birth date, ...)
     ==================  ===============================================================
 
+A coordinator's list may carry a booking code column; date and session columns are read only
+with it (otherwise they are ignored like any unknown column), and only on rows that have a
+booking code.
+
 Values
 ------
 - Dates: date cells, or text ``dd/mm/yyyy``, ``dd-mm-yyyy``, ``dd.mm.yyyy`` (day first, as
@@ -233,6 +237,7 @@ _SESSION_WORDS: Mapping[str, BookingSession] = {
     "afternoon": BookingSession.SIANG,
 }
 
+_BOOKING_DETAILS = frozenset((BOOKING_DATE, SESSION))
 _PARENTHESES = re.compile(r"\([^)]*\)|\[[^\]]*\]")
 _NOT_WORD = re.compile(r"[^0-9a-z]+")
 _DAY_FIRST = re.compile(r"([0-9]{1,2})[/.\-]([0-9]{1,2})[/.\-]([0-9]{4})")
@@ -351,6 +356,12 @@ def _find_header(rows: Sequence[Sequence[object]]) -> _Header | _Candidate | Non
             if not missing:
                 if doubled is not None:
                     raise _doubled_column(index, *doubled)
+                if BOOKING_CODE not in columns:
+                    # Without a booking code, a "Tanggal" or "Sesi" column is about something
+                    # else (the letter's date, the visit's session): not checked, not stored.
+                    for name in (BOOKING_DATE, SESSION):
+                        if name in columns:
+                            ignored.append(str(cells[columns.pop(name)]).strip())
                 return _Header(index, source, columns, tuple(ignored))  # type: ignore[arg-type]
             if best is None or len(missing) < len(best.missing):
                 best = _Candidate(index, columns, missing)
@@ -422,8 +433,13 @@ def _csv_rows(text: str, delimiter: str, limit: int | None = None) -> list[list[
 
 def _read_csv(raw: bytes) -> tuple[list[list[str]], _Header]:
     text = _decode(raw)
+    delimiters = CSV_DELIMITERS
+    first, _, rest = text.partition("\n")
+    if first.strip().lower().startswith("sep=") and len(first.strip()) == 5:
+        # Excel's separator hint; Excel does not show it as a row, so neither do we.
+        delimiters, text = (first.strip()[4],), rest
     best: _Candidate | None = None
-    for delimiter in CSV_DELIMITERS:
+    for delimiter in delimiters:
         try:
             found = _find_header(_csv_rows(text, delimiter, HEADER_SCAN_ROWS))
         except InvalidInput as exc:
@@ -479,11 +495,15 @@ def _read(path: Path) -> tuple[Sequence[Sequence[object]], _Header]:
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        reason = exc.strerror or type(exc).__name__
+        reason_id, reason_en = {
+            FileNotFoundError: ("berkas tidak ada", "it does not exist"),
+            IsADirectoryError: ("ini sebuah folder", "it is a folder"),
+            PermissionError: ("tidak ada izin membaca", "no permission to read it"),
+        }.get(type(exc), (exc.strerror or "I/O", exc.strerror or "I/O"))
         raise _unusable(
             "roster.unreadable",
-            f"Berkas {path} tidak dapat dibuka ({reason}).",
-            f"The file {path} cannot be opened ({reason}).",
+            f"Berkas {path} tidak dapat dibuka ({reason_id}).",
+            f"The file {path} cannot be opened ({reason_en}).",
         ) from None
     if not raw.strip(b" \t\r\n\x00\xef\xbb\xbf"):
         raise _empty()
@@ -651,6 +671,8 @@ class _Checker:
         self.born = None
         for name, index, required, handler in self.steps:
             value = _cell(cells, index)
+            if name in _BOOKING_DETAILS and data[BOOKING_CODE] is None and not required:
+                continue  # a booking's day and session mean nothing without its code
             if value is not None:
                 handler(value, data, findings)
             elif required:
@@ -807,7 +829,8 @@ def import_roster(
     counts rows, imported, rejected and warned rows. Bad rows are returned, not stored.
 
     ``progress(done, total)`` is called at most about 100 times while rows are checked, and
-    with ``(total, total)`` once the import has committed.
+    with ``(total, total)`` once the import has committed. ``today`` (default: the system
+    date) is the day birth dates may not be after and two-digit NIK years resolve against.
 
     Raises :class:`NotFound` for an unknown visit and :class:`InvalidInput` (exit code 2, a
     message in both languages and one ``file`` finding: ``roster.unreadable``,

@@ -1,0 +1,295 @@
+"""A capture killed with SIGKILL at any moment leaves a sound vault that lost nothing it confirmed.
+
+Each round copies a prepared vault file into a fresh directory, starts ``crash_writer.py`` on it
+(a real process saving synthetic applicants one action at a time) and kills it with a real
+SIGKILL after a delay drawn from a seeded ``random.Random``: some before the first save, most
+during the capture loop. The parent then reopens the vault as the next session would and checks
+that SQLite's structure is sound, every save the writer confirmed is there and decrypts to what
+it wrote, the unconfirmed save is all there or not there at all, nothing is half written
+(versions, heads, outbox, audit, blind index agree) and the outbox and the audit chain are whole.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from fieldkit.vault import outbox, service
+from fieldkit.vault.kdf import TEST_KDF_ENV
+from fieldkit.vault.vault import Session, Vault
+from tests.integration.crash_writer import OFFICER, PASSPHRASE, digest
+
+WRITER = Path(__file__).with_name("crash_writer.py")
+ROUNDS = 60
+SEED = 20261201
+CREATE_ACTIONS = {"applicant_created", "applicant_updated", "visit_created"}
+
+
+@pytest.fixture(scope="module")
+def base_vault(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A closed vault with one planned visit: one file, copied for every round."""
+    home = tmp_path_factory.mktemp("base")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(TEST_KDF_ENV, "1")
+        session = Vault.create(home, officer_id=OFFICER, name="Rina Wati", passphrase=PASSPHRASE)
+        service.create_visit(
+            session,
+            kind="eazy",
+            on="2026-12-01",
+            session_name="pagi",
+            site="SMAN 1 Karawang",
+            coordinator_name="Budi Santoso",
+            coordinator_phone="081234567890",
+        )
+        session.vault.close()
+    assert sorted(p.name for p in home.iterdir()) == ["vault.db"], "closing checkpoints the WAL"
+    return home / "vault.db"
+
+
+@dataclass
+class Outcome:
+    """What the writer said before it died."""
+
+    # attempt number -> ("add", size) or ("update", id, from_version)
+    attempts: dict[int, tuple] = field(default_factory=dict)
+    # (id, version, sha256, attempt) in the order printed
+    saved: list[tuple[str, int, str, int]] = field(default_factory=list)
+    done: bool = False
+
+    @property
+    def last_attempt(self) -> int | None:
+        return max(self.attempts) if self.attempts else None
+
+    def confirmed(self, attempt: int) -> int:
+        return sum(1 for *_, n in self.saved if n == attempt)
+
+    @property
+    def unfinished(self) -> int | None:
+        """The attempt that started but whose save was not confirmed, if any."""
+        last = self.last_attempt
+        if last is None:
+            return None
+        kind, *rest = self.attempts[last]
+        expected = rest[0] if kind == "add" else 1
+        return last if self.confirmed(last) < expected else None
+
+
+def parse(stdout: bytes) -> Outcome:
+    outcome = Outcome()
+    # A line cut short by the kill has no newline; it was not a confirmation.
+    for line in stdout.decode().splitlines(keepends=True):
+        if not line.endswith("\n"):
+            continue
+        parts = line.split()
+        if parts[0] == "attempt":
+            n, kind = int(parts[1]), parts[2]
+            detail = (int(parts[3]),) if kind == "add" else (parts[3], int(parts[4]))
+            outcome.attempts[n] = (kind, *detail)
+        elif parts[0] == "saved":
+            outcome.saved.append((parts[1], int(parts[2]), parts[3], int(parts[4])))
+        elif parts[0] == "done":
+            outcome.done = True
+    return outcome
+
+
+def run_and_kill(home: Path, seed: int, rng: random.Random, errlog: Path) -> tuple[Outcome, str]:
+    """Start the writer on ``home`` and SIGKILL it at a random moment; return what it printed."""
+    env = {**os.environ, TEST_KDF_ENV: "1"}
+    chunks: list[bytes] = []
+    ready = threading.Event()
+    with errlog.open("wb") as err:
+        proc = subprocess.Popen(
+            [sys.executable, str(WRITER), str(home), str(seed)],
+            stdout=subprocess.PIPE,
+            stderr=err,
+            env=env,
+        )
+
+        def pump() -> None:
+            assert proc.stdout is not None
+            for line in proc.stdout:
+                chunks.append(line)
+                if line == b"ready\n":
+                    ready.set()
+
+        reader = threading.Thread(target=pump, daemon=True)
+        reader.start()
+        mode = rng.choices(["cold", "first", "early", "late"], [2, 2, 3, 3])[0]
+        if mode == "cold":
+            # From the spawn: usually while Python starts or the vault unlocks.
+            time.sleep(rng.uniform(0.0, 0.12))
+        else:
+            assert ready.wait(30), "the writer did not unlock the vault within 30 s"
+            low, high = {"first": (0.0, 0.015), "early": (0.015, 0.08), "late": (0.08, 0.45)}[mode]
+            time.sleep(rng.uniform(low, high))
+        os.kill(proc.pid, signal.SIGKILL)
+        code = proc.wait(30)
+        reader.join(30)
+    outcome = parse(b"".join(chunks))
+    assert code == -signal.SIGKILL or (code == 0 and outcome.done), (
+        f"writer exited {code} before the kill:\n{errlog.read_text()[-3000:]}"
+    )
+    return outcome, mode
+
+
+def check_structure(session: Session) -> None:
+    """Nothing half written: heads, versions, outbox, audit and blind index agree."""
+    conn = session.conn
+    heads = {(k, i): v for k, i, v in conn.execute("SELECT kind, id, version FROM records")}
+    versions = set(conn.execute("SELECT kind, id, version FROM record_versions"))
+    queued = conn.execute("SELECT kind, id, version FROM outbox").fetchall()
+    assert len(queued) == len(set(queued))
+    # Every head has its version row, and every record's versions run 1..head with nothing
+    # beyond the head (a version row without its head would be half an action).
+    expected = {(k, i, v) for (k, i), head in heads.items() for v in range(1, head + 1)}
+    assert versions == expected, {
+        "missing": sorted(expected - versions)[:5],
+        "orphans": sorted(versions - expected)[:5],
+    }
+    # The outbox queues exactly the committed versions, gaplessly numbered.
+    assert set(queued) == versions, {
+        "queued_but_missing": sorted(set(queued) - versions)[:5],
+        "not_queued": sorted(versions - set(queued))[:5],
+    }
+    assert outbox.gaps(conn) == []
+    assert conn.execute("SELECT COALESCE(MAX(seq), 0) FROM outbox").fetchone()[0] == len(queued)
+    # Every version was audited by the action that wrote it, and no audit entry names a
+    # version that is not there.
+    audited = set()
+    for subject, detail in conn.execute(
+        "SELECT subject, detail FROM audit WHERE action IN (?, ?, ?)", sorted(CREATE_ACTIONS)
+    ):
+        kind, rid = subject.split(":", 1)
+        audited.add((kind, rid, json.loads(detail)["version"]))
+    assert audited == versions, {
+        "unaudited": sorted(versions - audited)[:5],
+        "audited_but_missing": sorted(audited - versions)[:5],
+    }
+    # Every version decrypts under its own row's associated data.
+    for kind, rid in heads:
+        history = session.history(kind, rid)
+        assert [r.version for r in history] == list(range(1, heads[(kind, rid)] + 1))
+    # Every applicant can be found by NIK and booking code, and the index names no ghosts.
+    applicants = {i for k, i in heads if k == service.APPLICANT}
+    for name in ("nik", "booking_code"):
+        indexed = [
+            row[0]
+            for row in conn.execute(
+                "SELECT id FROM blind_index WHERE kind = ? AND field = ?",
+                (service.APPLICANT, name),
+            )
+        ]
+        assert sorted(indexed) == sorted(applicants), name
+
+
+def check_round(home: Path, outcome: Outcome) -> dict[str, bool]:
+    """Reopen after the kill and check everything; return how the kill landed."""
+    vault = Vault.open(home)
+    try:
+        assert vault.integrity_check() == "ok"
+        assert vault.verify_audit().ok, vault.verify_audit()
+        session = vault.unlock(OFFICER, PASSPHRASE)
+        check_structure(session)
+
+        # Every confirmed save is there and decrypts to what the writer wrote.
+        for rid, version, sha, attempt in outcome.saved:
+            record = session.read(service.APPLICANT, rid, version)
+            assert record.version == version
+            assert digest(record.data) == sha, (rid, version, attempt)
+
+        confirmed: dict[str, int] = {}
+        for rid, version, _, _ in outcome.saved:
+            confirmed[rid] = max(version, confirmed.get(rid, 0))
+        heads = dict(
+            session.conn.execute("SELECT id, version FROM records WHERE kind = ?", ("applicant",))
+        )
+        unconfirmed_ids = set(heads) - set(confirmed)
+
+        # The one unconfirmed action is all there or not there at all.
+        unfinished = outcome.unfinished
+        committed_unconfirmed = False
+        if unfinished is not None and outcome.attempts[unfinished][0] == "add":
+            size = outcome.attempts[unfinished][1] - outcome.confirmed(unfinished)
+            assert len(unconfirmed_ids) in (0, size), (len(unconfirmed_ids), size)
+            committed_unconfirmed = bool(unconfirmed_ids)
+        else:
+            assert not unconfirmed_ids, sorted(unconfirmed_ids)[:5]
+        updated = None
+        if unfinished is not None and outcome.attempts[unfinished][0] == "update":
+            _, updated, from_version = outcome.attempts[unfinished]
+            assert confirmed[updated] == from_version
+            assert heads[updated] in (from_version, from_version + 1)
+            committed_unconfirmed = heads[updated] == from_version + 1
+        for rid, version in confirmed.items():
+            if rid != updated:
+                assert heads[rid] == version, (rid, heads[rid], version)
+
+        assert outbox.gaps(session.conn) == []
+        assert vault.verify_audit().ok
+        assert vault.integrity_check() == "ok"
+    finally:
+        vault.close()
+    return {
+        "saves": bool(outcome.saved),
+        "unfinished": unfinished is not None,
+        "committed_unconfirmed": committed_unconfirmed,
+    }
+
+
+def test_sigkill_at_random_moments_leaves_a_sound_vault(base_vault: Path, tmp_path: Path) -> None:
+    rng = random.Random(SEED)
+    started = time.monotonic()
+    tally = {
+        "rounds": 0,
+        "before_first_save": 0,
+        "before_first_attempt": 0,
+        "with_saves": 0,
+        "mid_save": 0,
+        "mid_save_after_saves": 0,
+        "between_saves": 0,
+        "committed_but_unconfirmed": 0,
+        "versions_confirmed": 0,
+    }
+    modes: dict[str, int] = {}
+    for n in range(ROUNDS):
+        home = tmp_path / f"round{n:02d}"
+        home.mkdir()
+        shutil.copyfile(base_vault, home / "vault.db")
+        outcome, mode = run_and_kill(home, SEED + n, rng, tmp_path / f"round{n:02d}.err")
+        modes[mode] = modes.get(mode, 0) + 1
+        try:
+            landed = check_round(home, outcome)
+        except AssertionError as exc:
+            raise AssertionError(
+                f"round {n} ({mode}): {len(outcome.saved)} confirmed versions, "
+                f"last attempt {outcome.last_attempt}, unfinished {outcome.unfinished}: {exc}"
+            ) from exc
+        tally["rounds"] += 1
+        tally["versions_confirmed"] += len(outcome.saved)
+        tally["with_saves"] += landed["saves"]
+        tally["before_first_save"] += not landed["saves"]
+        tally["before_first_attempt"] += outcome.last_attempt is None
+        tally["mid_save"] += landed["unfinished"]
+        tally["mid_save_after_saves"] += landed["unfinished"] and landed["saves"]
+        tally["between_saves"] += landed["saves"] and not landed["unfinished"]
+        tally["committed_but_unconfirmed"] += landed["committed_unconfirmed"]
+        shutil.rmtree(home)
+    elapsed = time.monotonic() - started
+    print(f"\ncrash safety: {tally}, kill modes {modes}, {elapsed:.1f} s")
+
+    assert tally["rounds"] >= 50
+    assert tally["before_first_save"] >= 1, tally
+    assert tally["with_saves"] >= 1, tally
+    assert tally["mid_save_after_saves"] >= 1, tally
+    assert elapsed < 60, f"{elapsed:.1f} s"
