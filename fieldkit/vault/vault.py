@@ -357,8 +357,14 @@ class Session:
         action: str,
         at: str,
         audit_detail: Iterable[dict[str, object]] | None = None,
+        summary: tuple[str | None, dict[str, object]] | None = None,
     ) -> list[tuple[str, str, int]]:
-        """Like :meth:`write`, inside a transaction the caller holds."""
+        """Like :meth:`write`, inside a transaction the caller holds.
+
+        Each version gets its own audit entry, unless ``summary`` (subject, detail) is given:
+        a bulk action such as a roster import is then audited once, with its count and the
+        range of outbox numbers it took, which name every version it wrote.
+        """
         generation = self.generation
         written = records.write_changes(
             self.conn,
@@ -369,7 +375,18 @@ class Session:
             record_key=self.record_key(generation),
             index_key=self.index_key(),
         )
-        outbox.append_many(self.conn, written, at)
+        last = outbox.append_many(self.conn, written, at)
+        if summary is not None:
+            subject, detail = summary
+            span = {
+                "count": len(written),
+                "outbox_first": last - len(written) + 1,
+                "outbox_last": last,
+            }
+            audit.append(
+                self.conn, self.vault.vault_id, self.officer_id, action, subject, {**detail, **span}
+            )
+            return written
         details = list(audit_detail) if audit_detail is not None else [{} for _ in written]
         audit.append_many(
             self.conn,
@@ -411,10 +428,11 @@ class Session:
 
     def find(self, field: str, value: str, kind: str | None = None) -> list[tuple[str, str]]:
         """``(kind, id)`` of records whose ``field`` equals ``value``, via the blind index."""
+        column = records.INDEX_COLUMNS[field]
         digest = blind_index(self.index_key(), field, value)
         rows = self.conn.execute(
-            "SELECT kind, id FROM blind_index WHERE field = ? AND digest = ? ORDER BY kind, id",
-            (field, digest),
+            f"SELECT kind, id FROM records WHERE {column} = ? ORDER BY kind, id",
+            (digest,),
         ).fetchall()
         return [(k, i) for k, i in rows if kind is None or k == kind]
 

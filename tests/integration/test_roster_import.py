@@ -513,7 +513,8 @@ def test_the_import_is_one_transaction_with_its_audit_entries(session, visit_id,
     actions = session.conn.execute(
         "SELECT action, subject, detail FROM audit WHERE seq > ? ORDER BY seq", (audit_entries,)
     ).fetchall()
-    assert [a for a, _, _ in actions] == ["roster_entry_created"] * 7 + ["roster_imported"]
+    # One action, one audit entry; its outbox range names every entry it wrote.
+    assert [a for a, _, _ in actions] == ["roster_imported"]
     assert actions[-1][1] == f"visit:{visit_id}"
     assert json.loads(actions[-1][2]) == {
         "source": "coordinator",
@@ -521,7 +522,14 @@ def test_the_import_is_one_transaction_with_its_audit_entries(session, visit_id,
         "imported": 7,
         "rejected": 1,
         "warned": 0,
+        "count": 7,
+        "outbox_first": depth + 1,
+        "outbox_last": depth + 7,
     }
+    named = session.conn.execute(
+        "SELECT kind FROM outbox WHERE seq BETWEEN ? AND ?", (depth + 1, depth + 7)
+    ).fetchall()
+    assert named == [("roster",)] * 7
     versions = session.conn.execute(
         "SELECT DISTINCT at FROM record_versions WHERE kind = 'roster'"
     ).fetchall()

@@ -984,16 +984,16 @@ def test_a_rotation_that_crashes_mid_re_encryption_finishes_at_the_next_unlock(
     assert len(expected) == 7
 
     monkeypatch.setattr(officers, "ROTATION_BATCH", 2)
-    real_seal = officers.seal
     calls = {"n": 0, "armed": True}
 
-    def power_cut_on_second_batch(key: bytes, plaintext: bytes, aad: bytes) -> bytes:
-        calls["n"] += 1  # 1: the old key sealed under the new; 2-3: first batch
-        if calls["armed"] and calls["n"] > 3:
-            raise RuntimeError("power cut")
-        return real_seal(key, plaintext, aad)
+    class PowerCutOnSecondBatch(officers.Sealer):
+        def seal(self, plaintext: bytes, aad: bytes) -> bytes:
+            calls["n"] += 1  # 1-2: the first batch
+            if calls["armed"] and calls["n"] > 2:
+                raise RuntimeError("power cut")
+            return super().seal(plaintext, aad)
 
-    monkeypatch.setattr(officers, "seal", power_cut_on_second_batch)
+    monkeypatch.setattr(officers, "Sealer", PowerCutOnSecondBatch)
     with pytest.raises(RuntimeError, match="power cut"):
         officers.remove_officer(session, OFF2)
     calls["armed"] = False

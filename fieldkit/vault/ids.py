@@ -1,0 +1,44 @@
+"""Record ids: UUID version 7 (RFC 9562), time-ordered and unique across devices.
+
+Time order keeps the vault's B-trees appending instead of splitting pages at random, which
+matters when a roster of thousands of rows is imported at once; 62 random bits per id keep
+ids from two laptops apart.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+
+_lock = threading.Lock()
+_last_ms = 0
+_counter = 0
+_COUNTER_BITS = 12
+
+
+def new_ids(count: int) -> list[str]:
+    """Return ``count`` fresh ids in increasing order."""
+    global _last_ms, _counter
+    with _lock:
+        ms = time.time_ns() // 1_000_000
+        if ms > _last_ms:
+            _last_ms, _counter = ms, 0
+        ids = []
+        randomness = os.urandom(8 * count)
+        for i in range(count):
+            if _counter >= 1 << _COUNTER_BITS:
+                # More than 4,096 ids in one millisecond: borrow the next millisecond (RFC 9562
+                # 6.2, method 3), which keeps the order without waiting for the clock.
+                _last_ms, _counter = _last_ms + 1, 0
+            random_b = int.from_bytes(randomness[8 * i : 8 * i + 8], "big") & ((1 << 62) - 1)
+            value = (_last_ms << 80) | (0x7 << 76) | (_counter << 64) | (0b10 << 62) | random_b
+            _counter += 1
+            text = f"{value:032x}"
+            ids.append(f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}")
+        return ids
+
+
+def new_id() -> str:
+    """Return one fresh id."""
+    return new_ids(1)[0]
