@@ -16,6 +16,7 @@ from fieldkit.domain.findings import Message
 from fieldkit.vault import audit, db, kdf, keyring
 from fieldkit.vault.crypto import (
     AuthenticationFailed,
+    BlindIndexer,
     Sealer,
     canonical,
     derive_key,
@@ -284,7 +285,7 @@ def resume_rotation(session: Session) -> bool:
 
 def _rebuild_blind_index(session: Session, new_generation: int, old_generation: int) -> None:
     vault = session.vault
-    index_key = derive_key(session.deks[new_generation], "blind-index")
+    indexer = BlindIndexer(derive_key(session.deks[new_generation], "blind-index"))
     with db.transaction(session.conn):
         heads = session.conn.execute(
             "SELECT kind, id FROM records WHERE nik_index IS NOT NULL OR booking_index IS NOT NULL"
@@ -292,7 +293,7 @@ def _rebuild_blind_index(session: Session, new_generation: int, old_generation: 
         updates = []
         for kind, rid in heads:
             record = session.read(kind, rid)
-            updates.append((*index_digests(kind, record.data, index_key), kind, rid))
+            updates.append((*index_digests(kind, record.data, indexer), kind, rid))
         session.conn.executemany(
             "UPDATE records SET nik_index = ?, booking_index = ? WHERE kind = ? AND id = ?", updates
         )

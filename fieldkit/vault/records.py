@@ -12,15 +12,12 @@ import sqlite3
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from fieldkit.vault.crypto import AuthenticationFailed, Sealer, blind_index, open_sealed
+from fieldkit.vault.crypto import AuthenticationFailed, BlindIndexer, Sealer, open_sealed
 from fieldkit.vault.errors import IntegrityError
 
 # Which fields of which kinds get a blind index (an HMAC digest in a column of ``records``),
 # so they can be found without decrypting.
-INDEXED_FIELDS: Mapping[str, tuple[str, ...]] = {
-    "applicant": ("nik", "booking_code"),
-    "roster": ("nik", "booking_code"),
-}
+INDEXED_KINDS = frozenset({"applicant", "roster"})
 INDEX_COLUMNS: Mapping[str, str] = {"nik": "nik_index", "booking_code": "booking_index"}
 # Record data is encoded once per version; one encoder avoids building a new one each time.
 _ENCODE = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
@@ -74,17 +71,16 @@ class Record:
 
 
 def index_digests(
-    kind: str, data: Mapping[str, object], index_key: bytes
+    kind: str, data: Mapping[str, object], indexer: BlindIndexer
 ) -> tuple[bytes | None, bytes | None]:
     """The blind-index digests ``(nik_index, booking_index)`` of a record's data."""
-    fields = INDEXED_FIELDS.get(kind, ())
-    digests = []
-    for name in ("nik", "booking_code"):
-        value = data.get(name) if name in fields else None
-        digests.append(
-            blind_index(index_key, name, value) if isinstance(value, str) and value else None
-        )
-    return digests[0], digests[1]
+    if kind not in INDEXED_KINDS:
+        return None, None
+    nik, booking = data.get("nik"), data.get("booking_code")
+    return (
+        indexer.digest("nik", nik) if isinstance(nik, str) and nik else None,
+        indexer.digest("booking_code", booking) if isinstance(booking, str) and booking else None,
+    )
 
 
 class VersionConflict(Exception):
@@ -103,6 +99,7 @@ def write_changes(
 ) -> list[tuple[str, str, int]]:
     """Write the versions inside the caller's transaction; return ``(kind, id, version)``s."""
     sealer = Sealer(record_key)
+    indexer = BlindIndexer(index_key)
     version_rows = []
     head_inserts = []
     head_updates = []
@@ -115,7 +112,7 @@ def write_changes(
         version_rows.append(
             (kind, rid, version, visit_id, state, officer_id, at, generation, sealed)
         )
-        nik_index, booking_index = index_digests(kind, change.data, index_key)
+        nik_index, booking_index = index_digests(kind, change.data, indexer)
         if change.expected_version == 0:
             head_inserts.append((kind, rid, version, visit_id, state, at, nik_index, booking_index))
         else:

@@ -1,0 +1,1 @@
+"""Benchmarks for fieldkit; run with ``python -m bench.run_all`` (see docs/BENCHMARKS.md)."""
