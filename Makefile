@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help demo test lint check format clean
+.PHONY: help demo test lint check format bench clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -18,8 +18,8 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-demo: $(STAMP)  ## Set up and run the main job
-	$(BIN)/fieldkit --help
+demo: $(STAMP)  ## Set up and run the main job: a tour on synthetic people in a temporary vault
+	scripts/demo.sh
 
 test: $(STAMP)  ## Set up and run the tests
 	$(BIN)/python -m pytest -q
@@ -30,6 +30,9 @@ lint: $(STAMP)  ## Formatting, lint and import contracts
 	$(BIN)/lint-imports
 
 check: lint test  ## Everything CI runs
+
+bench: $(STAMP)  ## Run the benchmarks (docs/BENCHMARKS.md)
+	$(BIN)/python -m bench.run_all
 
 format: $(STAMP)  ## Reformat and apply safe lint fixes
 	$(BIN)/ruff format .

@@ -117,6 +117,8 @@ class Checked(Generic[T]):
     @classmethod
     def of(cls, value: T, findings: Iterable[Finding] = ()) -> Checked[T]:
         """Return ``value`` with ``findings``; when any is an error the value is dropped."""
+        if not findings:
+            return cls(value)
         found = tuple(findings)
         if any(f.is_error for f in found):
             return cls(None, found)

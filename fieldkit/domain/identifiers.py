@@ -21,6 +21,8 @@ BILLING_CODE_LENGTH = 15
 _NAME_CHARS = re.compile(r"[A-Z .'\-]+")
 _NAME_LETTER = re.compile(r"[A-Z]")
 _BOOKING_CODE = re.compile(r"[A-Z0-9]{6,20}")
+# The common case, already well formed: 08…, 628… or +628… with 10–13 national digits.
+_MOBILE = re.compile(r"(?:\+62|62|0)(8[1-9][0-9]{7,10})")
 
 
 def _not_text(field: str) -> Finding:
@@ -82,6 +84,9 @@ def check_phone(raw: object, field: str = "phone") -> Checked[str]:
     if not isinstance(raw, str):
         return Checked.invalid(_not_text(field))
     number = compact(raw).replace("(", "").replace(")", "")
+    well_formed = _MOBILE.fullmatch(number)
+    if well_formed:
+        return Checked.of("+62" + well_formed[1])
     if number.startswith("+") and not number.startswith("+62"):
         return Checked.invalid(
             error(

@@ -31,11 +31,13 @@ def new_ids(count: int) -> list[str]:
                 # More than 4,096 ids in one millisecond: borrow the next millisecond (RFC 9562
                 # 6.2, method 3), which keeps the order without waiting for the clock.
                 _last_ms, _counter = _last_ms + 1, 0
-            random_b = int.from_bytes(randomness[8 * i : 8 * i + 8], "big") & ((1 << 62) - 1)
-            value = (_last_ms << 80) | (0x7 << 76) | (_counter << 64) | (0b10 << 62) | random_b
+            # 48-bit milliseconds, version 7 and a 12-bit counter, variant 0b10 and 62 random
+            # bits.
+            head = (_last_ms << 16 | 0x7000 | _counter).to_bytes(8, "big").hex()
+            tail = randomness[8 * i : 8 * i + 8]
+            tail_hex = bytes((0x80 | (tail[0] & 0x3F),)).hex() + tail[1:].hex()
+            ids.append(f"{head[:8]}-{head[8:12]}-{head[12:]}-{tail_hex[:4]}-{tail_hex[4:]}")
             _counter += 1
-            text = f"{value:032x}"
-            ids.append(f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}")
         return ids
 
 

@@ -708,7 +708,9 @@ class _Checker:
 
     def _nik(self, value: object, data: dict[str, object], findings: list[Finding]) -> None:
         text = _text(value)
-        if isinstance(value, int | float) or _SCIENTIFIC.fullmatch(text):
+        if isinstance(value, int | float) or (
+            ("e" in text or "E" in text) and _SCIENTIFIC.fullmatch(text)
+        ):
             findings.append(_NIK_NUMERIC)
             return
         nik = parse_nik(text, stated_birth_date=self.born, today=self.today, field=NIK)
