@@ -9,6 +9,9 @@ import click
 
 from fieldkit.cli.output import EXIT_INVALID, print_json, settings
 from fieldkit.cli.unlock import officer_option, open_session
+from fieldkit.domain.applicant import LABELS
+from fieldkit.domain.findings import Lang
+from fieldkit.domain.money import format_rupiah
 from fieldkit.vault import service
 
 JSON_HELP = "Print the result as JSON."
@@ -106,5 +109,25 @@ def applicant_show(officer_id: str, applicant_id: str, history: bool, as_json: b
                 f"officer {record.officer_id})",
             )
         )
-        for key, value in record.data.items():
-            click.echo(f"  {key}: {json.dumps(value, ensure_ascii=False)}")
+        for label, value in describe(record.data, s.lang):
+            click.echo(f"  {label}: {value}")
+
+
+def describe(data: dict[str, object], lang: Lang) -> list[tuple[str, str]]:
+    """An applicant's fields as (label, value) lines in the officer's language."""
+    lines = []
+    for key, value in data.items():
+        if value in (None, "", []):
+            continue
+        label = LABELS[key].text(lang) if key in LABELS else key
+        if key == "fee" and isinstance(value, dict):
+            text = f"{format_rupiah(int(value['total']))} ({value['regulation']})"
+            label = "Biaya" if lang == "id" else "Fee"
+        elif isinstance(value, bool):
+            text = ("ya" if value else "tidak") if lang == "id" else ("yes" if value else "no")
+        elif isinstance(value, str | int):
+            text = str(value)
+        else:
+            text = json.dumps(value, ensure_ascii=False)
+        lines.append((label, text))
+    return lines
