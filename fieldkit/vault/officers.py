@@ -33,7 +33,7 @@ from fieldkit.vault.errors import (
 )
 from fieldkit.vault.passphrase import passphrase_problem
 from fieldkit.vault.records import index_digests, record_aad
-from fieldkit.vault.vault import Session, meta_json, seal_device_key
+from fieldkit.vault.vault import Session, check_officer_id, meta_json, seal_device_key
 
 ROLES = ("officer", "supervisor")
 ROTATION_BATCH = 500
@@ -84,6 +84,7 @@ def add_officer(
     _require_supervisor(session, Message("menambah petugas", "add officers"))
     if role not in ROLES:
         raise VaultError(Message(f"Peran tidak dikenal: {role}.", f"Unknown role: {role}."))
+    check_officer_id(officer_id)
     if keyring.load_slot(session.conn, officer_id) is not None:
         raise VaultError(
             Message(
@@ -91,6 +92,36 @@ def add_officer(
             )
         )
     _check_passphrase(passphrase, officer_id, name)
+    _store_slot(
+        session, officer_id, role, name, passphrase, params, "officer_added", {"role": role}
+    )
+    return Officer(officer_id, name, role)
+
+
+def change_passphrase(
+    session: Session, new_passphrase: str, params: kdf.KdfParams | None = None
+) -> None:
+    """Re-key the unlocked officer's own slot under a new passphrase."""
+    slot = keyring.load_slot(session.conn, session.officer_id)
+    assert slot is not None  # the session was opened through this slot
+    name = session.officer_name(slot)
+    _check_passphrase(new_passphrase, session.officer_id, name)
+    _store_slot(
+        session, session.officer_id, slot.role, name, new_passphrase, params, "passphrase_changed"
+    )
+
+
+def _store_slot(
+    session: Session,
+    officer_id: str,
+    role: str,
+    name: str,
+    passphrase: str,
+    params: kdf.KdfParams | None,
+    action: str,
+    detail: dict[str, object] | None = None,
+) -> None:
+    """Make a slot (a fresh key pair) for the current data key; save and audit it at once."""
     generation = session.generation
     slot = keyring.make_slot(
         session.vault.vault_id,
@@ -105,38 +136,8 @@ def add_officer(
     with db.transaction(session.conn):
         keyring.save_slot(session.conn, slot)
         audit.append(
-            session.conn,
-            session.vault.vault_id,
-            session.officer_id,
-            "officer_added",
-            officer_id,
-            {"role": role},
+            session.conn, session.vault.vault_id, session.officer_id, action, officer_id, detail
         )
-    return Officer(officer_id, name, role)
-
-
-def change_passphrase(
-    session: Session, new_passphrase: str, params: kdf.KdfParams | None = None
-) -> None:
-    """Re-key the unlocked officer's own slot under a new passphrase."""
-    slot = keyring.load_slot(session.conn, session.officer_id)
-    assert slot is not None  # the session was opened through this slot
-    name = session.officer_name(slot)
-    _check_passphrase(new_passphrase, session.officer_id, name)
-    generation = session.generation
-    new_slot = keyring.make_slot(
-        session.vault.vault_id,
-        session.officer_id,
-        slot.role,
-        name,
-        new_passphrase,
-        session.deks[generation],
-        generation,
-        params or kdf.calibrate(),
-    )
-    with db.transaction(session.conn):
-        keyring.save_slot(session.conn, new_slot)
-        audit.append(session.conn, session.vault.vault_id, session.officer_id, "passphrase_changed")
 
 
 def remove_officer(session: Session, officer_id: str) -> None:

@@ -7,6 +7,7 @@ rotation are in :mod:`fieldkit.vault.officers`.
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import uuid
 from collections.abc import Iterable
@@ -33,6 +34,7 @@ from fieldkit.vault.errors import (
     NotFound,
     UnknownOfficer,
     UnlockThrottled,
+    VaultError,
     VaultExists,
     VaultLocked,
     VaultMissing,
@@ -61,6 +63,24 @@ def seal_device_key(dek: bytes, device_id: str, private: Ed25519PrivateKey) -> b
     return seal(
         derive_key(dek, "device-key"), private.private_bytes_raw(), _device_key_aad(device_id)
     )
+
+
+_OFFICER_ID = re.compile(r"[A-Za-z0-9._-]{1,32}")
+
+
+def check_officer_id(officer_id: str) -> None:
+    """Refuse an officer id that is not 1–32 letters, digits, dots, dashes or underscores.
+
+    Officer ids appear in clear beside records and in the audit log; keeping them plain keeps
+    them from carrying anything personal and keeps bound data unambiguous.
+    """
+    if not _OFFICER_ID.fullmatch(officer_id):
+        raise VaultError(
+            Message(
+                "ID petugas hanya boleh 1–32 huruf, angka, titik, garis bawah atau tanda hubung.",
+                "An officer id is 1–32 letters, digits, dots, underscores or dashes.",
+            )
+        )
 
 
 def throttle_delay(failures: int) -> timedelta:
@@ -112,6 +132,7 @@ class Vault:
         params: kdf.KdfParams | None = None,
     ) -> Session:
         """Create a vault with its first officer (a supervisor) and return it unlocked."""
+        check_officer_id(officer_id)
         problem = passphrase_problem(passphrase, officer_id=officer_id, name=name)
         if problem is not None:
             raise WeakPassphrase(problem)

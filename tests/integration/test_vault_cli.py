@@ -164,3 +164,9 @@ def test_the_installed_command_end_to_end(env, tmp_path):
         env=full_env, capture_output=True, text=True, check=True,
     )  # fmt: skip
     assert json.loads(shown.stdout)["data"]["name"] == person["name"]
+
+
+def test_an_officer_id_with_odd_characters_is_refused(env):
+    result = run(env, "init", "--officer", "sup 1|x", "--name", "Rina Wati")
+    assert result.exit_code == 1
+    assert "officer id" in result.output
