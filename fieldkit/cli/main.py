@@ -11,6 +11,7 @@ from fieldkit.cli.fee import fee
 from fieldkit.cli.officer import officer
 from fieldkit.cli.output import LANG_ENV, Settings, lang_from_env, print_numbered_findings
 from fieldkit.cli.roster import roster
+from fieldkit.cli.sync import enroll, sync
 from fieldkit.cli.synth import synth
 from fieldkit.cli.vaultcmd import audit, init, status
 from fieldkit.cli.visit import visit
@@ -18,8 +19,9 @@ from fieldkit.vault.errors import InvalidInput, VaultError
 
 EPILOG = """\b
 Exit codes: 0 success or valid (warnings may be printed); 1 failed (no vault,
-wrong passphrase, not allowed, not found); 2 invalid input or usage; 3 integrity
-failure (tampered data, broken audit chain).
+wrong passphrase, not allowed, not found, refused by HQ); 2 invalid input or usage;
+3 integrity failure (tampered data, broken audit chain, bad HQ signature); 4 partial
+(sync: HQ still unreachable after retries).
 Environment: FIELDKIT_LANG=id|en (Indonesian by default), FIELDKIT_HOME (vault
 directory), FIELDKIT_OFFICER, FIELDKIT_PASSPHRASE (for scripts)."""
 
@@ -61,5 +63,18 @@ def main(ctx: click.Context, lang: str | None) -> None:
     ctx.obj = Settings(lang or lang_from_env())  # type: ignore[arg-type]
 
 
-for command in (init, officer, visit, roster, applicant, status, audit, check, fee, synth):
+for command in (
+    init,
+    officer,
+    visit,
+    roster,
+    applicant,
+    status,
+    audit,
+    enroll,
+    sync,
+    check,
+    fee,
+    synth,
+):
     main.add_command(command)

@@ -116,9 +116,42 @@ def _initial_schema(conn: sqlite3.Connection) -> None:
     )
 
 
+def _sync_schema(conn: sqlite3.Connection) -> None:
+    # The enrollment with HQ (URL, pinned keys) lives in ``meta`` under ``hq_*`` keys.
+    _run_statements(
+        conn,
+        """
+        -- Sealed batches, cut once and kept: a retry after a crash resends the same bytes with
+        -- the same batch id. The envelope is HPKE-encrypted to HQ, so it holds no plaintext.
+        CREATE TABLE sync_batches (
+            seq INTEGER PRIMARY KEY,
+            batch_id TEXT NOT NULL UNIQUE,
+            outbox_first INTEGER,
+            outbox_last INTEGER,
+            audit_first INTEGER,
+            audit_last INTEGER,
+            item_count INTEGER NOT NULL,
+            hq_kid TEXT NOT NULL,
+            ct_sha256 TEXT NOT NULL,
+            envelope BLOB NOT NULL,
+            created_at TEXT NOT NULL,
+            receipt TEXT,
+            acked_at TEXT,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT,
+            CHECK ((receipt IS NULL) = (acked_at IS NULL))
+        );
+        CREATE INDEX sync_batches_unacked ON sync_batches (seq) WHERE acked_at IS NULL
+        """,
+    )
+
+
 Migration = tuple[str, Callable[[sqlite3.Connection], None]]
 
-MIGRATIONS: tuple[Migration, ...] = (("0001_initial", _initial_schema),)
+MIGRATIONS: tuple[Migration, ...] = (
+    ("0001_initial", _initial_schema),
+    ("0002_sync", _sync_schema),
+)
 
 
 def connect(path: Path) -> sqlite3.Connection:

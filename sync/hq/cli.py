@@ -2,12 +2,65 @@
 
 from __future__ import annotations
 
+import json
+import os
+import re
+import sys
+import tempfile
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
 import click
+import sqlalchemy as sa
 
 from fieldkit import __version__
+from sync import envelope
+from sync.hq import keys, store
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_REFUSED = 3
+
+EPILOG = """\b
+Exit codes: 0 success; 1 failed (not initialised, wrong passphrase, unknown
+device, database unreachable); 2 usage error or invalid input; 3 `import`:
+at least one file was refused.
+Environment: FIELDKIT_HQ_HOME (keys and the SQLite store), FIELDKIT_HQ_DB
+(postgresql://… for PostgreSQL), FIELDKIT_HQ_PASSPHRASE (for scripts and
+services; otherwise asked), FIELDKIT_INSECURE_TEST_KDF=1 (tests only)."""
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class Failed(click.ClickException):
+    """A failure reported on standard error with exit code 1."""
+
+    exit_code = EXIT_FAILED
+
+    def show(self, file: Any = None) -> None:
+        """Print the message without click's "Error:" decoration in English only."""
+        click.echo(f"fieldkit-hq: {self.format_message()}", err=True)
+
+
+class HQGroup(click.Group):
+    """Turns key and database errors into messages and exit code 1."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        """Run the command, reporting known failures without a traceback."""
+        try:
+            return super().invoke(ctx)
+        except keys.KeysError as exc:
+            raise Failed(str(exc)) from None
+        except sa.exc.OperationalError as exc:
+            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+            raise Failed(f"Cannot use the database: {reason}") from None
+
+
+@click.group(
+    cls=HQGroup,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+    epilog=EPILOG,
+)
 @click.version_option(__version__, prog_name="fieldkit-hq")
 def main() -> None:
     """Run and administer the fieldkit HQ service.
@@ -16,3 +69,397 @@ def main() -> None:
     HQ staff reconcile visits. Configuration comes from the environment (FIELDKIT_HQ_HOME,
     FIELDKIT_HQ_DB).
     """
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def _home() -> Path:
+    return keys.hq_home()
+
+
+def _passphrase(*, confirm: bool = False) -> str:
+    secret = os.environ.get(keys.PASSPHRASE_ENV)
+    if secret:
+        return secret
+    if not sys.stdin.isatty():
+        raise Failed(f"Set {keys.PASSPHRASE_ENV} or run on a terminal to type HQ's passphrase.")
+    return str(
+        click.prompt("HQ passphrase", hide_input=True, confirmation_prompt=confirm, err=True)
+    )
+
+
+def _require_init(home: Path) -> None:
+    if not keys.keys_path(home).exists():
+        raise keys.NotInitialised(
+            f"No HQ in {home}. Run `fieldkit-hq init` (or set {keys.HOME_ENV})."
+        )
+
+
+def _engine(home: Path) -> sa.Engine:
+    _require_init(home)
+    return store.open_store(store.database_url(home))
+
+
+def _print_json(value: object) -> None:
+    click.echo(json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True))
+
+
+_DURATION = re.compile(r"(\d+)\s*([smhdw])")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def parse_duration(text: str) -> timedelta:
+    """``90s``, ``30m``, ``24h``, ``7d``, ``2w`` or combinations such as ``1d12h``."""
+    compact = text.strip().lower().replace(" ", "")
+    parts = _DURATION.findall(compact)
+    if not parts or "".join(n + u for n, u in parts) != compact:
+        raise click.BadParameter(f"{text!r} is not a duration such as 30m, 24h or 7d.")
+    total = timedelta()
+    for number, unit in parts:
+        total += timedelta(**{_UNITS[unit]: int(number)})
+    if total <= timedelta(0) or total > timedelta(days=90):
+        raise click.BadParameter("choose a duration between 1 second and 90 days.")
+    return total
+
+
+# --- init and serve --------------------------------------------------------------------------
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def init(as_json: bool) -> None:
+    """Create HQ's keys and store in FIELDKIT_HQ_HOME.
+
+    Generates HQ's encryption key pair (HPKE, ML-KEM-768 + X25519) and its Ed25519 signing
+    key, sealed under a passphrase (Argon2id, at least 64 MiB), and creates or upgrades the
+    store (SQLite in the home directory, or FIELDKIT_HQ_DB). Existing keys are never
+    overwritten.
+    """
+    from fieldkit.vault import kdf
+    from fieldkit.vault.passphrase import passphrase_problem
+
+    home = _home()
+    if keys.keys_path(home).exists():
+        raise Failed(f"HQ is already initialised in {home}; its keys are never overwritten.")
+    secret = _passphrase(confirm=True)
+    weak = passphrase_problem(secret, officer_id="hq")
+    if weak is not None:
+        raise click.UsageError(weak.en, ctx=click.get_current_context())
+    hq_keys = keys.create(home, secret, kdf.calibrate())
+    url = store.database_url(home)
+    store.open_store(url).dispose()
+    result = {
+        "home": str(home),
+        "database": store.redact(url),
+        "hq_kid": hq_keys.current_kid,
+        "hq_signing_kid": hq_keys.signing_kid,
+    }
+    if as_json:
+        _print_json(result)
+    else:
+        click.echo(f"HQ initialised in {home}")
+        click.echo(f"  store:            {result['database']}")
+        click.echo(f"  encryption key:   {hq_keys.current_kid}")
+        click.echo(f"  signing key:      {hq_keys.signing_kid}")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option(
+    "--port",
+    default=8750,
+    show_default=True,
+    type=click.IntRange(1, 65535),
+    help="TCP port to listen on.",
+)
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Worker processes; they share the store, so any number is safe.",
+)
+@click.option(
+    "--log-level",
+    default="info",
+    show_default=True,
+    type=click.Choice(["critical", "error", "warning", "info", "debug"]),
+    help="uvicorn's log level.",
+)
+def serve(host: str, port: int, workers: int, log_level: str) -> None:
+    """Serve the HQ API (docs/PROTOCOL.md) with uvicorn.
+
+    Unlocks HQ's keys (FIELDKIT_HQ_PASSPHRASE or a prompt) and migrates the store before
+    listening. Put HQ behind a TLS-terminating proxy; it speaks plain HTTP.
+    """
+    import uvicorn
+
+    from sync.hq import app as hq_app
+
+    home = _home()
+    _require_init(home)
+    secret = _passphrase()
+    settings = hq_app.settings_from_env(secret)
+    engine = store.open_store(settings.db_url)
+    engine.dispose()
+    hq_app.configure_logging()
+    click.echo(
+        f"fieldkit-hq {__version__}: store {store.redact(settings.db_url)}, "
+        f"HQ key {settings.keys.current_kid}, http://{host}:{port} ({workers} worker(s))",
+        err=True,
+    )
+    if workers == 1:
+        app = hq_app.create_app(
+            hq_app.Settings(settings.home, settings.db_url, settings.keys, migrate=False)
+        )
+        uvicorn.run(app, host=host, port=port, log_level=log_level)
+        return
+    # Worker processes build their own app from the environment and unlock the keys again.
+    os.environ[keys.PASSPHRASE_ENV] = secret
+    os.environ[keys.HOME_ENV] = str(home)
+    uvicorn.run(
+        "sync.hq.app:app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=log_level,
+    )
+
+
+# --- devices ---------------------------------------------------------------------------------
+
+
+@main.group()
+def device() -> None:
+    """Enroll, list and revoke field devices."""
+
+
+@device.command("enroll-code")
+@click.option(
+    "--expires",
+    default="24h",
+    show_default=True,
+    metavar="DURATION",
+    help="How long the code stays valid: 30m, 24h, 7d …",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the code and expiry as JSON.")
+def enroll_code(expires: str, as_json: bool) -> None:
+    """Make a one-time enrollment code for one device.
+
+    Read the code to the device's supervisor; it works once, until it expires. HQ stores only
+    its hash.
+    """
+    lifetime = parse_duration(expires)
+    engine = _engine(_home())
+    code, expires_at = store.create_enroll_code(engine, lifetime)
+    if as_json:
+        _print_json({"code": code, "expires_at": store.iso(expires_at)})
+    else:
+        click.echo(code)
+        click.echo(f"valid until {store.iso(expires_at)} (one device, once)", err=True)
+
+
+@device.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print the devices as JSON.")
+def device_list(as_json: bool) -> None:
+    """List enrolled devices with their batches and missing sequence numbers."""
+    statuses = store.device_statuses(_engine(_home()))
+    if as_json:
+        _print_json([s.as_json() for s in statuses])
+        return
+    if not statuses:
+        click.echo("No devices enrolled.")
+        return
+    for s in statuses:
+        d = s.device
+        state = f"REVOKED {store.iso(d.revoked_at)}" if d.revoked_at else "active"
+        missing = f", missing {_ranges(s.missing)}" if s.missing else ""
+        click.echo(
+            f"{d.device_id}  {state}  enrolled {store.iso(d.enrolled_at)}  "
+            f"batches {s.batches} (last seq {s.last_seq or '-'}{missing})  records {s.records}"
+        )
+        if d.revoke_reason:
+            click.echo(f"    reason: {d.revoke_reason}")
+
+
+@device.command("revoke")
+@click.argument("device_id")
+@click.option("--reason", default=None, help="Why the device is revoked (lost, stolen …).")
+def device_revoke(device_id: str, reason: str | None) -> None:
+    """Revoke a device: HQ refuses its batches from now on (403 device-revoked)."""
+    revoked = store.revoke_device(_engine(_home()), device_id, reason)
+    if revoked is None:
+        raise Failed(f"No device {device_id}.")
+    click.echo(f"Device {device_id} revoked at {store.iso(revoked.revoked_at)}.")  # type: ignore[arg-type]
+
+
+def _ranges(numbers: list[int]) -> str:
+    out: list[str] = []
+    for n in numbers:
+        if out and out[-1].rsplit("–", 1)[-1] == str(n - 1):
+            out[-1] = out[-1].split("–")[0] + f"–{n}"
+        else:
+            out.append(str(n))
+    return ", ".join(out)
+
+
+# --- import and status -----------------------------------------------------------------------
+
+
+def _order(path: Path) -> tuple[int, str, int, str]:
+    """Sort files by device and seq where the header can be read, else after, by name."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(64 * 1024)
+        length = int.from_bytes(head[4:8], "big")
+        header = json.loads(head[8 : 8 + length])
+        return 0, str(header["device_id"]), int(header["seq"]), path.name
+    except (OSError, ValueError, KeyError, TypeError):
+        return 1, "", 0, path.name
+
+
+def _write_receipt(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=".receipt-", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text + "\n")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+@main.command("import")
+@click.argument(
+    "directory", type=click.Path(exists=True, file_okay=False, dir_okay=True, path_type=Path)
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object per file.")
+def import_dir(directory: Path, as_json: bool) -> None:
+    """Ingest every *.fkb envelope in DIRECTORY (batches carried on a USB stick).
+
+    Each file gets the same checks as an upload; an accepted one (new or already received)
+    gets its signed receipt written next to it as <batch_id>.receipt.json, for the device to
+    import. Exit code 3 when any file was refused.
+    """
+    from sync.hq import ingest
+
+    home = _home()
+    _require_init(home)
+    hq_keys = keys.unlock(home, _passphrase())
+    engine = _engine(home)
+    files = sorted(directory.glob("*.fkb"), key=_order)
+    refused = 0
+    for path in files:
+        client = f"file:{path.name}"
+        try:
+            if path.stat().st_size > envelope.MAX_ENVELOPE_BYTES:
+                raise ingest.reject(
+                    engine,
+                    ingest.Problem("too-large", f"{path.name} is over 4 MiB."),
+                    client=client,
+                )
+            result = ingest.ingest(engine, hq_keys, path.read_bytes(), client=client, source="file")
+        except ingest.Problem as problem:
+            refused += 1
+            line: dict[str, object] = {
+                "file": path.name,
+                "status": problem.status,
+                "problem": f"/problems/{problem.slug}",
+                "detail": problem.detail,
+            }
+            if as_json:
+                click.echo(json.dumps(line, ensure_ascii=False, sort_keys=True))
+            else:
+                click.echo(f"REFUSED  {path.name}: {problem.slug}: {problem.detail}")
+            continue
+        except OSError as exc:
+            refused += 1
+            click.echo(f"REFUSED  {path.name}: cannot read: {exc.strerror}", err=True)
+            continue
+        receipt_path = path.with_name(f"{result.batch_id}.receipt.json")
+        _write_receipt(receipt_path, result.receipt)
+        outcome = "duplicate" if result.duplicate else "accepted"
+        if as_json:
+            click.echo(
+                json.dumps(
+                    {
+                        "file": path.name,
+                        "status": result.status,
+                        "outcome": outcome,
+                        "device_id": result.device_id,
+                        "batch_id": result.batch_id,
+                        "seq": result.seq,
+                        "records": result.records,
+                        "receipt": receipt_path.name,
+                    },
+                    sort_keys=True,
+                )
+            )
+        else:
+            click.echo(
+                f"{outcome.upper():9}{path.name}: device {result.device_id} seq {result.seq}, "
+                f"{result.records} record(s) → {receipt_path.name}"
+            )
+    if not as_json:
+        click.echo(f"{len(files)} file(s), {refused} refused.", err=True)
+    if refused:
+        sys.exit(EXIT_REFUSED)
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
+def status(as_json: bool) -> None:
+    """Summarise HQ: devices, batches, missing sequence numbers, open flags, rejections."""
+    home = _home()
+    engine = _engine(home)
+    statuses = store.device_statuses(engine)
+    open_flags = store.open_flags(engine)
+    rejected = store.rejection_counts(engine, store.now() - timedelta(hours=24))
+    summary = keys.public_summary(home)
+    report: dict[str, object] = {
+        "home": str(home),
+        "database": store.redact(store.database_url(home)),
+        "hq_kid": summary["current_kid"],
+        "hq_signing_kid": summary["signing_kid"],
+        "devices": {
+            "enrolled": len(statuses),
+            "revoked": sum(1 for s in statuses if s.device.revoked),
+        },
+        "batches": sum(s.batches for s in statuses),
+        "records": sum(s.records for s in statuses),
+        "missing": {s.device.device_id: s.missing for s in statuses if s.missing},
+        "audit_unverified": {
+            s.device.device_id: s.audit_unverified for s in statuses if s.audit_unverified
+        },
+        "flags": [
+            {
+                "id": f["id"],
+                "at": store.iso(f["at"]),
+                "device_id": f["device_id"],
+                "batch_id": f["batch_id"],
+                "kind": f["kind"],
+                "detail": f["detail"],
+            }
+            for f in open_flags
+        ],
+        "rejections_24h": rejected,
+    }
+    if as_json:
+        _print_json(report)
+        return
+    devices = report["devices"]
+    click.echo(f"HQ in {home}  store {report['database']}  HQ key {report['hq_kid']}")
+    click.echo(
+        f"devices: {devices['enrolled']} enrolled, {devices['revoked']} revoked;"  # type: ignore[index]
+        f"  batches: {report['batches']};  records: {report['records']}"
+    )
+    for s in statuses:
+        if s.missing:
+            click.echo(f"missing from {s.device.device_id}: seq {_ranges(s.missing)}")
+    for f in report["flags"]:  # type: ignore[attr-defined]
+        click.echo(f"FLAG #{f['id']} {f['kind']} device {f['device_id']}: {f['detail']}")
+    if rejected:
+        parts = ", ".join(f"{k} {v}" for k, v in sorted(rejected.items()))
+        click.echo(f"rejections in the last 24 h: {parts}")

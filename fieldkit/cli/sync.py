@@ -1,0 +1,386 @@
+"""``fieldkit enroll`` and ``fieldkit sync``: deliver captured data to HQ, online or by USB."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from fieldkit.cli.output import EXIT_INTEGRITY, EXIT_OK, print_json, settings
+from fieldkit.cli.unlock import OFFICER_ENV, officer_option, open_session
+from fieldkit.vault import syncstate
+from fieldkit.vault.vault import Vault
+from sync.batches import cut_batches
+from sync.client import (
+    EXIT_PARTIAL,
+    HqUntrusted,
+    ReceiptNotOurs,
+    SyncClient,
+    SyncReport,
+    apply_receipt,
+    check_hq_url,
+    require_enrollment,
+)
+
+JSON_HELP = "Print the result as JSON."
+SYNC_EPILOG = """\b
+Exit codes: 0 every batch acknowledged by HQ; 1 refused (not enrolled, device
+revoked, a batch refused by HQ) or not allowed; 2 usage error; 3 integrity
+failure (HQ's signature on a receipt or checkpoint does not verify, or a stored
+record does not authenticate); 4 partial: HQ still unreachable after the
+retries, or interrupted (the data is kept; run sync again or use
+'fieldkit sync export'). Details: docs/sync.md."""
+RECEIPT_SUFFIX = ".receipt.json"
+BATCH_SUFFIX = ".fkb"
+
+
+@click.command()
+@officer_option
+@click.option(
+    "--hq",
+    "hq_url",
+    required=True,
+    help="HQ's address, e.g. https://hq.example.go.id (plain http only to this machine).",
+)
+@click.option(
+    "--code",
+    required=True,
+    help="The one-time enrollment code HQ gave (fieldkit-hq device enroll-code).",
+)
+@click.option(
+    "--allow-http",
+    is_flag=True,
+    help="Allow plain http to another machine (a lab network only: HQ's keys could be forged).",
+)
+@click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
+def enroll(officer_id: str, hq_url: str, code: str, allow_http: bool, as_json: bool) -> None:
+    """Enroll this laptop with HQ and pin HQ's keys (supervisors only).
+
+    Sends the device id, vault id and device public key with the one-time code; HQ answers
+    with its encryption and signing keys, which are stored in the vault and used for every
+    later batch and receipt. Audited.
+    """
+    s = settings()
+    base_url = check_hq_url(hq_url, allow_http=allow_http)
+    session = open_session(officer_id)
+    pinned = SyncClient(base_url, session).enroll(code)
+    if as_json:
+        print_json(
+            {
+                "device_id": session.vault.device_id,
+                "hq_url": pinned.hq_url,
+                "hq_kid": pinned.hq_kid,
+                "enrolled_at": pinned.enrolled_at,
+            }
+        )
+        return
+    click.echo(
+        s.say(
+            f"Perangkat {session.vault.device_id} terdaftar di {pinned.hq_url} "
+            f"(kunci HQ {pinned.hq_kid}).",
+            f"Device {session.vault.device_id} enrolled with {pinned.hq_url} "
+            f"(HQ key {pinned.hq_kid}).",
+        )
+    )
+
+
+class _ProgressBar:
+    """A progress bar of batches on standard error; its length grows if more are cut."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.bar: Any = None
+        self.shown = 0
+
+    def __call__(self, done: int, total: int) -> None:
+        if total == 0:
+            return
+        if self.bar is None:
+            self.bar = click.progressbar(length=total, label=self.label, file=sys.stderr)
+            self.bar.__enter__()
+        self.bar.length = max(self.bar.length, total)
+        self.bar.update(done - self.shown)
+        self.shown = done
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+            self.bar = None
+
+
+@click.group(invoke_without_command=True, epilog=SYNC_EPILOG)
+@click.option(
+    "--officer",
+    "officer_id",
+    envvar=OFFICER_ENV,
+    help=f"Officer id that unlocks the vault (or {OFFICER_ENV}).",
+)
+@click.option(
+    "--once",
+    is_flag=True,
+    help="One pass: give up after a few tries per request instead of waiting for HQ.",
+)
+@click.option(
+    "--flush",
+    is_flag=True,
+    help="Also send audit entries that otherwise wait for the next data (unlock, lock, sync).",
+)
+@click.option("--hq", "hq_url", help="Reach HQ at this address instead of the enrolled one.")
+@click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
+@click.pass_context
+def sync(
+    ctx: click.Context,
+    officer_id: str | None,
+    once: bool,
+    flush: bool,
+    hq_url: str | None,
+    as_json: bool,
+) -> None:
+    """Send everything HQ has not acknowledged, as sealed batches, and store HQ's receipts.
+
+    Asks HQ which batches it holds, resends unacknowledged batches byte for byte (HQ
+    deduplicates them), cuts new batches of up to 500 items and verifies every receipt with
+    the HQ key pinned at enrollment. Network failures, 5xx and 429 are retried with backoff
+    (honouring Retry-After); other refusals are not. Safe to interrupt at any point.
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    if not officer_id:
+        raise click.UsageError(f"Missing option '--officer' (or {OFFICER_ENV}).", ctx)
+    s = settings()
+    session = open_session(officer_id)
+    pinned = require_enrollment(session.vault)
+    client = SyncClient(check_hq_url(hq_url, allow_http=True) if hq_url else pinned.hq_url, session)
+    bar = _ProgressBar(s.say("Mengirim batch", "Sending batches"))
+    try:
+        report = client.sync(bar, once=once, flush=flush)
+    except KeyboardInterrupt:
+        bar.close()
+        click.echo(
+            s.say(
+                "Dihentikan. Yang sudah dikonfirmasi HQ tetap tercatat; sisanya dikirim pada "
+                "sync berikutnya.",
+                "Stopped. What HQ acknowledged stays recorded; the rest goes at the next sync.",
+            ),
+            err=True,
+        )
+        sys.exit(EXIT_PARTIAL)
+    finally:
+        bar.close()
+    if as_json:
+        print_json(report.as_json(s.lang))
+    else:
+        _print_report(report)
+    sys.exit(report.exit_code)
+
+
+def _print_report(report: SyncReport) -> None:
+    s = settings()
+    click.echo(
+        s.say(
+            f"Dikonfirmasi HQ: {report.acked} batch ({report.items} item, "
+            f"{report.bytes_sent} byte); batch baru: {report.cut}.",
+            f"Acknowledged by HQ: {report.acked} batches ({report.items} items, "
+            f"{report.bytes_sent} bytes); new batches: {report.cut}.",
+        )
+    )
+    for message in report.warnings:
+        click.echo(message.text(s.lang), err=True)
+    for refusal in report.refused:
+        click.echo(refusal.message.text(s.lang), err=True)
+    for problem in (report.untrusted, report.network):
+        if problem is not None:
+            click.echo(problem.text(s.lang), err=True)
+    if report.complete:
+        click.echo(s.say("Semua data sudah diterima HQ.", "HQ has received everything."))
+    else:
+        click.echo(
+            s.say(
+                f"Belum dikonfirmasi: {report.unacked} batch; {report.records_waiting} versi "
+                "data belum masuk batch.",
+                f"Not yet acknowledged: {report.unacked} batches; {report.records_waiting} "
+                "record versions not yet in a batch.",
+            )
+        )
+
+
+@sync.command("status")
+@click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
+def sync_status(as_json: bool) -> None:
+    """Show the enrollment and how many batches HQ has acknowledged (no passphrase needed)."""
+    s = settings()
+    vault = Vault.open()
+    pinned = syncstate.enrollment(vault)
+    counts = syncstate.summary(vault.conn)
+    if as_json:
+        print_json(
+            {
+                "device_id": vault.device_id,
+                "enrolled": pinned is not None,
+                "hq_url": pinned.hq_url if pinned else None,
+                "hq_kid": pinned.hq_kid if pinned else None,
+                "enrolled_at": pinned.enrolled_at if pinned else None,
+                "batches": counts.batches,
+                "acked": counts.acked,
+                "unacked": counts.unacked,
+                "records_waiting": counts.outbox_waiting,
+                "audit_waiting": counts.audit_waiting,
+                "last_acked_at": counts.last_acked_at,
+            }
+        )
+        return
+    if pinned is None:
+        click.echo(s.say("Perangkat belum terdaftar di HQ.", "The device is not enrolled."))
+    else:
+        click.echo(
+            s.say(
+                f"Terdaftar di {pinned.hq_url} (kunci HQ {pinned.hq_kid}) sejak "
+                f"{pinned.enrolled_at}.",
+                f"Enrolled with {pinned.hq_url} (HQ key {pinned.hq_kid}) since "
+                f"{pinned.enrolled_at}.",
+            )
+        )
+    click.echo(
+        s.say(
+            f"Batch: {counts.batches} ({counts.acked} dikonfirmasi HQ, {counts.unacked} belum); "
+            f"belum masuk batch: {counts.outbox_waiting} versi data, {counts.audit_waiting} "
+            "entri audit.",
+            f"Batches: {counts.batches} ({counts.acked} acknowledged by HQ, {counts.unacked} "
+            f"not yet); not yet in a batch: {counts.outbox_waiting} record versions, "
+            f"{counts.audit_waiting} audit entries.",
+        )
+    )
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    """Write via a temporary name and rename, so a pulled USB stick never holds half a file."""
+    partial = path.with_name(path.name + ".partial")
+    with partial.open("wb") as out:
+        out.write(data)
+        out.flush()
+        os.fsync(out.fileno())
+    partial.replace(path)
+
+
+@sync.command("export")
+@officer_option
+@click.argument(
+    "directory", type=click.Path(file_okay=False, writable=True, path_type=Path), metavar="DIR"
+)
+@click.option(
+    "--flush",
+    is_flag=True,
+    help="Also carry audit entries that otherwise wait for the next data (unlock, lock, sync).",
+)
+@click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
+def sync_export(officer_id: str, directory: Path, flush: bool, as_json: bool) -> None:
+    """Write every unacknowledged batch to DIR (a USB stick) as <seq>-<batch_id>.fkb.
+
+    New batches are cut first. The files are sealed to HQ and signed: they hold no readable
+    personal data. Take them to HQ ('fieldkit-hq import DIR'), bring back the
+    *.receipt.json files and run 'fieldkit sync import-receipts DIR'.
+    """
+    s = settings()
+    session = open_session(officer_id)
+    pinned = require_enrollment(session.vault)
+    cut = sum(1 for _ in cut_batches(session, pinned, flush=flush))
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for batch in syncstate.batches(session.conn, unacked_only=True):
+        path = directory / f"{batch.seq}-{batch.batch_id}{BATCH_SUFFIX}"
+        _write_atomically(path, syncstate.envelope(session.conn, batch.seq))
+        written.append((batch, path))
+    if written:
+        session.note(
+            "sync_exported",
+            f"device:{session.vault.device_id}",
+            {"batches": len(written), "first": written[0][0].seq, "last": written[-1][0].seq},
+        )
+    if as_json:
+        print_json(
+            {
+                "cut": cut,
+                "files": [
+                    {"seq": b.seq, "batch_id": b.batch_id, "items": b.count, "path": str(p)}
+                    for b, p in written
+                ],
+            }
+        )
+        return
+    click.echo(
+        s.say(
+            f"{len(written)} batch ditulis ke {directory} ({cut} batch baru).",
+            f"{len(written)} batches written to {directory} ({cut} new).",
+        )
+    )
+
+
+@sync.command("import-receipts")
+@officer_option
+@click.argument(
+    "directory",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    metavar="DIR",
+)
+@click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
+def sync_import_receipts(officer_id: str, directory: Path, as_json: bool) -> None:
+    """Apply HQ's receipts (*.receipt.json from 'fieldkit-hq import') found in DIR.
+
+    Each receipt's signature is checked with the pinned HQ key and must name a batch of this
+    laptop (batch id, seq and ciphertext hash); the batch is then acknowledged. Exit 3 when a
+    receipt does not verify (it is not applied; the others are).
+    """
+    s = settings()
+    session = open_session(officer_id)
+    require_enrollment(session.vault)
+    acked: list[int] = []
+    already: list[int] = []
+    others = 0
+    bad: list[tuple[Path, str]] = []
+    for path in sorted(directory.glob(f"*{RECEIPT_SUFFIX}")):
+        try:
+            payload = json.loads(path.read_text(encoding="utf-8"))
+            batch, new = apply_receipt(session, payload)
+        except (ValueError, UnicodeDecodeError):
+            bad.append((path, s.say("bukan JSON", "not JSON")))
+            continue
+        except ReceiptNotOurs:
+            others += 1
+            continue
+        except HqUntrusted as exc:
+            bad.append((path, exc.text(s.lang)))
+            continue
+        (acked if new else already).append(batch.seq)
+    if acked:
+        session.note(
+            "sync_receipts_imported",
+            f"device:{session.vault.device_id}",
+            {"acked": len(acked), "first": min(acked), "last": max(acked)},
+        )
+    left = syncstate.summary(session.conn)
+    if as_json:
+        print_json(
+            {
+                "acked": acked,
+                "already_acked": already,
+                "other_devices": others,
+                "rejected": [{"file": str(p), "reason": why} for p, why in bad],
+                "unacked": left.unacked,
+            }
+        )
+    else:
+        for path, why in bad:
+            click.echo(f"{path.name}: {why}", err=True)
+        click.echo(
+            s.say(
+                f"Tanda terima diterapkan: {len(acked)} batch (sudah sebelumnya: {len(already)}"
+                f"); belum dikonfirmasi: {left.unacked} batch.",
+                f"Receipts applied: {len(acked)} batches (already acknowledged: {len(already)}"
+                f"); still unacknowledged: {left.unacked} batches.",
+            )
+        )
+    sys.exit(EXIT_INTEGRITY if bad else EXIT_OK)

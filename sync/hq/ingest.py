@@ -1,0 +1,760 @@
+"""Receiving one sealed batch: HQ's checks in the order of docs/PROTOCOL.md, then one transaction.
+
+1. parse the envelope (magic, lengths, header) → ``malformed-envelope`` 400, ``too-large`` 413
+2. device known → ``unknown-device`` 403; not revoked → ``device-revoked`` 403
+3. signature by the device key → ``bad-signature`` 401
+4. sealed to an accepted HQ key → ``unknown-hq-key`` 422
+5. duplicate ``(device_id, batch_id)``: same ciphertext hash → the stored receipt (200);
+   another hash → ``batch-id-reused`` 409 (flagged)
+6. ``seq`` already used by another batch id → ``sequence-reused`` 409 (flagged: a cloned or
+   rolled-back device)
+7. decrypt → ``undecryptable`` 422; decompress, parse, count, item shapes, outbox and audit
+   ranges → ``malformed-body`` 422
+8. validate each applicant with the domain rules (findings stored, never a rejection)
+9. one transaction: lock the device, re-check 2, 5 and 6 (another worker may have won a race),
+   insert the batch, records (idempotent on ``(kind, id, version)``) and audit entries, verify
+   the audit chain as far as it is contiguous, sign and store the receipt → 201
+
+Every refusal is a :class:`Problem` and is logged in ``rejections`` (and the ``fieldkit.hq``
+logger) with the device, batch and client address. Both the HTTP API and ``fieldkit-hq import``
+go through :func:`ingest`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import logging
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from fieldkit.domain.applicant import FIELDS as APPLICANT_FIELDS
+from fieldkit.domain.applicant import check_applicant
+from fieldkit.domain.findings import Finding
+from sync import envelope
+from sync.envelope import EnvelopeError
+from sync.hq import store
+from sync.hq.keys import HQKeys
+
+log = logging.getLogger("fieldkit.hq")
+
+MAX_INT = 2**63 - 1
+MAX_VERSION = 2**31 - 1
+APPLICANT = "applicant"
+VISIT = "visit"
+
+TITLES: dict[str, str] = {
+    "malformed-envelope": "Malformed envelope",
+    "too-large": "Request body too large",
+    "unknown-device": "Unknown device",
+    "device-revoked": "Device revoked",
+    "bad-signature": "Bad signature",
+    "unknown-hq-key": "Sealed to an unknown HQ key",
+    "batch-id-reused": "Batch id reused",
+    "sequence-reused": "Sequence number reused",
+    "undecryptable": "Undecryptable batch",
+    "malformed-body": "Malformed batch body",
+    "enroll-code-invalid": "Enrollment code invalid",
+    "device-exists": "Device already enrolled",
+    "malformed-request": "Malformed request",
+    "invalid-request": "Invalid request",
+    "unsupported-media-type": "Unsupported media type",
+    "not-found": "Not found",
+    "method-not-allowed": "Method not allowed",
+    "internal-error": "Internal error",
+    "store-unavailable": "Store unavailable",
+}
+STATUS: dict[str, int] = {
+    "malformed-envelope": 400,
+    "too-large": 413,
+    "unknown-device": 403,
+    "device-revoked": 403,
+    "bad-signature": 401,
+    "unknown-hq-key": 422,
+    "batch-id-reused": 409,
+    "sequence-reused": 409,
+    "undecryptable": 422,
+    "malformed-body": 422,
+    "enroll-code-invalid": 403,
+    "device-exists": 409,
+    "malformed-request": 400,
+    "invalid-request": 422,
+    "unsupported-media-type": 415,
+    "not-found": 404,
+    "method-not-allowed": 405,
+    "internal-error": 500,
+    "store-unavailable": 503,
+}
+
+
+class Problem(Exception):
+    """A refusal: an RFC 9457 problem type (``/problems/<slug>``), its HTTP status and detail."""
+
+    def __init__(self, slug: str, detail: str, status: int | None = None) -> None:
+        super().__init__(f"{slug}: {detail}")
+        self.slug = slug
+        self.detail = detail
+        self.status = status if status is not None else STATUS.get(slug, 400)
+
+    @property
+    def title(self) -> str:
+        """A short, fixed summary of the problem type."""
+        return TITLES.get(self.slug, self.slug.replace("-", " ").capitalize())
+
+    def as_json(self) -> dict[str, object]:
+        """The problem details object."""
+        return {
+            "type": f"/problems/{self.slug}",
+            "title": self.title,
+            "status": self.status,
+            "detail": self.detail,
+        }
+
+    @classmethod
+    def from_envelope(cls, exc: EnvelopeError) -> Problem:
+        """The problem HQ answers for an :class:`EnvelopeError`."""
+        if exc.code == "bad-key":  # a device key or HQ key of the wrong shape in HQ's own store
+            return cls("internal-error", "HQ holds a key it cannot use.", 500)
+        return cls(exc.code, exc.detail or TITLES.get(exc.code, exc.code))
+
+
+@dataclass(frozen=True, slots=True)
+class IngestResult:
+    """What :func:`ingest` did with one envelope."""
+
+    status: int  # 201 new, 200 duplicate of a stored batch
+    receipt: str  # the signed receipt, as the JSON text stored and sent
+    device_id: str
+    batch_id: str
+    seq: int
+    records: int = 0
+    records_with_errors: int = 0
+    audit_verified: bool | None = None
+
+    @property
+    def duplicate(self) -> bool:
+        """True when the batch had been received before."""
+        return self.status == 200
+
+
+@dataclass
+class _Context:
+    client: str | None
+    device_id: str | None = None
+    batch_id: str | None = None
+    seq: int | None = None
+
+
+@dataclass
+class _Record:
+    kind: str
+    id: str
+    version: int
+    visit_id: str | None
+    state: str
+    officer_id: str | None
+    at: str
+    outbox_seq: int
+    data: dict[str, Any]
+    findings: list[dict[str, object]] = field(default_factory=list)
+
+    def row(self, device_id: str, batch_id: str) -> dict[str, object]:
+        return {
+            "kind": self.kind,
+            "id": self.id,
+            "version": self.version,
+            "device_id": device_id,
+            "batch_id": batch_id,
+            "outbox_seq": self.outbox_seq,
+            "visit_id": self.visit_id,
+            "state": self.state,
+            "officer_id": self.officer_id,
+            "at": self.at,
+            "data": self.data,
+            "findings": self.findings,
+        }
+
+
+def reject(
+    engine: Engine,
+    problem: Problem,
+    *,
+    client: str | None,
+    device_id: str | None = None,
+    batch_id: str | None = None,
+    seq: int | None = None,
+) -> Problem:
+    """Log a refusal in ``rejections`` and the log; return the problem for raising."""
+    log.warning(
+        "rejected %s (%d) from %s: device=%s batch=%s seq=%s: %s",
+        problem.slug,
+        problem.status,
+        client or "-",
+        device_id or "-",
+        batch_id or "-",
+        seq if seq is not None else "-",
+        problem.detail,
+    )
+    try:
+        store.add_rejection(
+            engine,
+            problem=problem.slug,
+            status=problem.status,
+            detail=problem.detail,
+            client=client,
+            device_id=device_id,
+            batch_id=batch_id,
+            seq=seq,
+        )
+    except sa.exc.SQLAlchemyError:
+        log.exception("could not log the rejection above in the store")
+    return problem
+
+
+def ingest(
+    engine: Engine, keys: HQKeys, data: bytes, *, client: str | None, source: str = "http"
+) -> IngestResult:
+    """Check and store one envelope; raise :class:`Problem` (already logged) on refusal."""
+    ctx = _Context(client)
+    try:
+        try:
+            return _ingest(engine, keys, data, ctx, source)
+        except _Clash as clash:  # raise the flag for HQ staff, then refuse
+            with engine.begin() as conn:
+                store.add_flag(
+                    conn, str(ctx.device_id), clash.flag_kind, clash.problem.detail, ctx.batch_id
+                )
+            raise clash.problem from None
+    except Problem as problem:
+        raise reject(
+            engine,
+            problem,
+            client=client,
+            device_id=ctx.device_id,
+            batch_id=ctx.batch_id,
+            seq=ctx.seq,
+        ) from None
+
+
+def _ingest(engine: Engine, keys: HQKeys, data: bytes, ctx: _Context, source: str) -> IngestResult:
+    # 1. parse
+    try:
+        env = envelope.parse_envelope(data)
+    except EnvelopeError as exc:
+        raise Problem.from_envelope(exc) from None
+    header = env.header
+    ctx.device_id, ctx.batch_id, ctx.seq = header.device_id, header.batch_id, header.seq
+    ct_sha256 = env.ct_sha256
+
+    # 2.-6. without holding any lock
+    with store.reading(engine) as conn:
+        device = _known_device(conn, header.device_id)
+        try:
+            envelope.verify_signature(env, device.public_key)
+        except EnvelopeError as exc:
+            raise Problem.from_envelope(exc) from None
+        private = keys.decryption_key(header.hq_kid)
+        if private is None:
+            raise Problem(
+                "unknown-hq-key",
+                f"The batch is sealed to HQ key {header.hq_kid}, which HQ does not accept; "
+                f"the current key is {keys.current_kid}.",
+            )
+        stored = _duplicate_or_clash(conn, header, ct_sha256)
+    if stored is not None:
+        return stored
+    # 7. decrypt and decode
+    try:
+        items = envelope.open_batch(env, private)
+    except EnvelopeError as exc:
+        raise Problem.from_envelope(exc) from None
+    records, audit = _split_items(header, items)
+    # 8. domain rules
+    with store.reading(engine) as conn:
+        _validate(conn, records)
+    # 9. one transaction
+    return _store(engine, keys, env, device.vault_id, records, audit, source)
+
+
+def _known_device(conn: Connection, device_id: str, *, lock: bool = False) -> store.Device:
+    device = store.get_device(conn, device_id, lock=lock)
+    if device is None:
+        raise Problem("unknown-device", f"Device {device_id} is not enrolled at this HQ.")
+    if device.revoked:
+        raise Problem("device-revoked", f"Device {device_id} was revoked.")
+    return device
+
+
+class _Clash(Exception):
+    """A reused batch id or seq (a refusal that also raises a flag for HQ staff)."""
+
+    def __init__(self, problem: Problem, flag_kind: str) -> None:
+        super().__init__(problem.detail)
+        self.problem = problem
+        self.flag_kind = flag_kind
+
+
+def _duplicate_or_clash(
+    conn: Connection, header: envelope.BatchHeader, ct_sha256: str
+) -> IngestResult | None:
+    """The stored receipt for a retry; raise for a reused batch id or seq; None when new.
+
+    One statement reads both, so a concurrent commit cannot fall between the two checks
+    (PostgreSQL's READ COMMITTED takes a new snapshot for every statement).
+    """
+    b = store.batches
+    rows = conn.execute(
+        sa.select(b.c.batch_id, b.c.ct_sha256, b.c.receipt).where(
+            b.c.device_id == header.device_id,
+            sa.or_(b.c.batch_id == header.batch_id, b.c.seq == header.seq),
+        )
+    ).all()
+    existing = next((row for row in rows if row.batch_id == header.batch_id), None)
+    if existing is not None:
+        if existing.ct_sha256 == ct_sha256:
+            return IngestResult(
+                200, existing.receipt, header.device_id, header.batch_id, header.seq
+            )
+        raise _Clash(
+            Problem(
+                "batch-id-reused",
+                f"Batch {header.batch_id} was received before with another ciphertext.",
+            ),
+            "batch-id-reused",
+        )
+    if rows:
+        raise _Clash(
+            Problem(
+                "sequence-reused",
+                f"Seq {header.seq} of device {header.device_id} already belongs to batch "
+                f"{rows[0].batch_id}: a cloned or rolled-back device.",
+            ),
+            "sequence-reused",
+        )
+    return None
+
+
+# --- the body ---------------------------------------------------------------------------------
+
+
+def _bad(detail: str) -> Problem:
+    return Problem("malformed-body", detail)
+
+
+def _text(
+    item: Mapping[str, Any], key: str, where: str, *, limit: int | None, optional: bool = False
+) -> str | None:
+    value = item.get(key)
+    if value is None and optional:
+        return None
+    if not isinstance(value, str):
+        raise _bad(f"{where}: {key} must be text")
+    if limit is not None and len(value) > limit:
+        raise _bad(f"{where}: {key} is longer than {limit} characters")
+    _check_string(value, f"{where}: {key}")
+    return value
+
+
+def _int(item: Mapping[str, Any], key: str, where: str, high: int) -> int:
+    value = item.get(key)
+    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= high:
+        raise _bad(f"{where}: {key} must be an integer from 1")
+    return value
+
+
+def _check_string(value: str, where: str) -> None:
+    """Text both stores can hold: no NUL (PostgreSQL refuses it), no lone surrogates."""
+    if "\x00" in value:
+        raise _bad(f"{where}: text holds a NUL character")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise _bad(f"{where}: text is not valid Unicode") from None
+
+
+def _check_json(value: object, where: str, depth: int = 0) -> None:
+    if depth > 64:
+        raise _bad(f"{where}: data nested too deeply")
+    if isinstance(value, str):
+        _check_string(value, where)
+    elif isinstance(value, float):
+        if not math.isfinite(value):
+            raise _bad(f"{where}: data holds a non-finite number")
+    elif isinstance(value, int) and not isinstance(value, bool):
+        if abs(value) > MAX_INT:
+            raise _bad(f"{where}: data holds an integer beyond 64 bits")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_string(key, where)
+            _check_json(item, where, depth + 1)
+    elif isinstance(value, list):
+        for item in value:
+            _check_json(item, where, depth + 1)
+
+
+_RECORD_KEYS = frozenset(
+    {"t", "kind", "id", "version", "visit_id", "state", "officer_id", "at", "outbox_seq", "data"}
+)
+_AUDIT_KEYS = frozenset({"t", "seq", "at", "officer_id", "action", "subject", "detail"})
+
+
+def _split_items(
+    header: envelope.BatchHeader, items: list[dict[str, object]]
+) -> tuple[list[_Record], list[dict[str, Any]]]:
+    """Record and audit items, checked for shape and against the header's ranges."""
+    records: list[_Record] = []
+    audit: list[dict[str, Any]] = []
+    for number, item in enumerate(items, start=1):
+        where = f"item {number}"
+        kind = item.get("t")
+        if kind == "r":
+            if set(item) != _RECORD_KEYS:
+                raise _bad(f"{where}: a record item has exactly the keys {sorted(_RECORD_KEYS)}")
+            data = item["data"]
+            if not isinstance(data, dict):
+                raise _bad(f"{where}: data must be a JSON object")
+            _check_json(data, where)
+            records.append(
+                _Record(
+                    kind=str(_text(item, "kind", where, limit=32)),
+                    id=str(_text(item, "id", where, limit=64)),
+                    version=_int(item, "version", where, MAX_VERSION),
+                    visit_id=_text(item, "visit_id", where, limit=64, optional=True),
+                    state=str(_text(item, "state", where, limit=32)),
+                    officer_id=_text(item, "officer_id", where, limit=64, optional=True),
+                    at=str(_text(item, "at", where, limit=64)),
+                    outbox_seq=_int(item, "outbox_seq", where, MAX_INT),
+                    data=data,
+                )
+            )
+        elif kind == "a":
+            if set(item) != _AUDIT_KEYS:
+                raise _bad(f"{where}: an audit item has exactly the keys {sorted(_AUDIT_KEYS)}")
+            _int(item, "seq", where, MAX_INT)
+            _text(item, "at", where, limit=64)
+            _text(item, "officer_id", where, limit=64, optional=True)
+            _text(item, "action", where, limit=64)
+            _text(item, "subject", where, limit=None, optional=True)
+            _text(item, "detail", where, limit=None)
+            audit.append(item)
+        else:
+            raise _bad(f"{where}: t must be 'r' (record) or 'a' (audit)")
+    outbox = [r.outbox_seq for r in records]
+    if any(b <= a for a, b in itertools.pairwise(outbox)):
+        raise _bad("record items are not in outbox order")
+    expected_outbox = (outbox[0], outbox[-1]) if outbox else None
+    if header.outbox != expected_outbox:
+        raise _bad(f"header outbox {header.outbox} does not match the items {expected_outbox}")
+    audit_seqs = [int(a["seq"]) for a in audit]
+    if audit_seqs != list(range(audit_seqs[0], audit_seqs[0] + len(audit_seqs)) if audit else []):
+        raise _bad("audit items are not consecutive")
+    expected_audit = (audit_seqs[0], audit_seqs[-1]) if audit else None
+    if header.audit != expected_audit:
+        raise _bad(f"header audit {header.audit} does not match the items {expected_audit}")
+    keys = {(r.kind, r.id, r.version) for r in records}
+    if len(keys) != len(records):
+        raise _bad("a record version appears twice in the batch")
+    return records, audit
+
+
+# --- domain rules -------------------------------------------------------------------------------
+
+
+def _finding_json(finding: Finding) -> dict[str, object]:
+    return {
+        "code": finding.code,
+        "field": finding.field,
+        "severity": str(finding.severity),
+        "message": {"id": finding.message.id, "en": finding.message.en},
+    }
+
+
+def _visit_kinds(conn: Connection, records: list[_Record]) -> dict[str, str]:
+    """The kind of each visit the applicants belong to, from this batch or from the store."""
+    kinds: dict[str, str] = {}
+    for record in records:
+        if record.kind == VISIT and isinstance(record.data.get("kind"), str):
+            kinds[record.id] = record.data["kind"]
+    wanted = {
+        r.visit_id
+        for r in records
+        if r.kind == APPLICANT and r.visit_id and r.visit_id not in kinds
+    }
+    for visit_id in wanted:
+        row = conn.execute(
+            sa.select(store.records.c.data)
+            .where(store.records.c.kind == VISIT, store.records.c.id == visit_id)
+            .order_by(store.records.c.version.desc())
+            .limit(1)
+        ).first()
+        if row is not None and isinstance(row.data, dict) and isinstance(row.data.get("kind"), str):
+            kinds[visit_id] = row.data["kind"]
+    return kinds
+
+
+def _capture_date(at: str) -> date:
+    try:
+        return date.fromisoformat(at[:10])
+    except ValueError:
+        return date.today()
+
+
+def _validate(conn: Connection, records: list[_Record]) -> None:
+    """Attach domain findings to each applicant; a finding never refuses the batch."""
+    kinds = _visit_kinds(conn, records)
+    for record in records:
+        if record.kind != APPLICANT:
+            continue
+        raw = {k: record.data[k] for k in APPLICANT_FIELDS if k in record.data}
+        visit_kind = kinds.get(record.visit_id) if record.visit_id else None
+        try:
+            checked = check_applicant(raw, on=_capture_date(record.at), visit_kind=visit_kind)
+            record.findings = [_finding_json(f) for f in checked.findings]
+        except Exception as exc:  # the rules promise not to raise; never lose a batch if they do
+            log.exception("applicant rules raised on %s v%s", record.id, record.version)
+            record.findings = [
+                {
+                    "code": "hq.rules_failed",
+                    "field": "applicant",
+                    "severity": "error",
+                    "message": {"id": "Aturan gagal dijalankan.", "en": f"Rules failed: {exc!r}"},
+                }
+            ]
+
+
+# --- the transaction ----------------------------------------------------------------------------
+
+
+def _store(
+    engine: Engine,
+    keys: HQKeys,
+    env: envelope.Envelope,
+    vault_id: str,
+    records: list[_Record],
+    audit: list[dict[str, Any]],
+    source: str,
+) -> IngestResult:
+    header = env.header
+    moment = store.now()
+    receipt_doc: dict[str, object] = {
+        "v": 1,
+        "device_id": header.device_id,
+        "batch_id": header.batch_id,
+        "seq": header.seq,
+        "ct_sha256": env.ct_sha256,
+        "count": header.count,
+        "accepted_at": store.iso(moment),
+        "hq_signing_kid": keys.signing_kid,
+    }
+    signed = envelope.sign_document(receipt_doc, keys.signing_key)
+    # On the wire a receipt is {"receipt": {…}, "sig": b64} (docs/PROTOCOL.md, "Receipt").
+    receipt = json.dumps(
+        {"receipt": signed["document"], "sig": signed["sig"]},
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
+    with engine.begin() as conn:
+        _known_device(conn, header.device_id, lock=True)
+        stored = _duplicate_or_clash(conn, header, env.ct_sha256)
+        if stored is not None:
+            return stored
+        conn.execute(
+            store.insert(conn, store.batches).values(
+                device_id=header.device_id,
+                batch_id=header.batch_id,
+                seq=header.seq,
+                ct_sha256=env.ct_sha256,
+                count=header.count,
+                created_at=header.created_at,
+                hq_kid=header.hq_kid,
+                outbox_first=header.outbox[0] if header.outbox else None,
+                outbox_last=header.outbox[1] if header.outbox else None,
+                audit_first=header.audit[0] if header.audit else None,
+                audit_last=header.audit[1] if header.audit else None,
+                audit_head=header.audit_head,
+                received_at=moment,
+                source=source,
+                receipt=receipt,
+            )
+        )
+        _insert_records(conn, header, records)
+        verified = _insert_audit(conn, header, vault_id, audit)
+    errors = sum(1 for r in records if any(f["severity"] == "error" for f in r.findings))
+    log.info(
+        "accepted batch %s seq %d of device %s: %d records (%d with errors), %d audit entries",
+        header.batch_id,
+        header.seq,
+        header.device_id,
+        len(records),
+        errors,
+        len(audit),
+    )
+    return IngestResult(
+        201,
+        receipt,
+        header.device_id,
+        header.batch_id,
+        header.seq,
+        records=len(records),
+        records_with_errors=errors,
+        audit_verified=verified,
+    )
+
+
+def _insert_records(conn: Connection, header: envelope.BatchHeader, records: list[_Record]) -> None:
+    """Insert new record versions; a version already held with other contents is flagged."""
+    if not records:
+        return
+    table = store.records
+    keys = [(r.kind, r.id, r.version) for r in records]
+    held: dict[tuple[str, str, int], sa.Row[Any]] = {}
+    for start in range(0, len(keys), 200):
+        chunk = keys[start : start + 200]
+        rows = conn.execute(
+            sa.select(table).where(sa.tuple_(table.c.kind, table.c.id, table.c.version).in_(chunk))
+        )
+        held.update({(row.kind, row.id, row.version): row for row in rows})
+    fresh = []
+    for record in records:
+        row = held.get((record.kind, record.id, record.version))
+        if row is None:
+            fresh.append(record.row(header.device_id, header.batch_id))
+            continue
+        same = (row.data, row.state, row.visit_id, row.officer_id, row.at) == (
+            record.data,
+            record.state,
+            record.visit_id,
+            record.officer_id,
+            record.at,
+        )
+        if not same:
+            store.add_flag(
+                conn,
+                header.device_id,
+                "record-conflict",
+                f"{record.kind} {record.id} version {record.version} differs from the copy "
+                f"received in batch {row.batch_id} of device {row.device_id}; the first is kept.",
+                header.batch_id,
+            )
+    if fresh:
+        conn.execute(store.insert(conn, table).on_conflict_do_nothing(), fresh)
+
+
+def _chain(prev: bytes, entries: list[Mapping[str, Any]]) -> list[bytes]:
+    hashes = []
+    for entry in entries:
+        prev = envelope.audit_hash(prev, dict(entry))
+        hashes.append(prev)
+    return hashes
+
+
+def _insert_audit(
+    conn: Connection, header: envelope.BatchHeader, vault_id: str, audit: list[dict[str, Any]]
+) -> bool | None:
+    """Store the batch's audit entries; verify them when the chain reaches them.
+
+    Returns True when the batch's entries verified, False when they are stored unverified
+    (after a gap, or flagged as broken), None when the batch carried none.
+    """
+    if not audit:
+        return None
+    table = store.audit_entries
+    first = int(audit[0]["seq"])
+    prev = _verified_hash(conn, header.device_id, vault_id, first - 1)
+    hashes: list[bytes | None] = [None] * len(audit)
+    verified = False
+    if prev is not None:
+        computed = _chain(prev, audit)
+        if computed[-1].hex() == header.audit_head:
+            hashes, verified = list(computed), True
+        else:
+            _flag_broken(conn, header.device_id, header.batch_id, first, int(audit[-1]["seq"]))
+    rows = [
+        {
+            "device_id": header.device_id,
+            "seq": int(entry["seq"]),
+            "batch_id": header.batch_id,
+            "at": entry["at"],
+            "officer_id": entry["officer_id"],
+            "action": entry["action"],
+            "subject": entry["subject"],
+            "detail": entry["detail"],
+            "hash": digest.hex() if digest is not None else None,
+            "verified": verified,
+        }
+        for entry, digest in zip(audit, hashes, strict=True)
+    ]
+    conn.execute(store.insert(conn, table).on_conflict_do_nothing(), rows)
+    if verified:
+        _extend_chain(conn, header.device_id, int(audit[-1]["seq"]), hashes[-1])  # type: ignore[arg-type]
+    return verified
+
+
+def _verified_hash(conn: Connection, device_id: str, vault_id: str, seq: int) -> bytes | None:
+    """The verified hash of entry ``seq`` (the genesis hash for 0), or None if not held."""
+    if seq == 0:
+        return envelope.audit_genesis(vault_id)
+    row = conn.execute(
+        sa.select(store.audit_entries.c.hash, store.audit_entries.c.verified).where(
+            store.audit_entries.c.device_id == device_id, store.audit_entries.c.seq == seq
+        )
+    ).first()
+    if row is None or not row.verified or row.hash is None:
+        return None
+    return bytes.fromhex(row.hash)
+
+
+def _flag_broken(conn: Connection, device_id: str, batch_id: str, first: int, last: int) -> None:
+    store.add_flag(
+        conn,
+        device_id,
+        "audit-chain-broken",
+        f"Audit entries {first}–{last} of batch {batch_id} do not chain to the batch's "
+        f"audit_head from the entries HQ holds; first bad entry: {first} or earlier history "
+        "rewritten on the device.",
+        batch_id,
+    )
+
+
+def _extend_chain(conn: Connection, device_id: str, last: int, prev: bytes) -> None:
+    """Verify batches stored after a gap that the newly verified entries now reach."""
+    batches, table = store.batches, store.audit_entries
+    while True:
+        later = conn.execute(
+            sa.select(batches.c.batch_id, batches.c.audit_last, batches.c.audit_head).where(
+                batches.c.device_id == device_id, batches.c.audit_first == last + 1
+            )
+        ).first()
+        if later is None:
+            return
+        entries = list(
+            conn.execute(
+                sa.select(table)
+                .where(
+                    table.c.device_id == device_id,
+                    table.c.seq >= last + 1,
+                    table.c.seq <= later.audit_last,
+                )
+                .order_by(table.c.seq)
+            ).mappings()
+        )
+        if len(entries) != later.audit_last - last or any(e["verified"] for e in entries):
+            return
+        computed = _chain(prev, entries)
+        if computed[-1].hex() != later.audit_head:
+            _flag_broken(conn, device_id, later.batch_id, last + 1, int(later.audit_last))
+            return
+        for entry, digest in zip(entries, computed, strict=True):
+            conn.execute(
+                table.update()
+                .where(table.c.device_id == device_id, table.c.seq == entry["seq"])
+                .values(hash=digest.hex(), verified=True)
+            )
+        last, prev = int(later.audit_last), computed[-1]

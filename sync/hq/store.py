@@ -1,0 +1,601 @@
+"""HQ's store: one SQLAlchemy Core schema for SQLite (embedded default) and PostgreSQL.
+
+The schema is created and upgraded by Alembic (``sync/hq/migrations``), run from code with
+:func:`migrate`; no ``alembic.ini`` is needed. Concurrency rests on the database, not on the
+process: primary keys and unique constraints decide every race, inserts use the dialect's
+``INSERT … ON CONFLICT``, and each batch is ingested in one transaction that first locks its
+device (``SELECT … FOR UPDATE`` on PostgreSQL; ``BEGIN IMMEDIATE`` on SQLite, whose writers are
+serialised anyway). Any number of HQ worker processes may share one database.
+
+Times HQ sets itself are timezone-aware UTC; times a device reported (``at`` of records and
+audit entries, a batch's ``created_at``) are kept as the text the device sent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, Engine
+
+DB_ENV = "FIELDKIT_HQ_DB"
+DB_FILE = "hq.db"
+MIGRATIONS = Path(__file__).with_name("migrations")
+# Any constant will do: every HQ process migrating the same PostgreSQL database takes it.
+_MIGRATION_LOCK = 0x66_6B_68_71  # "fkhq"
+# Read aloud over a phone line: no 0/O, 1/I/L, 2/Z, 5/S, 8/B.
+CODE_ALPHABET = "34679ACDEFGHJKMNPQRTUVWXY"
+CODE_GROUPS = 4
+CODE_GROUP_LEN = 4
+
+
+class UTCDateTime(sa.types.TypeDecorator[datetime]):
+    """A timezone-aware UTC timestamp on both stores (SQLite keeps naive text otherwise)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        """Store UTC; refuse naive datetimes, which would be ambiguous."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        """Return an aware UTC datetime."""
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def json_type() -> sa.types.TypeEngine[Any]:
+    """JSON on SQLite, JSONB on PostgreSQL."""
+    return sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
+
+
+metadata = sa.MetaData()
+
+devices = sa.Table(
+    "devices",
+    metadata,
+    sa.Column("device_id", sa.String(36), primary_key=True),
+    sa.Column("vault_id", sa.String(36), nullable=False),
+    sa.Column("public_key", sa.LargeBinary(32), nullable=False),
+    sa.Column("enrolled_at", UTCDateTime(), nullable=False),
+    sa.Column("revoked_at", UTCDateTime(), nullable=True),
+    sa.Column("revoke_reason", sa.Text(), nullable=True),
+)
+
+enroll_codes = sa.Table(
+    "enroll_codes",
+    metadata,
+    sa.Column("code_hash", sa.String(64), primary_key=True),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("expires_at", UTCDateTime(), nullable=False),
+    sa.Column("used_at", UTCDateTime(), nullable=True),
+    sa.Column("used_by", sa.String(36), nullable=True),
+)
+
+batches = sa.Table(
+    "batches",
+    metadata,
+    sa.Column("device_id", sa.String(36), sa.ForeignKey("devices.device_id"), nullable=False),
+    sa.Column("batch_id", sa.String(36), nullable=False),
+    sa.Column("seq", sa.BigInteger(), nullable=False),
+    sa.Column("ct_sha256", sa.String(64), nullable=False),
+    sa.Column("count", sa.Integer(), nullable=False),
+    sa.Column("created_at", sa.String(64), nullable=False),
+    sa.Column("hq_kid", sa.String(16), nullable=False),
+    sa.Column("outbox_first", sa.BigInteger(), nullable=True),
+    sa.Column("outbox_last", sa.BigInteger(), nullable=True),
+    sa.Column("audit_first", sa.BigInteger(), nullable=True),
+    sa.Column("audit_last", sa.BigInteger(), nullable=True),
+    sa.Column("audit_head", sa.String(64), nullable=True),
+    sa.Column("received_at", UTCDateTime(), nullable=False),
+    sa.Column("source", sa.String(16), nullable=False),
+    sa.Column("receipt", sa.Text(), nullable=False),
+    sa.PrimaryKeyConstraint("device_id", "batch_id", name="pk_batches"),
+    sa.UniqueConstraint("device_id", "seq", name="uq_batches_device_seq"),
+)
+
+records = sa.Table(
+    "records",
+    metadata,
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("id", sa.String(64), nullable=False),
+    sa.Column("version", sa.Integer(), nullable=False),
+    sa.Column("device_id", sa.String(36), nullable=False),
+    sa.Column("batch_id", sa.String(36), nullable=False),
+    sa.Column("outbox_seq", sa.BigInteger(), nullable=False),
+    sa.Column("visit_id", sa.String(64), nullable=True),
+    sa.Column("state", sa.String(32), nullable=False),
+    sa.Column("officer_id", sa.String(64), nullable=True),
+    sa.Column("at", sa.String(64), nullable=False),
+    sa.Column("data", json_type(), nullable=False),
+    sa.Column("findings", json_type(), nullable=False),
+    sa.PrimaryKeyConstraint("kind", "id", "version", name="pk_records"),
+    sa.Index("ix_records_visit", "visit_id"),
+    sa.Index("ix_records_device", "device_id", "batch_id"),
+)
+
+audit_entries = sa.Table(
+    "audit_entries",
+    metadata,
+    sa.Column("device_id", sa.String(36), nullable=False),
+    sa.Column("seq", sa.BigInteger(), nullable=False),
+    sa.Column("batch_id", sa.String(36), nullable=False),
+    sa.Column("at", sa.String(64), nullable=False),
+    sa.Column("officer_id", sa.String(64), nullable=True),
+    sa.Column("action", sa.String(64), nullable=False),
+    sa.Column("subject", sa.Text(), nullable=True),
+    sa.Column("detail", sa.Text(), nullable=False),
+    sa.Column("hash", sa.String(64), nullable=True),
+    sa.Column("verified", sa.Boolean(), nullable=False),
+    sa.PrimaryKeyConstraint("device_id", "seq", name="pk_audit_entries"),
+)
+
+rejections = sa.Table(
+    "rejections",
+    metadata,
+    sa.Column("id", sa.Integer(), sa.Identity(), primary_key=True),
+    sa.Column("at", UTCDateTime(), nullable=False),
+    sa.Column("device_id", sa.String(64), nullable=True),
+    sa.Column("batch_id", sa.String(64), nullable=True),
+    sa.Column("seq", sa.BigInteger(), nullable=True),
+    sa.Column("problem", sa.String(64), nullable=False),
+    sa.Column("status", sa.Integer(), nullable=False),
+    sa.Column("detail", sa.Text(), nullable=False),
+    sa.Column("client", sa.String(512), nullable=True),
+    sa.Index("ix_rejections_at", "at"),
+    sa.Index("ix_rejections_device", "device_id"),
+)
+
+flags = sa.Table(
+    "flags",
+    metadata,
+    sa.Column("id", sa.Integer(), sa.Identity(), primary_key=True),
+    sa.Column("at", UTCDateTime(), nullable=False),
+    sa.Column("device_id", sa.String(36), nullable=False),
+    sa.Column("batch_id", sa.String(36), nullable=True),
+    sa.Column("kind", sa.String(64), nullable=False),
+    sa.Column("detail", sa.Text(), nullable=False),
+    sa.Column("resolved_at", UTCDateTime(), nullable=True),
+    sa.Index("ix_flags_device", "device_id"),
+)
+
+
+def now() -> datetime:
+    """The current time, aware, in UTC."""
+    return datetime.now(UTC)
+
+
+def iso(moment: datetime) -> str:
+    """ISO 8601 text for a UTC time, as it appears on the wire."""
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+# --- opening and migrating ---------------------------------------------------------------
+
+
+def database_url(home: Path, configured: str | None = None) -> str:
+    """The SQLAlchemy URL: ``FIELDKIT_HQ_DB`` when set, else ``$FIELDKIT_HQ_HOME/hq.db``.
+
+    ``postgresql://`` and ``postgres://`` URLs get the psycopg 3 driver.
+    """
+    url = configured if configured is not None else os.environ.get(DB_ENV, "")
+    url = url.strip()
+    if not url:
+        return f"sqlite+pysqlite:///{home / DB_FILE}"
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    if url.startswith("sqlite:///"):
+        return "sqlite+pysqlite:///" + url[len("sqlite:///") :]
+    return url
+
+
+def redact(url: str) -> str:
+    """The URL with any password hidden, for messages and logs."""
+    try:
+        return sa.make_url(url).render_as_string(hide_password=True)
+    except sa.exc.ArgumentError:
+        return "<unparsable database URL>"
+
+
+def create_engine(url: str) -> Engine:
+    """An engine for HQ's store with the settings each dialect needs for safe concurrency."""
+    parsed = sa.make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = sa.create_engine(
+            parsed, connect_args={"timeout": 30, "check_same_thread": False}, pool_pre_ping=True
+        )
+        _sqlite_setup(engine)
+        return engine
+    return sa.create_engine(parsed, pool_pre_ping=True, pool_size=5, max_overflow=10)
+
+
+def _sqlite_setup(engine: Engine) -> None:
+    """WAL, full sync, foreign keys, and ``BEGIN IMMEDIATE`` for every writing transaction.
+
+    A deferred transaction that reads and then writes can fail at once with "database is locked"
+    when another process wrote in between; taking the write lock at ``BEGIN`` makes writers
+    wait their turn (up to the busy timeout) instead. Read-only work passes
+    ``execution_options(readonly=True)`` and begins deferred.
+    """
+
+    @sa.event.listens_for(engine, "connect")
+    def _connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # SQLAlchemy, not pysqlite, issues BEGIN
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _begin(conn: Connection) -> None:
+        readonly = conn.get_execution_options().get("readonly", False)
+        conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
+
+
+def migrate(engine: Engine, revision: str = "head") -> None:
+    """Bring the schema to ``revision`` with Alembic, safe to call from many processes at once."""
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
+        config.attributes["connection"] = conn
+        command.upgrade(config, revision)
+
+
+def open_store(url: str) -> Engine:
+    """Create the engine for ``url`` and migrate the schema to the newest revision."""
+    engine = create_engine(url)
+    migrate(engine)
+    return engine
+
+
+@contextmanager
+def reading(engine: Engine) -> Iterator[Connection]:
+    """A read-only transaction (deferred on SQLite, so it never waits for writers)."""
+    with engine.connect() as conn:
+        conn = conn.execution_options(readonly=True)
+        with conn.begin():
+            yield conn
+
+
+def insert(conn: Connection, table: sa.Table) -> Any:
+    """The dialect's ``INSERT`` construct, which offers ``ON CONFLICT``."""
+    if conn.dialect.name == "postgresql":
+        return postgresql.insert(table)
+    if conn.dialect.name == "sqlite":
+        return sqlite.insert(table)
+    raise RuntimeError(f"unsupported database dialect {conn.dialect.name!r}")
+
+
+# --- enrollment codes and devices ------------------------------------------------------
+
+
+def hash_code(code: str) -> str:
+    """The stored form of a one-time code: SHA-256 of its normalised text.
+
+    Codes carry about 74 bits of randomness, so a plain hash is enough: nobody can search the
+    code space, and the database alone does not reveal a usable code.
+    """
+    return hashlib.sha256(normalise_code(code).encode("ascii", "replace")).hexdigest()
+
+
+def normalise_code(code: str) -> str:
+    """Upper case without separators, so ``ab3d-…`` typed by hand still matches."""
+    return "".join(ch for ch in code.upper() if ch.isalnum())
+
+
+def create_enroll_code(engine: Engine, expires: timedelta) -> tuple[str, datetime]:
+    """Store a new one-time enrollment code (its hash only); return the code and its expiry."""
+    raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_GROUPS * CODE_GROUP_LEN))
+    code = "-".join(raw[i : i + CODE_GROUP_LEN] for i in range(0, len(raw), CODE_GROUP_LEN))
+    created = now()
+    expires_at = created + expires
+    with engine.begin() as conn:
+        conn.execute(
+            enroll_codes.insert().values(
+                code_hash=hash_code(code), created_at=created, expires_at=expires_at
+            )
+        )
+    return code, expires_at
+
+
+@dataclass(frozen=True, slots=True)
+class Device:
+    """An enrolled device as HQ knows it."""
+
+    device_id: str
+    vault_id: str
+    public_key: bytes
+    enrolled_at: datetime
+    revoked_at: datetime | None
+    revoke_reason: str | None
+
+    @property
+    def revoked(self) -> bool:
+        """True once the device has been revoked."""
+        return self.revoked_at is not None
+
+
+def _device(row: sa.Row[Any]) -> Device:
+    return Device(
+        row.device_id,
+        row.vault_id,
+        bytes(row.public_key),
+        row.enrolled_at,
+        row.revoked_at,
+        row.revoke_reason,
+    )
+
+
+class EnrollRefused(Exception):
+    """An enrollment the store refused: ``reason`` is ``code`` or ``device-exists``."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(detail)
+        self.reason = reason
+        self.detail = detail
+
+
+def enroll_device(
+    engine: Engine, code: str, device_id: str, vault_id: str, public_key: bytes
+) -> Device:
+    """Use a one-time code to enroll a device, atomically: the code is spent only on success.
+
+    Raises :class:`EnrollRefused` for an unknown, expired or used code, or a device id that
+    is already enrolled.
+    """
+    moment = now()
+    with engine.begin() as conn:
+        claimed = conn.execute(
+            enroll_codes.update()
+            .where(
+                enroll_codes.c.code_hash == hash_code(code),
+                enroll_codes.c.used_at.is_(None),
+                enroll_codes.c.expires_at > moment,
+            )
+            .values(used_at=moment, used_by=device_id)
+            .returning(enroll_codes.c.code_hash)
+        ).first()
+        if claimed is None:
+            raise EnrollRefused("code", "The enrollment code is unknown, expired or used.")
+        inserted = conn.execute(
+            insert(conn, devices)
+            .values(
+                device_id=device_id, vault_id=vault_id, public_key=public_key, enrolled_at=moment
+            )
+            .on_conflict_do_nothing()
+            .returning(devices.c.device_id)
+        ).first()
+        if inserted is None:  # the exception rolls the code claim back
+            raise EnrollRefused("device-exists", f"Device {device_id} is already enrolled.")
+    return Device(device_id, vault_id, public_key, moment, None, None)
+
+
+def get_device(conn: Connection, device_id: str, *, lock: bool = False) -> Device | None:
+    """The device, or None; ``lock`` holds it ``FOR UPDATE`` until the transaction ends."""
+    query = sa.select(devices).where(devices.c.device_id == device_id)
+    if lock:
+        query = query.with_for_update()
+    row = conn.execute(query).first()
+    return _device(row) if row is not None else None
+
+
+def list_devices(engine: Engine) -> list[Device]:
+    """Every enrolled device, in enrollment order."""
+    with reading(engine) as conn:
+        rows = conn.execute(sa.select(devices).order_by(devices.c.enrolled_at, devices.c.device_id))
+        return [_device(row) for row in rows]
+
+
+def revoke_device(engine: Engine, device_id: str, reason: str | None) -> Device | None:
+    """Revoke a device (a second revocation keeps the first time and reason); None if unknown."""
+    with engine.begin() as conn:
+        conn.execute(
+            devices.update()
+            .where(devices.c.device_id == device_id, devices.c.revoked_at.is_(None))
+            .values(revoked_at=now(), revoke_reason=reason)
+        )
+        return get_device(conn, device_id)
+
+
+# --- batches, gaps and flags --------------------------------------------------------------
+
+
+def seqs(conn: Connection, device_id: str) -> list[int]:
+    """The batch sequence numbers received from a device, ascending."""
+    rows = conn.execute(
+        sa.select(batches.c.seq).where(batches.c.device_id == device_id).order_by(batches.c.seq)
+    )
+    return [int(row[0]) for row in rows]
+
+
+def missing_seqs(received: Iterable[int]) -> list[int]:
+    """Numbers between 1 and the highest received one that have not arrived."""
+    present = sorted(set(received))
+    missing: list[int] = []
+    expected = 1
+    for seq in present:
+        missing.extend(range(expected, seq))
+        expected = seq + 1
+    return missing
+
+
+@dataclass(frozen=True, slots=True)
+class Checkpoint:
+    """What HQ holds of a device's batches."""
+
+    next_seq: int
+    received: list[int]
+    missing: list[int]
+
+
+def checkpoint(conn: Connection, device_id: str) -> Checkpoint:
+    """``next_seq``, the seqs received beyond the first gap, and the missing ones."""
+    present = seqs(conn, device_id)
+    missing = missing_seqs(present)
+    beyond = [s for s in present if missing and s > missing[0]]
+    return Checkpoint(
+        next_seq=(present[-1] + 1) if present else 1, received=beyond, missing=missing
+    )
+
+
+def add_rejection(
+    engine: Engine,
+    *,
+    problem: str,
+    status: int,
+    detail: str,
+    client: str | None,
+    device_id: str | None = None,
+    batch_id: str | None = None,
+    seq: int | None = None,
+) -> None:
+    """Log a refused request (its own transaction, so it survives the refusal)."""
+    with engine.begin() as conn:
+        conn.execute(
+            rejections.insert().values(
+                at=now(),
+                device_id=_clip(device_id, 64),
+                batch_id=_clip(batch_id, 64),
+                seq=seq,
+                problem=problem,
+                status=status,
+                detail=detail,
+                client=_clip(client, 512),
+            )
+        )
+
+
+def add_flag(
+    conn: Connection, device_id: str, kind: str, detail: str, batch_id: str | None = None
+) -> None:
+    """Raise a flag for HQ staff inside the caller's transaction."""
+    conn.execute(
+        flags.insert().values(
+            at=now(), device_id=device_id, batch_id=batch_id, kind=kind, detail=detail
+        )
+    )
+
+
+def _clip(value: str | None, length: int) -> str | None:
+    return value[:length] if value is not None else None
+
+
+# --- the status report ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceStatus:
+    """One device's line in ``fieldkit-hq status`` and ``device list``."""
+
+    device: Device
+    batches: int
+    last_seq: int | None
+    last_received_at: datetime | None
+    missing: list[int]
+    records: int
+    audit_unverified: int
+
+    def as_json(self) -> dict[str, object]:
+        """JSON-ready fields."""
+        d = self.device
+        return {
+            "device_id": d.device_id,
+            "vault_id": d.vault_id,
+            "enrolled_at": iso(d.enrolled_at),
+            "revoked_at": iso(d.revoked_at) if d.revoked_at else None,
+            "revoke_reason": d.revoke_reason,
+            "batches": self.batches,
+            "last_seq": self.last_seq,
+            "last_received_at": iso(self.last_received_at) if self.last_received_at else None,
+            "missing": self.missing,
+            "records": self.records,
+            "audit_unverified": self.audit_unverified,
+        }
+
+
+def device_statuses(engine: Engine) -> list[DeviceStatus]:
+    """Per device: batches, last seq, missing seqs, records and unverified audit entries."""
+    with reading(engine) as conn:
+        all_seqs: dict[str, list[int]] = {}
+        last_at: dict[str, datetime] = {}
+        for row in conn.execute(
+            sa.select(batches.c.device_id, batches.c.seq, batches.c.received_at).order_by(
+                batches.c.device_id, batches.c.seq
+            )
+        ):
+            all_seqs.setdefault(row.device_id, []).append(int(row.seq))
+            if row.device_id not in last_at or row.received_at > last_at[row.device_id]:
+                last_at[row.device_id] = row.received_at
+        record_counts = _counts(conn, records, records.c.device_id)
+        unverified = _counts(
+            conn, audit_entries, audit_entries.c.device_id, audit_entries.c.verified.is_(False)
+        )
+        rows = conn.execute(sa.select(devices).order_by(devices.c.enrolled_at))
+        out = []
+        for row in rows:
+            present = all_seqs.get(row.device_id, [])
+            out.append(
+                DeviceStatus(
+                    device=_device(row),
+                    batches=len(present),
+                    last_seq=present[-1] if present else None,
+                    last_received_at=last_at.get(row.device_id),
+                    missing=missing_seqs(present),
+                    records=record_counts.get(row.device_id, 0),
+                    audit_unverified=unverified.get(row.device_id, 0),
+                )
+            )
+        return out
+
+
+def _counts(
+    conn: Connection, table: sa.Table, key: sa.Column[Any], *where: sa.ColumnElement[bool]
+) -> dict[str, int]:
+    query = sa.select(key, sa.func.count()).select_from(table).where(*where).group_by(key)
+    return {row[0]: int(row[1]) for row in conn.execute(query)}
+
+
+def open_flags(engine: Engine) -> list[Mapping[str, Any]]:
+    """Unresolved flags, oldest first."""
+    with reading(engine) as conn:
+        rows = conn.execute(
+            sa.select(flags).where(flags.c.resolved_at.is_(None)).order_by(flags.c.id)
+        )
+        return [dict(row._mapping) for row in rows]
+
+
+def rejection_counts(engine: Engine, since: datetime) -> dict[str, int]:
+    """Rejections since ``since``, by problem type."""
+    with reading(engine) as conn:
+        query = (
+            sa.select(rejections.c.problem, sa.func.count())
+            .where(rejections.c.at >= since)
+            .group_by(rejections.c.problem)
+        )
+        return {row[0]: int(row[1]) for row in conn.execute(query)}

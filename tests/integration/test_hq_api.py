@@ -1,0 +1,549 @@
+"""HQ's HTTP API end to end: ``fieldkit-hq serve`` in a subprocess, real batches, both stores.
+
+One server per store for the module (two uvicorn workers, so the factory path is the one in
+use); every test enrolls its own devices through ``POST /v1/enroll``.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import json
+import os
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+import pytest
+import requests
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from sync import envelope
+from sync.hq import store
+from tests.conftest import PG_ADMIN_URL
+from tests.integration.test_hq_harness import (
+    Device,
+    Server,
+    init_hq,
+    run_cli,
+    start_server,
+    stop_server,
+    verify_receipt,
+)
+
+PROBLEM_KEYS = {"type", "title", "status", "detail"}
+
+
+@pytest.fixture(
+    scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def server(request, tmp_path_factory):
+    """A running HQ over SQLite or over a fresh PostgreSQL database (like ``postgres_url``)."""
+    db_url = None
+    admin = None
+    name = f"fieldkit_test_{uuid.uuid4().hex[:12]}"
+    if request.param == "postgres":
+        admin = request.getfixturevalue("postgres_admin")
+        admin.execute(f'CREATE DATABASE "{name}"')
+        db_url = f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
+    hq = init_hq(tmp_path_factory.mktemp(f"hq-{request.param}"), db_url)
+    running = start_server(hq)
+    try:
+        yield running
+    finally:
+        stop_server(running)
+        log = running.log.read_text()
+        if admin is not None:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    # No input may make HQ fail: no traceback, no 500 in the whole run.
+    assert "Traceback" not in log, log
+    assert '" 500' not in log, log
+
+
+def assert_problem(response: requests.Response, status: int, slug: str | None = None) -> dict:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    body = response.json()
+    assert set(body) == PROBLEM_KEYS
+    assert body["status"] == status
+    assert body["type"].startswith("/problems/")
+    if slug is not None:
+        assert body["type"] == f"/problems/{slug}", body
+    return body
+
+
+def nothing_ingested(server: Server, header: envelope.BatchHeader) -> None:
+    hq = server.hq
+    assert hq.count(store.batches, store.batches.c.batch_id == header.batch_id) == 0
+    assert hq.count(store.records, store.records.c.batch_id == header.batch_id) == 0
+    assert hq.count(store.audit_entries, store.audit_entries.c.batch_id == header.batch_id) == 0
+
+
+def rejections(server: Server, slug: str, header: envelope.BatchHeader | None = None) -> list:
+    where = [store.rejections.c.problem == slug]
+    if header is not None:
+        where.append(store.rejections.c.batch_id == header.batch_id)
+    return server.hq.rows(store.rejections, *where)
+
+
+def checkpoint(server: Server, device: Device) -> dict:
+    answer = requests.get(f"{server.base}/v1/devices/{device.device_id}/checkpoint")
+    assert answer.status_code == 200, answer.text
+    return envelope.verify_document(answer.json(), device.hq_signing_public)
+
+
+# --- enrollment ----------------------------------------------------------------------------------
+
+
+def test_a_code_from_the_cli_enrolls_one_device_once(server):
+    done = run_cli(server.hq.env, "device", "enroll-code", "--expires", "10m")
+    code = done.stdout.strip()
+    assert len(code) == 19 and code.count("-") == 3
+    device = server.enroll(code=code)
+    assert len(device.hq_public) == 1216
+    assert device.hq_kid == envelope.hq_kid(device.hq_public)
+    assert len(device.hq_signing_public) == 32
+    # HQ stored only the code's hash.
+    assert server.hq.count(store.enroll_codes, store.enroll_codes.c.code_hash == code) == 0
+    used = server.hq.rows(store.enroll_codes, store.enroll_codes.c.used_by == device.device_id)
+    assert len(used) == 1 and used[0]["code_hash"] == store.hash_code(code)
+
+    other = Device(b"", "", b"")
+    again = requests.post(f"{server.base}/v1/enroll", json=other.enroll_body(code))
+    assert_problem(again, 403, "enroll-code-invalid")
+    assert server.hq.count(store.devices, store.devices.c.device_id == other.device_id) == 0
+    refused = server.hq.rows(store.rejections, store.rejections.c.device_id == other.device_id)
+    assert [r["problem"] for r in refused] == ["enroll-code-invalid"]
+    assert refused[0]["client"] == "127.0.0.1"
+
+
+def test_an_expired_code_is_refused(server):
+    engine = server.hq.engine()
+    code, _ = store.create_enroll_code(engine, timedelta(seconds=-1))
+    engine.dispose()
+    device = Device(b"", "", b"")
+    answer = requests.post(f"{server.base}/v1/enroll", json=device.enroll_body(code))
+    assert_problem(answer, 403, "enroll-code-invalid")
+
+
+def test_an_enrolled_device_id_cannot_be_taken_over_and_the_code_is_not_spent(server):
+    device = server.enroll()
+    code = server.hq.enroll_code()
+    impostor = Device(b"", "", b"", device_id=device.device_id)
+    answer = requests.post(f"{server.base}/v1/enroll", json=impostor.enroll_body(code))
+    assert_problem(answer, 409, "device-exists")
+    server.enroll(code=code)  # the code still works for a new device
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "status"),
+    [
+        (b"{bad json", "application/json", 400),
+        (b"\xff\xfe\x00garbage", "application/json", 400),
+        (b"", "application/json", 400),
+        (b"[" * 5_000 + b"]" * 5_000, "application/json", 400),
+        (b"[]", "application/json", 422),
+        (b"null", "application/json", 422),
+        (b'{"code": 1}', "application/json", 422),
+        (b'{"code": "A", "device_id": "x", "vault_id": "y", "device_public_key": "z"}',
+         "application/json", 422),
+        (b'{"code": "A", "device_id": "00000000-0000-0000-0000-000000000000", '
+         b'"vault_id": "00000000-0000-0000-0000-000000000000", "device_public_key": "AAAA"}',
+         "application/json", 422),
+        (b'{"code": "A", "device_id": "00000000-0000-0000-0000-000000000000", '
+         b'"vault_id": "00000000-0000-0000-0000-000000000000", '
+         b'"device_public_key": "' + base64.b64encode(b"k" * 32) + b'", "extra": 1}',
+         "application/json", 422),
+        (b'{"code": "x"}', "text/plain", 415),
+        (b'{"code": "x"}', None, 415),
+        (b'{"a": "' + b"x" * 20_000 + b'"}', "application/json", 413),
+    ],
+)  # fmt: skip
+def test_malformed_enrollment_requests_get_problem_details(server, body, content_type, status):
+    headers = {"Content-Type": content_type} if content_type else {}
+    answer = requests.post(f"{server.base}/v1/enroll", data=body, headers=headers)
+    assert_problem(answer, status)
+
+
+# --- batches ------------------------------------------------------------------------------------
+
+
+def test_a_good_batch_gets_a_receipt_signed_by_hq_and_a_retry_the_same_receipt(server):
+    device = server.enroll()
+    header, sealed = device.cut(records=3, audit=2)
+    answer = server.post(sealed)
+    assert answer.status_code == 201, answer.text
+    receipt = verify_receipt(answer.json(), device.hq_signing_public)
+    assert receipt["v"] == 1
+    assert receipt["device_id"] == device.device_id
+    assert receipt["batch_id"] == header.batch_id
+    assert receipt["seq"] == 1
+    assert receipt["count"] == 5
+    assert receipt["ct_sha256"] == envelope.parse_envelope(sealed).ct_sha256
+    assert set(receipt) == {
+        "v", "device_id", "batch_id", "seq", "ct_sha256", "count", "accepted_at",
+        "hq_signing_kid",
+    }  # fmt: skip
+
+    hq = server.hq
+    stored = hq.rows(store.records, store.records.c.batch_id == header.batch_id)
+    assert len(stored) == 3
+    assert all(r["findings"] == [] for r in stored), [r["findings"] for r in stored]
+    entries = hq.rows(store.audit_entries, store.audit_entries.c.batch_id == header.batch_id)
+    assert [e["verified"] for e in entries] == [True, True]
+    assert entries[-1]["hash"] == header.audit_head
+
+    again = server.post(sealed)
+    assert again.status_code == 200
+    assert again.content == answer.content
+    assert hq.count(store.batches, store.batches.c.device_id == device.device_id) == 1
+    assert hq.count(store.records, store.records.c.device_id == device.device_id) == 3
+
+
+def test_a_gap_is_accepted_reported_missing_and_verified_once_filled(server):
+    device = server.enroll()
+    _, first = device.cut(audit=2)
+    _, second = device.cut(audit=2)
+    third_header, third = device.cut(audit=2)
+    assert server.post(first).status_code == 201
+    assert server.post(third).status_code == 201
+    point = checkpoint(server, device)
+    assert point["device_id"] == device.device_id
+    assert (point["next_seq"], point["missing"], point["received"]) == (4, [2], [3])
+    held = server.hq.rows(
+        store.audit_entries, store.audit_entries.c.batch_id == third_header.batch_id
+    )
+    assert [e["verified"] for e in held] == [False, False]
+
+    assert server.post(second).status_code == 201
+    point = checkpoint(server, device)
+    assert (point["next_seq"], point["missing"], point["received"]) == (4, [], [])
+    entries = server.hq.rows(
+        store.audit_entries, store.audit_entries.c.device_id == device.device_id
+    )
+    assert sorted(e["seq"] for e in entries) == [1, 2, 3, 4, 5, 6]
+    assert all(e["verified"] for e in entries)
+
+
+def test_a_reused_seq_with_a_new_batch_id_is_refused_and_flagged(server):
+    device = server.enroll()
+    assert server.post(device.cut()[1]).status_code == 201
+    clone_header, clone = device.cut(seq=1)
+    answer = server.post(clone)
+    assert_problem(answer, 409, "sequence-reused")
+    nothing_ingested(server, clone_header)
+    flagged = server.hq.rows(store.flags, store.flags.c.device_id == device.device_id)
+    assert [f["kind"] for f in flagged] == ["sequence-reused"]
+    assert flagged[0]["batch_id"] == clone_header.batch_id
+    assert len(rejections(server, "sequence-reused", clone_header)) == 1
+
+
+def test_a_reused_batch_id_with_other_contents_is_refused(server):
+    device = server.enroll()
+    header, sealed = device.cut()
+    assert server.post(sealed).status_code == 201
+    _, other = device.cut(seq=1, batch_id=header.batch_id)
+    assert_problem(server.post(other), 409, "batch-id-reused")
+    assert server.hq.count(store.records, store.records.c.device_id == device.device_id) == 2
+
+
+def _flip_last_byte(data: bytes) -> bytes:
+    return data[:-1] + bytes([data[-1] ^ 1])
+
+
+def _split(sealed: bytes) -> tuple[bytes, bytes, bytes]:
+    parsed = envelope.parse_envelope(sealed)
+    return parsed.header_bytes, parsed.signature, parsed.ciphertext
+
+
+def _assemble(header_bytes: bytes, signature: bytes, ciphertext: bytes) -> bytes:
+    return b"FKB1" + len(header_bytes).to_bytes(4, "big") + header_bytes + signature + ciphertext
+
+
+def _resign(device: Device, header_bytes: bytes, ciphertext: bytes) -> bytes:
+    import hashlib
+
+    signature = device.key.sign(header_bytes + hashlib.sha256(ciphertext).digest())
+    return _assemble(header_bytes, signature, ciphertext)
+
+
+def attack_forged_signature(server, device):
+    thief = Device(device.hq_public, device.hq_kid, b"", device_id=device.device_id)
+    thief.key = Ed25519PrivateKey.generate()
+    header, sealed = thief.cut(seq=2)
+    return header, sealed, 401, "bad-signature"
+
+
+def attack_unknown_device(server, device):
+    stranger = Device(device.hq_public, device.hq_kid, b"")
+    header, sealed = stranger.cut()
+    return header, sealed, 403, "unknown-device"
+
+
+def attack_revoked_device(server, device):
+    run_cli(server.hq.env, "device", "revoke", device.device_id, "--reason", "stolen")
+    header, sealed = device.cut(seq=2)
+    return header, sealed, 403, "device-revoked"
+
+
+def attack_tampered_ciphertext(server, device):
+    header, sealed = device.cut(seq=2)
+    return header, _flip_last_byte(sealed), 401, "bad-signature"
+
+
+def attack_tampered_ciphertext_resigned(server, device):
+    header, sealed = device.cut(seq=2)
+    header_bytes, _, ciphertext = _split(sealed)
+    return header, _resign(device, header_bytes, _flip_last_byte(ciphertext)), 422, "undecryptable"
+
+
+def attack_header_swapped(server, device):
+    header_a, sealed_a = device.cut(seq=2)
+    _, sealed_b = device.cut(seq=3)
+    header_bytes, signature, _ = _split(sealed_a)
+    _, _, ciphertext = _split(sealed_b)
+    return header_a, _assemble(header_bytes, signature, ciphertext), 401, "bad-signature"
+
+
+def attack_header_swapped_resigned(server, device):
+    header_a, sealed_a = device.cut(seq=2)
+    _, sealed_b = device.cut(seq=3)
+    header_bytes, _, _ = _split(sealed_a)
+    _, _, ciphertext = _split(sealed_b)
+    return header_a, _resign(device, header_bytes, ciphertext), 422, "undecryptable"
+
+
+def attack_replay_under_new_id(server, device):
+    accepted_header, accepted = device.cut(seq=2)
+    assert server.post(accepted).status_code == 201
+    _, signature, ciphertext = _split(accepted)
+    replay = envelope.BatchHeader(
+        **{**_fields(accepted_header), "batch_id": str(uuid.uuid4()), "seq": 3}
+    )
+    forged = _assemble(envelope.canonical(replay.as_json()), signature, ciphertext)
+    return replay, forged, 401, "bad-signature"
+
+
+def attack_sealed_to_another_hq_key(server, device):
+    _, other_public = envelope.generate_hq_encryption_key()
+    header, sealed = device.cut(seq=2, hq_public=other_public, hq_kid=envelope.hq_kid(other_public))
+    return header, sealed, 422, "unknown-hq-key"
+
+
+def attack_sealed_to_another_key_under_our_kid(server, device):
+    _, other_public = envelope.generate_hq_encryption_key()
+    visit = str(uuid.uuid4())
+    items = [device.applicant(visit)]
+    header = envelope.BatchHeader(
+        device_id=device.device_id,
+        batch_id=str(uuid.uuid4()),
+        seq=2,
+        created_at="2025-03-08T02:05:00+00:00",
+        hq_kid=device.hq_kid,
+        count=1,
+        outbox=(items[0]["outbox_seq"], items[0]["outbox_seq"]),
+        audit=None,
+        audit_head=None,
+    )
+    header_bytes = envelope.canonical(header.as_json())
+    ciphertext = envelope.SUITE.encrypt(
+        envelope.encode_body(items),
+        envelope.hq_public_key(other_public),
+        info=envelope.BATCH_INFO_PREFIX + header_bytes,
+    )
+    return header, _resign(device, header_bytes, ciphertext), 422, "undecryptable"
+
+
+def attack_malformed_body(server, device):
+    item = device.applicant(str(uuid.uuid4()))
+    del item["data"]
+    header, sealed = device.cut(seq=2, items=[item])
+    return header, sealed, 422, "malformed-body"
+
+
+def attack_nul_in_record_text(server, device):
+    item = device.applicant(str(uuid.uuid4()))
+    item["data"]["notes"] = "a\x00b"
+    header, sealed = device.cut(seq=2, items=[item])
+    return header, sealed, 422, "malformed-body"
+
+
+def _fields(header: envelope.BatchHeader) -> dict:
+    return {f.name: getattr(header, f.name) for f in dataclasses.fields(header)}
+
+
+ATTACKS = [
+    attack_forged_signature,
+    attack_unknown_device,
+    attack_revoked_device,
+    attack_tampered_ciphertext,
+    attack_tampered_ciphertext_resigned,
+    attack_header_swapped,
+    attack_header_swapped_resigned,
+    attack_replay_under_new_id,
+    attack_sealed_to_another_hq_key,
+    attack_sealed_to_another_key_under_our_kid,
+    attack_malformed_body,
+    attack_nul_in_record_text,
+]
+
+
+@pytest.mark.parametrize("attack", ATTACKS, ids=lambda a: a.__name__.removeprefix("attack_"))
+def test_each_attack_is_refused_with_its_problem_and_nothing_is_ingested(server, attack):
+    device = server.enroll()
+    assert server.post(device.cut()[1]).status_code == 201
+    header, data, status, slug = attack(server, device)
+    answer = server.post(data)
+    assert_problem(answer, status, slug)
+    nothing_ingested(server, header)
+    logged = rejections(server, slug, header)
+    assert len(logged) == 1
+    assert logged[0]["device_id"] == header.device_id
+    assert logged[0]["client"] == "127.0.0.1"
+
+
+def _count_rejections(server: Server, slug: str) -> int:
+    return server.hq.count(store.rejections, store.rejections.c.problem == slug)
+
+
+def test_an_oversized_body_is_refused_before_it_is_read(server):
+    before = _count_rejections(server, "too-large")
+    answer = server.post(b"FKB1" + os.urandom(envelope.MAX_ENVELOPE_BYTES))
+    assert_problem(answer, 413, "too-large")
+
+    def chunks():  # no Content-Length: the cap applies while streaming
+        for _ in range(5):
+            yield b"\0" * (1024 * 1024)
+
+    streamed = requests.post(
+        f"{server.base}/v1/batches",
+        data=chunks(),
+        headers={"Content-Type": "application/octet-stream"},
+        timeout=30,
+    )
+    assert_problem(streamed, 413, "too-large")
+    assert _count_rejections(server, "too-large") == before + 2
+
+
+@pytest.mark.parametrize(
+    "data",
+    [os.urandom(3000), b"", b"FKB1", b"FKB1" + os.urandom(2000), b"FKB1\xff\xff\xff\xff{}"],
+    ids=["random", "empty", "magic-only", "magic-random", "huge-length"],
+)
+def test_random_bytes_are_a_malformed_envelope(server, data):
+    before = _count_rejections(server, "malformed-envelope")
+    assert_problem(server.post(data), 400, "malformed-envelope")
+    assert _count_rejections(server, "malformed-envelope") == before + 1
+
+
+def test_a_wrong_content_type_is_refused(server):
+    device = server.enroll()
+    header, sealed = device.cut()
+    assert_problem(server.post(sealed, **{"Content-Type": "application/json"}), 415)
+    nothing_ingested(server, header)
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/v1/batches"),
+        ("PUT", "/v1/enroll"),
+        ("GET", "/nowhere"),
+        ("GET", "/v1/devices/not-a-uuid/checkpoint"),
+        ("GET", f"/v1/devices/{uuid.uuid4()}/checkpoint"),
+        ("POST", "/healthz"),
+    ],
+)
+def test_other_requests_get_problem_details(server, method, path):
+    answer = requests.request(method, f"{server.base}{path}")
+    assert 400 <= answer.status_code < 500
+    assert_problem(answer, answer.status_code)
+
+
+def test_a_revoked_device_gets_no_checkpoint(server):
+    device = server.enroll()
+    run_cli(server.hq.env, "device", "revoke", device.device_id)
+    answer = requests.get(f"{server.base}/v1/devices/{device.device_id}/checkpoint")
+    assert_problem(answer, 403, "device-revoked")
+
+
+def test_applicant_findings_are_stored_not_rejected(server):
+    device = server.enroll()
+    item = device.applicant(str(uuid.uuid4()))
+    item["data"]["nik"] = "123"
+    header, sealed = device.cut(items=[item])
+    assert server.post(sealed).status_code == 201
+    [stored] = server.hq.rows(store.records, store.records.c.batch_id == header.batch_id)
+    codes = {f["code"] for f in stored["findings"]}
+    assert any(code.startswith("nik.") for code in codes), codes
+    assert stored["data"]["nik"] == "123"
+
+
+def test_a_broken_audit_chain_is_accepted_and_flagged(server):
+    device = server.enroll()
+    header, sealed = device.cut(audit=3, audit_head="0" * 64)
+    assert server.post(sealed).status_code == 201
+    flagged = server.hq.rows(store.flags, store.flags.c.batch_id == header.batch_id)
+    assert [f["kind"] for f in flagged] == ["audit-chain-broken"]
+    entries = server.hq.rows(store.audit_entries, store.audit_entries.c.batch_id == header.batch_id)
+    assert entries and not any(e["verified"] for e in entries)
+
+
+def test_concurrent_uploads_from_many_devices_and_retries(server):
+    devices = [server.enroll() for _ in range(6)]
+    sealed = [device.cut()[1] for device in devices for _ in range(3)]
+    retried = sealed[0]
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        answers = list(pool.map(server.post, [*sealed, retried, retried, retried]))
+    statuses = [a.status_code for a in answers]
+    assert statuses.count(201) == len(sealed), statuses
+    assert statuses.count(200) == 3, statuses
+    receipts = {a.content for a in answers if a.json()["receipt"]["batch_id"] == _id(retried)}
+    assert len(receipts) == 1
+    for device in devices:
+        point = checkpoint(server, device)
+        assert (point["next_seq"], point["missing"]) == (4, [])
+    ids = [d.device_id for d in devices]
+    assert server.hq.count(store.batches, store.batches.c.device_id.in_(ids)) == 18
+    assert server.hq.count(store.records, store.records.c.device_id.in_(ids)) == 36
+    unverified = store.audit_entries.c.verified.is_(False)
+    assert server.hq.count(store.audit_entries, store.audit_entries.c.device_id.in_(ids)) == 18
+    assert (
+        server.hq.count(store.audit_entries, store.audit_entries.c.device_id.in_(ids), unverified)
+        == 0
+    )
+
+
+def _id(sealed: bytes) -> str:
+    return envelope.parse_envelope(sealed).header.batch_id
+
+
+def test_status_reports_devices_missing_seqs_and_flags(server):
+    device = server.enroll()
+    server.post(device.cut()[1])
+    device.seq += 2
+    server.post(device.cut()[1])
+    done = run_cli(server.hq.env, "status", "--json")
+    report = json.loads(done.stdout)
+    assert report["missing"][device.device_id] == [2, 3]
+    assert report["devices"]["enrolled"] >= 1
+    assert report["hq_kid"] == device.hq_kid
+    listed = json.loads(run_cli(server.hq.env, "device", "list", "--json").stdout)
+    [mine] = [d for d in listed if d["device_id"] == device.device_id]
+    assert (mine["batches"], mine["last_seq"], mine["missing"]) == (2, 4, [2, 3])
+
+
+@pytest.mark.postgres
+def test_a_lost_store_is_a_503_with_retry_after_not_a_500(postgres_admin, postgres_url, tmp_path):
+    hq = init_hq(tmp_path / "hq", postgres_url)
+    running = start_server(hq, workers=1)
+    try:
+        device = running.enroll()
+        name = postgres_url.rsplit("/", 1)[1]
+        postgres_admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+        answer = running.post(device.cut()[1])
+        assert_problem(answer, 503, "store-unavailable")
+        assert answer.headers["retry-after"] == "30"
+    finally:
+        stop_server(running)
+    assert "Traceback" not in running.log.read_text()

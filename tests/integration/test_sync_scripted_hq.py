@@ -1,0 +1,349 @@
+"""The sync client against a scripted HQ on 127.0.0.1: forged receipts, refusals, outages,
+captive portals, and the connectivity monitor.
+
+The scripted HQ speaks the real protocol (it opens batches and signs receipts with
+``sync.envelope``) and can be told to misbehave on the next requests.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from fieldkit.domain.synth import synthetic_applicants
+from fieldkit.vault import service, syncstate
+from fieldkit.vault.vault import Vault
+from sync import envelope
+from sync.client import HqRefused, HqUntrusted, SyncClient
+from sync.connectivity import ConnectivityMonitor
+
+PASSPHRASE = "kopi tubruk pagi hari"
+
+
+class ScriptedHq:
+    """Enough of HQ to accept batches, plus a queue of faults for the next requests."""
+
+    def __init__(self) -> None:
+        self.private, self.public = envelope.generate_hq_encryption_key()
+        self.signing = Ed25519PrivateKey.generate()
+        self.device_key: bytes | None = None
+        self.receipts: dict[str, dict] = {}
+        self.items: list[dict] = []
+        self.faults: list[tuple[str, object]] = []  # (path prefix, fault)
+        self.requests: list[str] = []
+        self.health = 200
+        self.lock = threading.Lock()
+
+    def signed(self, document: dict) -> dict:
+        return envelope.sign_document(document, self.signing)
+
+    def fault_for(self, path: str) -> object:
+        with self.lock:
+            self.requests.append(path)
+            for i, (prefix, fault) in enumerate(self.faults):
+                if path.startswith(prefix):
+                    del self.faults[i]
+                    return fault
+        return None
+
+    def enroll(self, body: dict) -> tuple[int, dict]:
+        self.device_key = base64.b64decode(body["device_public_key"])
+        return 201, {
+            "device_id": body["device_id"],
+            "hq_kid": envelope.hq_kid(self.public),
+            "hq_encryption_public_key": base64.b64encode(self.public).decode(),
+            "hq_signing_public_key": base64.b64encode(
+                self.signing.public_key().public_bytes_raw()
+            ).decode(),
+            "enrolled_at": "2026-11-28T06:00:00+00:00",
+        }
+
+    def checkpoint(self, device_id: str) -> tuple[int, dict]:
+        seqs = sorted(r["seq"] for r in self.receipts.values())
+        missing = sorted(set(range(1, (seqs[-1] if seqs else 0) + 1)) - set(seqs))
+        return 200, self.signed(
+            {
+                "v": 1,
+                "device_id": device_id,
+                "next_seq": (seqs[-1] + 1) if seqs else 1,
+                "received": [s for s in seqs if missing and s > missing[0]],
+                "missing": missing,
+            }
+        )
+
+    def receipt_for(self, data: bytes) -> tuple[int, dict]:
+        parsed = envelope.parse_envelope(data)
+        envelope.verify_signature(parsed, self.device_key)
+        header = parsed.header
+        if header.batch_id in self.receipts:
+            return 200, self.signed(self.receipts[header.batch_id])
+        self.items += envelope.open_batch(parsed, self.private)
+        receipt = {
+            "v": 1,
+            "device_id": header.device_id,
+            "batch_id": header.batch_id,
+            "seq": header.seq,
+            "ct_sha256": parsed.ct_sha256,
+            "count": header.count,
+            "accepted_at": "2026-11-28T06:00:01+00:00",
+            "hq_signing_kid": "test",
+        }
+        self.receipts[header.batch_id] = receipt
+        return 201, self.signed(receipt)
+
+
+def _problem(status: int, slug: str, detail: str) -> tuple[int, dict, bytes]:
+    body = {"type": f"/problems/{slug}", "title": slug, "status": status, "detail": detail}
+    return status, {"Content-Type": "application/problem+json"}, json.dumps(body).encode()
+
+
+@pytest.fixture
+def hq():
+    scripted = ScriptedHq()
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def reply(self, status, headers, payload):
+            self.send_response(status)
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            with contextlib.suppress(BrokenPipeError):
+                self.wfile.write(payload)
+
+        def handle_request(self):
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else b""
+            fault = scripted.fault_for(self.path)
+            if fault == "drop":
+                self.close_connection = True
+                return
+            if fault is not None and not callable(fault):
+                self.reply(*fault)
+                return
+            if self.path == "/healthz":
+                self.reply(scripted.health, {}, b'{"status":"ok"}')
+                return
+            if self.path == "/v1/enroll":
+                status, answer = scripted.enroll(json.loads(body))
+            elif self.path.endswith("/checkpoint"):
+                status, answer = scripted.checkpoint(self.path.split("/")[3])
+            else:
+                status, answer = scripted.receipt_for(body)
+            if callable(fault):
+                status, answer = fault(status, answer)
+            self.reply(status, {"Content-Type": "application/json"}, json.dumps(answer).encode())
+
+        def do_GET(self):
+            self.handle_request()
+
+        def do_POST(self):
+            self.handle_request()
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    httpd.daemon_threads = True
+    threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True).start()
+    scripted.url = f"http://127.0.0.1:{httpd.server_address[1]}"
+    yield scripted
+    httpd.shutdown()
+    httpd.server_close()
+
+
+@pytest.fixture
+def session(tmp_path, monkeypatch, hq):
+    monkeypatch.setenv("FIELDKIT_INSECURE_TEST_KDF", "1")
+    session = Vault.create(
+        tmp_path / "device", officer_id="sup1", name="Rina Wati", passphrase=PASSPHRASE
+    )
+    client(hq, session).enroll("TEST-CODE")
+    visit_id = service.create_visit(
+        session, kind="eazy", on="2026-12-01", session_name="pagi", site="SMAN 1 Karawang",
+        coordinator_name="Budi Santoso", coordinator_phone="081234567890",
+    )  # fmt: skip
+    service.add_applicants(session, visit_id, [p.as_json() for p in synthetic_applicants(700, 3)])
+    return session
+
+
+def client(hq, session, waits=None):
+    return SyncClient(hq.url, session, sleep=(waits.append if waits is not None else None))
+
+
+def acked(session):
+    return [b.seq for b in syncstate.batches(session.conn) if b.acked]
+
+
+def test_enrollment_pins_only_a_consistent_answer(hq, tmp_path, monkeypatch):
+    monkeypatch.setenv("FIELDKIT_INSECURE_TEST_KDF", "1")
+    fresh = Vault.create(tmp_path / "fresh", officer_id="sup1", name="Rina Wati",
+                         passphrase=PASSPHRASE)  # fmt: skip
+    hq.faults.append(("/v1/enroll", _problem(403, "enroll-code-invalid", "used")))
+    with pytest.raises(HqRefused) as refused:
+        client(hq, fresh).enroll("USED-CODE")
+    assert "Ask HQ for a new code" in refused.value.message.en
+    hq.faults.append(
+        ("/v1/enroll", lambda status, answer: (status, {**answer, "hq_kid": "0" * 16}))
+    )
+    with pytest.raises(HqUntrusted):
+        client(hq, fresh).enroll("GOOD-CODE")
+    assert syncstate.enrollment(fresh.vault) is None, "nothing pinned"
+    pinned = client(hq, fresh).enroll("GOOD-CODE")
+    assert syncstate.enrollment(fresh.vault) == pinned
+    assert pinned.hq_encryption_public_key == hq.public
+    entry = fresh.conn.execute("SELECT action FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
+    assert entry == ("device_enrolled",)
+
+
+# -- receipts that must not be believed ---------------------------------------------------------
+
+
+def test_a_receipt_signed_by_another_key_acknowledges_nothing(hq, session):
+    impostor = Ed25519PrivateKey.generate()
+    hq.faults.append(
+        ("/v1/batches", lambda status, answer: (status, envelope.sign_document(
+            answer["document"], impostor)))
+    )  # fmt: skip
+    report = client(hq, session).sync(once=True)
+    assert report.exit_code == 3
+    assert "does not verify" in report.untrusted.en and "tidak sah" in report.untrusted.id
+    assert acked(session) == []
+    assert syncstate.summary(session.conn).batches == 1, "stopped at the first bad receipt"
+
+    honest = client(hq, session).sync(once=True)
+    assert honest.exit_code == 0, honest.as_json("en")
+    assert honest.duplicates == 1, "the same batch again; HQ answers its stored receipt"
+    assert len(hq.receipts) == len(acked(session))
+
+
+def test_a_signed_receipt_for_other_bytes_acknowledges_nothing(hq, session):
+    def other_hash(status, answer):
+        return status, hq.signed({**answer["document"], "ct_sha256": "0" * 64})
+
+    hq.faults.append(("/v1/batches", other_hash))
+    report = client(hq, session).sync(once=True)
+    assert report.exit_code == 3
+    assert "does not match" in report.untrusted.en
+    assert acked(session) == []
+
+
+def test_a_checkpoint_with_a_bad_signature_stops_the_sync(hq, session):
+    hq.faults.append(("/v1/devices/", lambda status, answer: (status, {**answer, "sig": "A" * 88})))
+    report = client(hq, session).sync(once=True)
+    assert report.exit_code == 3
+    assert "checkpoint" in report.untrusted.en
+    assert hq.requests == ["/v1/enroll", f"/v1/devices/{session.vault.device_id}/checkpoint"]
+
+
+# -- refusals and outages -------------------------------------------------------------------------
+
+
+def test_a_refused_batch_is_reported_and_the_others_still_go(hq, session):
+    hq.faults.append(("/v1/batches", _problem(422, "malformed-body", "count does not match")))
+    report = client(hq, session).sync(once=True)
+    assert report.exit_code == 1
+    [refusal] = report.refused
+    assert refusal.seq == 1 and refusal.problem.slug == "malformed-body"
+    assert "count does not match" in refusal.message.en
+    assert acked(session) == list(range(2, syncstate.summary(session.conn).batches + 1))
+    assert syncstate.batch(session.conn, 1).last_error == "422 malformed-body"
+    assert hq.requests.count("/v1/batches") == report.acked + 1, "the 422 was not retried"
+
+    retried = client(hq, session).sync(once=True)
+    assert retried.exit_code == 0 and retried.acked == 1
+
+
+def test_a_revoked_device_stops_at_the_first_refusal(hq, session):
+    hq.faults.append(("/v1/batches", _problem(403, "device-revoked", "reported stolen")))
+    report = client(hq, session).sync(once=True)
+    assert report.exit_code == 1
+    assert report.refused[0].message.en.startswith("This device was revoked at HQ: reported stolen")
+    assert hq.requests.count("/v1/batches") == 1
+    assert syncstate.summary(session.conn).batches == 1, "no further batches cut"
+
+
+def test_outages_are_retried_within_one_sync_honouring_retry_after(hq, session):
+    hq.faults += [
+        ("/v1/devices/", (503, {"Retry-After": "3"}, b"")),
+        ("/v1/batches", "drop"),
+        ("/v1/batches", (502, {}, b"bad gateway")),
+        ("/v1/batches", (429, {"Retry-After": "11"}, b"")),
+    ]
+    waits: list[float] = []
+    report = client(hq, session, waits).sync(once=True)
+    assert report.exit_code == 0, report.as_json("en")
+    assert len(waits) == 4
+    assert waits[0] >= 3 and waits[3] >= 11
+    assert len(hq.receipts) == report.acked
+
+
+def test_a_captive_portal_is_a_network_problem_not_a_forgery(hq, session):
+    portal = (200, {"Content-Type": "text/html"}, b"<html>Login to Wi-Fi</html>")
+    hq.faults.append(("/v1/devices/", portal))
+    report = client(hq, session).sync(once=True)
+    assert report.exit_code == 4
+    assert "Wi-Fi" in report.network.en
+    assert acked(session) == []
+
+
+def test_a_sync_without_once_keeps_trying_until_hq_answers(hq, session):
+    hq.faults += [("/v1/batches", (503, {}, b""))] * 12
+    waits: list[float] = []
+    report = client(hq, session, waits).sync(once=False)
+    assert report.exit_code == 0
+    assert len(waits) == 12, "more tries than --once allows"
+
+
+# -- the connectivity monitor ---------------------------------------------------------------------
+
+
+def test_the_connectivity_monitor_reports_changes_and_can_be_woken(hq):
+    changes: list[bool] = []
+    changed = threading.Event()
+
+    def on_change(online: bool) -> None:
+        changes.append(online)
+        changed.set()
+
+    hq.health = 503
+    monitor = ConnectivityMonitor(
+        hq.url, on_change=on_change, min_interval=30, max_interval=60, online_interval=60
+    ).start()
+    try:
+        assert changed.wait(5)
+        assert changes == [False] and not monitor.is_online
+        changed.clear()
+        hq.health = 200
+        started = time.monotonic()
+        monitor.wake()
+        assert monitor.wait_online(5)
+        assert time.monotonic() - started < 5, "woken at once, not after the 30 s pause"
+        assert changed.wait(5)
+        assert changes == [False, True]
+        checks = monitor.checks
+        time.sleep(0.3)
+        assert monitor.checks == checks, "no busy polling between checks"
+    finally:
+        started = time.monotonic()
+        monitor.stop()
+        assert time.monotonic() - started < 5
+
+
+def test_the_monitor_backs_off_from_5_seconds_to_5_minutes():
+    monitor = ConnectivityMonitor("http://127.0.0.1:9", random=lambda: 1.0)
+    pauses = []
+    for _ in range(10):
+        monitor.failures += 1
+        pauses.append(monitor.next_pause())
+    assert pauses == [5, 10, 20, 40, 80, 160, 300, 300, 300, 300]
+    monitor.failures = 3
+    monitor.random = lambda: 0.0
+    assert monitor.next_pause() == 10, "jitter never shortens a pause below half"
