@@ -36,6 +36,13 @@ from fieldkit.vault.syncstate import Enrollment, StoredBatch
 from fieldkit.vault.vault import Session, Vault, now
 from sync import envelope
 from sync.batches import cut_batch, waiting
+from sync.reference import (
+    REFERENCE_PATH,
+    ReferenceOutcome,
+    UntrustedReference,
+    apply_reference,
+    request_headers,
+)
 
 USER_AGENT = f"fieldkit/{__version__}"
 BATCH_MEDIA_TYPE = "application/octet-stream"
@@ -227,6 +234,13 @@ def problem_message(problem: Problem, batch: StoredBatch | None = None) -> Messa
             f"{which}is sealed to an HQ key that is no longer current ({why}). Contact HQ to "
             "enroll again; the data stays safe on this laptop.",
         )
+    if slug == "clock-skew":
+        return Message(
+            f"Jam laptop ini terlalu jauh dari jam HQ ({why}). Setel tanggal dan jam laptop, "
+            "lalu coba lagi.",
+            f"This laptop's clock is too far from HQ's ({why}). Set the laptop's date and time, "
+            "then try again.",
+        )
     if slug == "device-exists":
         return Message(
             f"Perangkat ini sudah terdaftar di HQ: {why}. Tanyakan ke HQ.",
@@ -295,6 +309,7 @@ class SyncReport:
     records_waiting: int = 0
     audit_waiting: int = 0
     checkpoint: Checkpoint | None = None
+    reference: ReferenceOutcome | None = None
 
     @property
     def complete(self) -> bool:
@@ -312,7 +327,7 @@ class SyncReport:
         """0 complete; 3 HQ's signature failed; 1 HQ refused; 4 HQ unreachable (partial)."""
         if self.untrusted is not None:
             return EXIT_UNTRUSTED
-        if self.refused:
+        if self.refused or (self.reference is not None and self.reference.device_revoked):
             return EXIT_REFUSED
         if not self.complete:
             return EXIT_PARTIAL
@@ -342,6 +357,7 @@ class SyncReport:
                 "received": sorted(self.checkpoint.received),
                 "missing": sorted(self.checkpoint.missing),
             },
+            "reference": None if self.reference is None else self.reference.as_json(lang),
         }
 
 
@@ -384,11 +400,14 @@ class RetryingHttp:
         path: str,
         *,
         policy: RetryPolicy | None = None,
-        headers: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | Callable[[], Mapping[str, str]] | None = None,
         data: bytes | None = None,
         json_body: object = None,
     ) -> requests.Response:
-        """Send one request, retrying transient failures; return the final response."""
+        """Send one request, retrying transient failures; return the final response.
+
+        ``headers`` may be a function, called before each try (headers that carry a time).
+        """
         policy = policy or self.policy
         attempt = 0
         while True:
@@ -399,13 +418,21 @@ class RetryingHttp:
                 response = self.http.request(
                     method,
                     self.base_url + path,
-                    headers={"User-Agent": USER_AGENT, **(headers or {})},
+                    headers={
+                        "User-Agent": USER_AGENT,
+                        **((headers() if callable(headers) else headers) or {}),
+                    },
                     data=data,
                     json=json_body,
                     timeout=self.timeout,
                     allow_redirects=False,
                 )
-            except (requests.ConnectionError, requests.Timeout) as exc:
+            except (
+                requests.ConnectionError,
+                requests.Timeout,
+                requests.exceptions.ChunkedEncodingError,  # an answer cut short
+                requests.exceptions.ContentDecodingError,
+            ) as exc:
                 # The exception text repeats the URL and nested causes; its type says enough.
                 failure = type(exc).__name__
             else:
@@ -750,20 +777,47 @@ class SyncClient:
         return response.status_code, len(data)
 
     def sync(
-        self, progress: Progress | None = None, *, once: bool = False, flush: bool = False
+        self,
+        progress: Progress | None = None,
+        *,
+        once: bool = False,
+        flush: bool = False,
+        reference: bool = False,
     ) -> SyncReport:
         """Deliver every batch HQ lacks, cutting new ones as needed; report what happened.
 
         ``once``: one pass with a bounded number of tries per request (no open-ended waiting).
         Otherwise transient failures are retried until HQ answers. ``progress(done, total)`` is
-        called as batches are acknowledged. HQ's refusals, unreachable HQ and bad signatures
-        are reported in the :class:`SyncReport`, never raised; :class:`NotEnrolled` is raised.
+        called as batches are acknowledged. ``reference``: then pull and apply HQ's reference
+        data (:meth:`pull_reference`), also after a refusal (a revoked device learns of it so).
+        HQ's refusals, unreachable HQ and bad signatures are reported in the
+        :class:`SyncReport`, never raised; :class:`NotEnrolled` is raised, and
+        :class:`~fieldkit.vault.syncstate.DeviceRevoked` once HQ's reference data said so.
         """
         pinned = require_enrollment(self.session.vault)
+        syncstate.require_active_device(self.session.vault)
         policy = replace(self.policy, max_attempts=self.once_attempts) if once else self.policy
         report = SyncReport()
+        self._guard(report, lambda: self._deliver(pinned, policy, report, progress, flush))
+        if reference and report.network is None and report.untrusted is None:
+
+            def pull() -> None:
+                report.reference = outcome = self.pull_reference(policy)
+                if (outcome.visits_added or outcome.entries_added) and not report.refused:
+                    # The assigned visits and rosters it wrote go back to HQ in this sync,
+                    # sealed to HQ's key as now pinned, so the sync ends with nothing waiting.
+                    fresh = require_enrollment(self.session.vault)
+                    self._send_new(fresh, policy, report, progress, flush, report.acked)
+
+            self._guard(report, pull)
+        self._finish(report)
+        return report
+
+    @staticmethod
+    def _guard(report: SyncReport, step: Callable[[], None]) -> None:
+        """Run a step of a sync, putting what stops it into the report."""
         try:
-            self._deliver(pinned, policy, report, progress, flush)
+            step()
         except HqUntrusted as exc:
             report.untrusted = exc.message
         except NetworkUnavailable as exc:
@@ -772,8 +826,35 @@ class SyncClient:
             report.network = Message("Sinkronisasi dihentikan.", "Sync was stopped.")
         except HqRefused as exc:
             report.refused.append(Refusal(None, None, exc.problem, exc.message))
-        self._finish(report)
-        return report
+
+    def pull_reference(self, policy: RetryPolicy | None = None) -> ReferenceOutcome:
+        """Fetch HQ's signed reference data for this device, verify it and apply it.
+
+        The request is signed with the device key (docs/PROTOCOL.md, "Reference data"). Raises
+        :class:`HqRefused`, :class:`NetworkUnavailable`, :class:`HqUntrusted` (bad signature,
+        another device's document, an older version: nothing is applied), :class:`NotEnrolled`
+        and :class:`~fieldkit.vault.syncstate.DeviceRevoked` (already revoked: nothing is asked).
+        """
+        vault = self.session.vault
+        require_enrollment(vault)
+        syncstate.require_active_device(vault)
+        key = self.session.device_signing_key()
+
+        def headers() -> dict[str, str]:
+            return {"Accept": "application/json", **request_headers(key, vault.device_id)}
+
+        response = self.http.request("GET", REFERENCE_PATH, policy=policy, headers=headers)
+        if response.status_code >= 400:
+            problem = Problem.from_response(response)
+            raise HqRefused(problem_message(problem), problem)
+        try:
+            payload = response.json()
+        except ValueError as exc:
+            raise _garbled(self.http.base_url, "reference data") from exc
+        try:
+            return apply_reference(self.session, payload)
+        except UntrustedReference as exc:
+            raise HqUntrusted(exc.message) from exc
 
     def _deliver(
         self,
@@ -796,15 +877,33 @@ class SyncClient:
         done = 0
         if progress:
             progress(done, total)
-        while True:
-            if not queue:
-                cut = cut_batch(self.session, pinned, flush=flush)
-                if cut is None:
-                    break
-                report.cut += 1
-                queue.append(cut)
-            batch = queue.pop(0)
+        for batch in queue:
             if self._send_one(batch, pinned, policy, report):
+                done += 1
+                total = max(total, done)
+                if progress:
+                    progress(done, total)
+        self._send_new(pinned, policy, report, progress, flush, done, total)
+
+    def _send_new(
+        self,
+        pinned: Enrollment,
+        policy: RetryPolicy,
+        report: SyncReport,
+        progress: Progress | None,
+        flush: bool,
+        done: int,
+        total: int | None = None,
+    ) -> None:
+        """Cut and send batches until nothing waits (or a batch is refused)."""
+        if total is None:
+            total = done + waiting(self.session).batches_needed(flush=flush)
+        while True:
+            cut = cut_batch(self.session, pinned, flush=flush)
+            if cut is None:
+                break
+            report.cut += 1
+            if self._send_one(cut, pinned, policy, report):
                 done += 1
                 total = max(total, done)
                 if progress:
@@ -878,6 +977,11 @@ class SyncClient:
                     "items": report.items,
                     "unacked": report.unacked,
                     "untrusted": report.untrusted is not None,
+                    **(
+                        {"reference_version": report.reference.version}
+                        if report.reference is not None
+                        else {}
+                    ),
                 },
             )
 

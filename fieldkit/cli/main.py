@@ -10,6 +10,7 @@ from fieldkit.cli.check import check
 from fieldkit.cli.fee import fee
 from fieldkit.cli.officer import officer
 from fieldkit.cli.output import LANG_ENV, Settings, lang_from_env, print_numbered_findings
+from fieldkit.cli.purge import purge
 from fieldkit.cli.roster import roster
 from fieldkit.cli.sync import enroll, sync
 from fieldkit.cli.synth import synth
@@ -23,7 +24,8 @@ wrong passphrase, not allowed, not found, refused by HQ); 2 invalid input or usa
 3 integrity failure (tampered data, broken audit chain, bad HQ signature); 4 partial
 (sync: HQ still unreachable after retries).
 Environment: FIELDKIT_LANG=id|en (Indonesian by default), FIELDKIT_HOME (vault
-directory), FIELDKIT_OFFICER, FIELDKIT_PASSPHRASE (for scripts)."""
+directory), FIELDKIT_OFFICER, FIELDKIT_PASSPHRASE (for scripts),
+FIELDKIT_RETENTION_DAYS (days kept after HQ's receipt before purge; default 7)."""
 
 
 class FieldkitGroup(click.Group):
@@ -73,6 +75,7 @@ for command in (
     audit,
     enroll,
     sync,
+    purge,
     check,
     fee,
     synth,

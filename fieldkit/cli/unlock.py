@@ -14,6 +14,7 @@ from typing import TypeVar
 import click
 
 from fieldkit.cli.output import settings
+from fieldkit.vault import syncstate
 from fieldkit.vault.vault import Session, Vault
 
 PASSPHRASE_ENV = "FIELDKIT_PASSPHRASE"
@@ -48,5 +49,7 @@ def read_passphrase(
 def open_session(officer_id: str) -> Session:
     """Open the vault and unlock it as ``officer_id``."""
     vault = Vault.open()
+    # An officer HQ revoked is refused before a passphrase is even asked for.
+    syncstate.refuse_revoked_officer(vault, officer_id)
     passphrase = read_passphrase("Kata sandi", "Passphrase")
     return vault.unlock(officer_id, passphrase)

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import sys
+from datetime import timedelta
 
 import click
 
 from fieldkit.cli.output import EXIT_INTEGRITY, print_json, settings
+from fieldkit.cli.purge import retention_option
 from fieldkit.cli.unlock import read_passphrase
 from fieldkit.vault.home import vault_home
+from fieldkit.vault.purge import ACKNOWLEDGED, HELD, PURGED, retention_status
 from fieldkit.vault.service import status as vault_status
 from fieldkit.vault.vault import Vault
 
@@ -52,15 +55,18 @@ def init(officer_id: str, name: str, as_json: bool) -> None:
 
 
 @click.command()
+@retention_option
 @click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
-def status(as_json: bool) -> None:
-    """Show what the laptop holds: records by visit and state, and the outbox depth.
+def status(retention_days: int, as_json: bool) -> None:
+    """Show what the laptop holds: records by visit and state, the outbox depth, retention.
 
-    Needs no passphrase: only counts are shown, never personal data.
+    Retention: visits held (not yet acknowledged by HQ), acknowledged (kept for the retention
+    period) and purged. Needs no passphrase: only counts are shown, never personal data.
     """
     s = settings()
     vault = Vault.open()
     report = vault_status(vault)
+    retention = retention_status(vault.conn, retention=timedelta(days=retention_days))
     if as_json:
         print_json(
             {
@@ -71,6 +77,7 @@ def status(as_json: bool) -> None:
                     for v, k, st, n in report.counts
                 ],
                 "outbox_depth": report.outbox_depth,
+                "retention": retention.as_json(),
             }
         )
         return
@@ -81,6 +88,35 @@ def status(as_json: bool) -> None:
         s.say(
             f"Antrean kirim (outbox): {report.outbox_depth} versi data",
             f"Outbox: {report.outbox_depth} record versions waiting",
+        )
+    )
+    held, acked, purged = (retention.count(x) for x in (HELD, ACKNOWLEDGED, PURGED))
+    due = retention.due
+    click.echo(
+        s.say(
+            f"Belum diterima HQ: {held[0]} kunjungan, {held[1]} data",
+            f"Held, not yet acknowledged by HQ: {held[0]} visits, {held[1]} records",
+        )
+    )
+    click.echo(
+        s.say(
+            f"Diterima HQ, disimpan {retention_days} hari: {acked[0]} kunjungan, {acked[1]} "
+            f"data ({len(due)} kunjungan sudah lewat masa simpan)",
+            f"Acknowledged, kept for {retention_days} days: {acked[0]} visits, {acked[1]} "
+            f"records ({len(due)} visits past retention)",
+        )
+    )
+    if retention.next_due_at:
+        click.echo(
+            s.say(
+                f"  penghapusan berikutnya: {retention.next_due_at}",
+                f"  next purge due: {retention.next_due_at}",
+            )
+        )
+    click.echo(
+        s.say(
+            f"Sudah dihapus (crypto-shredded): {purged[0]} kunjungan, {purged[1]} data",
+            f"Purged (crypto-shredded): {purged[0]} visits, {purged[1]} records",
         )
     )
 

@@ -14,7 +14,7 @@ from datetime import date
 from fieldkit.domain.applications import ApplicationType, may_serve
 from fieldkit.domain.calendar import VisitKind
 from fieldkit.domain.dates import parse_iso_date
-from fieldkit.domain.fees import quote_fee
+from fieldkit.domain.fees import FeeSchedule, quote_fee
 from fieldkit.domain.findings import Checked, Finding, Message, error
 from fieldkit.domain.identifiers import check_booking_code, check_person_name, check_phone
 from fieldkit.domain.kk import parse_kk
@@ -75,12 +75,18 @@ def _date(raw: object, field: str, findings: list[Finding]) -> date | None:
 
 
 def check_applicant(
-    raw: object, *, on: date, visit_kind: VisitKind | str | None = None, today: date | None = None
+    raw: object,
+    *,
+    on: date,
+    visit_kind: VisitKind | str | None = None,
+    today: date | None = None,
+    schedules: tuple[FeeSchedule, ...] | None = None,
 ) -> Checked[dict[str, object]]:
     """Check one applicant object captured on ``on`` at a visit of ``visit_kind``.
 
     The result is the normalised applicant (upper-case name, E.164 phone, canonical codes) with
-    its fee quote; optional fields absent from the input are None.
+    its fee quote; optional fields absent from the input are None. ``schedules`` are the fee
+    schedules to quote with (default: the packaged ones; see :func:`quote_fee`).
     """
     if not isinstance(raw, Mapping):
         return Checked.invalid(
@@ -183,7 +189,9 @@ def check_applicant(
             out["product"] = product.kind.value  # type: ignore[attr-defined]
             out["validity_years"] = product.years  # type: ignore[attr-defined]
     if app_type is not None and product is not None:
-        quote = take(quote_fee(app_type=app_type, product=product, on=on))  # type: ignore[arg-type]
+        quote = take(
+            quote_fee(app_type=app_type, product=product, on=on, schedules=schedules)  # type: ignore[arg-type]
+        )
         if quote is not None:
             out["fee"] = {
                 "regulation": quote.regulation,  # type: ignore[attr-defined]

@@ -146,11 +146,44 @@ def _sync_schema(conn: sqlite3.Connection) -> None:
     )
 
 
+def _visit_keys_schema(conn: sqlite3.Connection) -> None:
+    # Only tables here: a migration runs before any unlock, without the data key. Rows written
+    # before this migration stay under the data key's records key until the next unlock gives
+    # their visit its own key (``fieldkit.vault.vault``: adopt_legacy_visits).
+    _run_statements(
+        conn,
+        """
+        -- One random key per visit, sealed under the data key of ``dek_generation``: every
+        -- record version of the visit is sealed under a key derived from it. A purge destroys
+        -- the key (sealed_key NULL, shredded_at set), which crypto-shreds the visit.
+        CREATE TABLE visit_keys (
+            visit_id TEXT PRIMARY KEY,
+            dek_generation INTEGER NOT NULL,
+            sealed_key BLOB,
+            created_at TEXT NOT NULL,
+            shredded_at TEXT,
+            CHECK ((sealed_key IS NULL) = (shredded_at IS NOT NULL))
+        );
+        -- While a key rotation re-encrypts records, the visit keys of the generation being
+        -- retired (sealed under the old data key), emptied when the rotation completes.
+        CREATE TABLE visit_keys_previous (
+            visit_id TEXT PRIMARY KEY,
+            dek_generation INTEGER NOT NULL,
+            sealed_key BLOB NOT NULL
+        );
+        -- A visit's versions without scanning the ciphertexts (purge, status, rotation).
+        CREATE INDEX record_versions_visit ON record_versions (visit_id, kind, id, version)
+            WHERE visit_id IS NOT NULL
+        """,
+    )
+
+
 Migration = tuple[str, Callable[[sqlite3.Connection], None]]
 
 MIGRATIONS: tuple[Migration, ...] = (
     ("0001_initial", _initial_schema),
     ("0002_sync", _sync_schema),
+    ("0003_visit_keys", _visit_keys_schema),
 )
 
 

@@ -2,9 +2,13 @@
 
 Removing an officer rotates the data key so their old slot, or a copy of the old key, opens
 nothing written or re-encrypted afterwards. Rotation is resumable: the first transaction
-removes the slot, wraps a new key for everyone who remains and keeps the old key sealed under
-the new one; later transactions re-encrypt records in batches; the last rebuilds the blind
-index and forgets the old key. Whoever unlocks next finishes an interrupted rotation.
+removes the slot, wraps a new key for everyone who remains, keeps the old key sealed under
+the new one, and gives every visit that still has a key a NEW visit key (the old visit keys
+move to ``visit_keys_previous``, still sealed under the old data key): re-sealing the old
+visit keys would leave them in the hands of whoever kept the old data key. Later transactions
+re-encrypt records in batches, each row from its old key to its visit's new key; the last
+rebuilds the blind index, deletes the previous visit keys and forgets the old data key.
+Whoever unlocks next finishes an interrupted rotation.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ import json
 from dataclasses import dataclass
 
 from fieldkit.domain.findings import Message
-from fieldkit.vault import audit, db, kdf, keyring
+from fieldkit.vault import audit, db, kdf, keyring, syncstate
 from fieldkit.vault.crypto import (
     AuthenticationFailed,
     BlindIndexer,
@@ -32,8 +36,8 @@ from fieldkit.vault.errors import (
     WeakPassphrase,
 )
 from fieldkit.vault.passphrase import passphrase_problem
-from fieldkit.vault.records import index_digests, record_aad
-from fieldkit.vault.vault import Session, check_officer_id, meta_json, seal_device_key
+from fieldkit.vault.records import KeyShredded, index_digests, record_aad, seal_visit_key
+from fieldkit.vault.vault import Session, check_officer_id, meta_json, now, seal_device_key
 
 ROLES = ("officer", "supervisor")
 ROTATION_BATCH = 500
@@ -166,8 +170,15 @@ def _rotation_aad(vault_id: str, generation: int) -> bytes:
 
 
 def start_rotation(session: Session, removed: str | None = None) -> None:
-    """First step: new data key for the remaining slots, the old one kept sealed under it."""
+    """First step: new data key for the remaining slots, the old one kept sealed under it.
+
+    Every visit with a live key gets a new one; its old key is kept (sealed under the old data
+    key) until the records are re-encrypted. An unfinished earlier rotation is finished first,
+    so two rotations never overlap.
+    """
     vault = session.vault
+    if meta_json(vault, "rotation") is not None:
+        resume_rotation(session)
     old_generation = session.generation
     old_dek = session.deks[old_generation]
     new_generation = old_generation + 1
@@ -201,6 +212,7 @@ def start_rotation(session: Session, removed: str | None = None) -> None:
                 _rotation_aad(vault.vault_id, old_generation),
             ).hex(),
         }
+        _new_visit_keys(session, new_dek, new_generation)
         device_key = session.device_signing_key()
         updates = {
             "dek_generation": str(new_generation),
@@ -208,6 +220,8 @@ def start_rotation(session: Session, removed: str | None = None) -> None:
             "device_private_sealed": seal_device_key(new_dek, vault.device_id, device_key).hex(),
         }
         session.conn.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", updates.items())
+        # HQ's reference data is sealed under the data key too: re-seal it under the new one.
+        syncstate.reseal_reference(session.conn, vault, session.deks, new_dek, new_generation)
         if removed is not None:
             audit.append(
                 session.conn, vault.vault_id, session.officer_id, "officer_removed", removed
@@ -222,6 +236,35 @@ def start_rotation(session: Session, removed: str | None = None) -> None:
         )
     vault.reload_meta()
     session.deks[new_generation] = new_dek
+
+
+def _new_visit_keys(session: Session, new_dek: bytes, new_generation: int) -> None:
+    """Inside the first step: keep the live visit keys as previous ones, give each a new one."""
+    conn = session.conn
+    live = conn.execute(
+        "SELECT visit_id, dek_generation, sealed_key FROM visit_keys WHERE sealed_key IS NOT NULL"
+    ).fetchall()
+    conn.execute("DELETE FROM visit_keys_previous")
+    conn.executemany(
+        "INSERT INTO visit_keys_previous (visit_id, dek_generation, sealed_key) VALUES (?, ?, ?)",
+        live,
+    )
+    at = now()
+    conn.executemany(
+        "UPDATE visit_keys SET dek_generation = ?, sealed_key = ?, created_at = ? "
+        "WHERE visit_id = ?",
+        [
+            (
+                new_generation,
+                seal_visit_key(
+                    new_dek, session.vault.vault_id, visit_id, new_generation, random_key()
+                ),
+                at,
+                visit_id,
+            )
+            for visit_id, _, _ in live
+        ],
+    )
 
 
 def resume_rotation(session: Session) -> bool:
@@ -239,7 +282,9 @@ def resume_rotation(session: Session) -> bool:
             bytes.fromhex(str(rotation["old_dek_sealed"])),
             _rotation_aad(vault.vault_id, old_generation),
         )
-    new_sealer = Sealer(derive_key(new_dek, "records"))
+    # One sealer per visit: each row moves from its old key to its visit's new key (the data
+    # key's records key for rows outside a visit or of a visit without a key).
+    sealers: dict[str | None, Sealer] = {}
     after = 0
     while True:
         # Walk the rows in rowid order, one batch per transaction, so an interruption loses at
@@ -264,16 +309,23 @@ def resume_rotation(session: Session) -> bool:
                 generation,
                 sealed,
             ) in rows:
-                if generation == new_generation:
-                    continue
+                if generation == new_generation or not sealed:
+                    continue  # already re-encrypted, or purged (no ciphertext left)
                 aad = record_aad(kind, rid, version, visit_id, state, officer_id, at)
                 try:
-                    plaintext = open_sealed(session.record_key(generation), sealed, aad)
-                except (AuthenticationFailed, KeyError) as exc:
+                    plaintext = open_sealed(
+                        session.records_key_for(visit_id, generation), sealed, aad
+                    )
+                    sealer = sealers.get(visit_id)
+                    if sealer is None:
+                        sealer = sealers[visit_id] = Sealer(
+                            session.records_key_for(visit_id, new_generation)
+                        )
+                except (AuthenticationFailed, KeyError, KeyShredded) as exc:
                     raise IntegrityError(
                         kind, rid, version, "does not authenticate during key rotation"
                     ) from exc
-                updates.append((new_sealer.seal(plaintext, aad), new_generation, rowid))
+                updates.append((sealer.seal(plaintext, aad), new_generation, rowid))
             session.conn.executemany(
                 "UPDATE record_versions SET sealed = ?, key_generation = ? WHERE rowid = ?", updates
             )
@@ -303,6 +355,7 @@ def _rebuild_blind_index(session: Session, new_generation: int, old_generation: 
             (str(new_generation),),
         )
         session.conn.execute("DELETE FROM meta WHERE key = 'rotation'")
+        session.conn.execute("DELETE FROM visit_keys_previous")
         audit.append(
             session.conn,
             vault.vault_id,
@@ -313,3 +366,5 @@ def _rebuild_blind_index(session: Session, new_generation: int, old_generation: 
         )
     vault.reload_meta()
     session.deks.pop(old_generation, None)
+    for cached in [k for k in session.visit_keys if k[1] == old_generation]:
+        del session.visit_keys[cached]

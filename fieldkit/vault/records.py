@@ -3,6 +3,13 @@
 The associated data of a version binds the kind, id and version, and the columns kept in clear
 beside it (visit, state, officer, time): a ciphertext moved to another row, record or version,
 or a clear column edited, fails to open and is reported, never returned as data.
+
+Every version that belongs to a visit is sealed under that visit's own key (``visit_keys``: a
+random 256-bit key per visit, sealed under the data key), so the visit can be crypto-shredded
+once HQ has acknowledged it (:mod:`fieldkit.vault.purge`): deleting one small key makes every
+copy of its ciphertexts unreadable. A version without a visit is sealed under the data key's
+records key. Which key opens a row is decided by the row's ``visit_id`` and ``key_generation``;
+see :meth:`fieldkit.vault.vault.Session.records_key_for`.
 """
 
 from __future__ import annotations
@@ -12,8 +19,17 @@ import sqlite3
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from fieldkit.vault.crypto import AuthenticationFailed, BlindIndexer, Sealer, open_sealed
-from fieldkit.vault.errors import IntegrityError
+from fieldkit.domain.findings import Message
+from fieldkit.vault.crypto import (
+    AuthenticationFailed,
+    BlindIndexer,
+    Sealer,
+    canonical,
+    derive_key,
+    open_sealed,
+    seal,
+)
+from fieldkit.vault.errors import IntegrityError, VaultError
 
 # Which fields of which kinds get a blind index (an HMAC digest in a column of ``records``),
 # so they can be found without decrypting.
@@ -23,6 +39,63 @@ INDEX_COLUMNS: Mapping[str, str] = {"nik": "nik_index", "booking_code": "booking
 _ENCODE = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 _AAD_LABEL = "fieldkit/v1/record"
 _UNIT = "\x1f"
+# The state of a record's head once its visit was purged (its ciphertexts are gone).
+PURGED_STATE = "purged"
+# Keys of a given purpose from one generation of the data key.
+VISIT_KEYS_PURPOSE = "visit-keys"
+RECORDS_PURPOSE = "records"
+
+
+class Purged(VaultError):
+    """The record's visit was purged after HQ acknowledged it: its data is gone for good.
+
+    Raised instead of :class:`IntegrityError` when a version of a crypto-shredded visit is read,
+    and when something tries to write into a purged visit.
+    """
+
+    def __init__(self, kind: str, record_id: str, version: int | None = None) -> None:
+        which_id = f"{kind} {record_id}" + (f" versi {version}" if version else "")
+        which_en = f"{kind} {record_id}" + (f" version {version}" if version else "")
+        super().__init__(
+            Message(
+                f"Data {which_id} sudah dihapus dari laptop ini setelah diterima HQ "
+                "(masa simpan lewat). Datanya ada di HQ.",
+                f"{which_en} was purged from this laptop after HQ acknowledged it (retention "
+                "period over). HQ holds the data.",
+            )
+        )
+        self.kind = kind
+        self.record_id = record_id
+        self.version = version
+
+
+class KeyShredded(Exception):
+    """A key resolver's signal: the visit's key was destroyed by a purge."""
+
+    def __init__(self, visit_id: str) -> None:
+        super().__init__(visit_id)
+        self.visit_id = visit_id
+
+
+def visit_key_aad(vault_id: str, visit_id: str, generation: int) -> bytes:
+    """The associated data binding a sealed visit key to its vault, visit and generation."""
+    return canonical(["fieldkit/v1/visit-key", vault_id, visit_id, generation])
+
+
+def seal_visit_key(dek: bytes, vault_id: str, visit_id: str, generation: int, key: bytes) -> bytes:
+    """Seal a visit's key under the data key of ``generation``."""
+    return seal(
+        derive_key(dek, VISIT_KEYS_PURPOSE), key, visit_key_aad(vault_id, visit_id, generation)
+    )
+
+
+def open_visit_key(
+    dek: bytes, vault_id: str, visit_id: str, generation: int, sealed: bytes
+) -> bytes:
+    """Open a key sealed by :func:`seal_visit_key`, or raise :class:`AuthenticationFailed`."""
+    return open_sealed(
+        derive_key(dek, VISIT_KEYS_PURPOSE), sealed, visit_key_aad(vault_id, visit_id, generation)
+    )
 
 
 def record_aad(
@@ -96,11 +169,15 @@ def write_changes(
     officer_id: str,
     at: str,
     generation: int,
-    record_key: bytes,
+    record_keys: Mapping[str | None, bytes],
     index_key: bytes,
 ) -> list[tuple[str, str, int]]:
-    """Write the versions inside the caller's transaction; return ``(kind, id, version)``s."""
-    sealer = Sealer(record_key)
+    """Write the versions inside the caller's transaction; return ``(kind, id, version)``s.
+
+    ``record_keys`` maps each visit id of the changes (None for records outside a visit) to
+    the records key its versions are sealed under at ``generation``.
+    """
+    sealers = {visit_id: Sealer(key) for visit_id, key in record_keys.items()}
     indexer = BlindIndexer(index_key)
     version_rows = []
     head_inserts = []
@@ -110,7 +187,7 @@ def write_changes(
         kind, rid, visit_id, state = change.kind, change.id, change.visit_id, change.state
         version = change.expected_version + 1
         aad = record_aad(kind, rid, version, visit_id, state, officer_id, at)
-        sealed = sealer.seal(_ENCODE(change.data).encode(), aad)
+        sealed = sealers[visit_id].seal(_ENCODE(change.data).encode(), aad)
         version_rows.append(
             (kind, rid, version, visit_id, state, officer_id, at, generation, sealed)
         )
@@ -138,17 +215,24 @@ def write_changes(
     return written
 
 
+# ``keys(generation, visit_id)``: the records key that sealed a row; raises KeyError for a
+# generation the session lacks, KeyShredded for a purged visit, AuthenticationFailed when the
+# visit's sealed key does not open.
+KeyResolver = Callable[[int, str | None], bytes]
+
+
 def read_version(
     conn: sqlite3.Connection,
     kind: str,
     record_id: str,
     version: int | None,
-    keys: Callable[[int], bytes],
+    keys: KeyResolver,
 ) -> Record | None:
     """Read and decrypt one version (the latest when ``version`` is None).
 
     Raises :class:`IntegrityError` when the ciphertext does not authenticate for its row, or
-    when the latest version recorded in the outbox is missing (a rolled-back record).
+    when the latest version recorded in the outbox is missing (a rolled-back record), and
+    :class:`Purged` when the record's visit was purged.
     """
     head = _checked_head(conn, kind, record_id)
     if head is None:
@@ -163,7 +247,34 @@ def read_version(
         if version is None:
             raise IntegrityError(kind, record_id, wanted, "latest version missing")
         return None
+    _refuse_emptied(conn, kind, record_id, wanted, row[0], row[-1])
     return _decrypt(kind, record_id, wanted, row, keys)
+
+
+def _refuse_emptied(
+    conn: sqlite3.Connection,
+    kind: str,
+    record_id: str,
+    version: int,
+    visit_id: str | None,
+    sealed: bytes,
+) -> None:
+    """An emptied ciphertext is :class:`Purged` if its visit's key was destroyed, else damage.
+
+    Checked against the file, not the session's memory: another process may have purged the
+    visit while this session still holds its key.
+    """
+    if sealed:
+        return
+    shredded = (
+        visit_id is not None
+        and conn.execute(
+            "SELECT 1 FROM visit_keys WHERE visit_id = ? AND shredded_at IS NOT NULL", (visit_id,)
+        ).fetchone()
+    )
+    if shredded:
+        raise Purged(kind, record_id, version)
+    raise IntegrityError(kind, record_id, version, "ciphertext missing")
 
 
 def _checked_head(conn: sqlite3.Connection, kind: str, record_id: str) -> int | None:
@@ -186,14 +297,20 @@ def _decrypt(
     record_id: str,
     version: int,
     row: tuple[object, ...],
-    keys: Callable[[int], bytes],
+    keys: KeyResolver,
 ) -> Record:
     visit_id, state, officer_id, at, generation, sealed = row
     try:
-        key = keys(int(generation))  # type: ignore[arg-type]
+        key = keys(int(generation), visit_id)  # type: ignore[arg-type]
+    except KeyShredded as exc:
+        raise Purged(kind, record_id, version) from exc
     except KeyError as exc:
         raise IntegrityError(
             kind, record_id, version, f"unknown key generation {generation}"
+        ) from exc
+    except AuthenticationFailed as exc:
+        raise IntegrityError(
+            kind, record_id, version, f"the key of visit {visit_id} does not authenticate"
         ) from exc
     aad = record_aad(kind, record_id, version, visit_id, state, officer_id, at)  # type: ignore[arg-type]
     try:
@@ -203,9 +320,7 @@ def _decrypt(
     return Record(kind, record_id, version, visit_id, state, officer_id, at, data)  # type: ignore[arg-type]
 
 
-def history(
-    conn: sqlite3.Connection, kind: str, record_id: str, keys: Callable[[int], bytes]
-) -> list[Record]:
+def history(conn: sqlite3.Connection, kind: str, record_id: str, keys: KeyResolver) -> list[Record]:
     """Every version of a record, oldest first, each decrypted and checked."""
     if _checked_head(conn, kind, record_id) is None:
         return []
@@ -214,4 +329,6 @@ def history(
         "FROM record_versions WHERE kind = ? AND id = ? ORDER BY version",
         (kind, record_id),
     ).fetchall()
+    for row in rows:
+        _refuse_emptied(conn, kind, record_id, row[0], row[1], row[-1])
     return [_decrypt(kind, record_id, row[0], row[1:], keys) for row in rows]

@@ -91,7 +91,7 @@ from fieldkit.domain.dates import parse_iso_date
 from fieldkit.domain.findings import Checked, Finding, Message, error, warning
 from fieldkit.domain.identifiers import check_booking_code, check_person_name, check_phone
 from fieldkit.domain.nik import parse_nik
-from fieldkit.vault import audit, db
+from fieldkit.vault import audit, db, syncstate
 from fieldkit.vault.errors import InvalidInput
 from fieldkit.vault.ids import new_ids
 from fieldkit.vault.records import Change, Record
@@ -840,6 +840,7 @@ def import_roster(
     ``roster.old_excel``, ``roster.empty``, ``roster.columns``, ``roster.column_twice``) when
     the file itself cannot be used; nothing is stored then.
     """
+    syncstate.require_active_device(session.vault)
     plan = visit(session, visit_id)
     today = today or date.today()
     rows, header = _read(Path(path))

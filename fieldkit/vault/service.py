@@ -14,6 +14,7 @@ from datetime import date
 from fieldkit.domain.applicant import check_applicant
 from fieldkit.domain.calendar import check_visit_plan
 from fieldkit.domain.findings import Finding, Message
+from fieldkit.vault import syncstate
 from fieldkit.vault.errors import InvalidInput, NotFound
 from fieldkit.vault.ids import new_id, new_ids
 from fieldkit.vault.records import Change, Record
@@ -44,7 +45,8 @@ def create_visit(
     coordinator_name: object = None,
     coordinator_phone: object = None,
 ) -> str:
-    """Plan a visit; return its id."""
+    """Plan a visit; return its id. Refused on a device HQ has revoked."""
+    syncstate.require_active_device(session.vault)
     checked = check_visit_plan(kind, on, session_name, site, coordinator_name, coordinator_phone)
     if checked.value is None or not checked.ok:
         raise _invalid([(0, f) for f in checked.errors])
@@ -77,12 +79,17 @@ def add_applicants(
 ) -> list[str]:
     """Capture applicants at a visit as one action; all valid or nothing stored.
 
-    Findings carry the 1-based position of the applicant they concern.
+    Findings carry the 1-based position of the applicant they concern. Fees are quoted with
+    the schedules HQ published in its reference data when the vault holds them, else with the
+    packaged ones. Refused on a device HQ has revoked.
     """
+    syncstate.require_active_device(session.vault)
     plan = visit(session, visit_id)
     on = on or date.today()
+    schedules = syncstate.published_fee_schedules(session)
     checked = [
-        check_applicant(raw, on=on, visit_kind=str(plan.data["kind"])) for raw in raw_applicants
+        check_applicant(raw, on=on, visit_kind=str(plan.data["kind"]), schedules=schedules)
+        for raw in raw_applicants
     ]
     problems = [(i, f) for i, c in enumerate(checked, start=1) for f in c.errors]
     if problems:

@@ -6,6 +6,14 @@ id and the outbox and audit ranges it carries, so a retry, even after a crash, r
 bytes and HQ can recognise a duplicate. A batch is acknowledged when HQ's signed receipt is
 stored beside it; acknowledged batches are never sent again.
 
+HQ's signed reference data (docs/PROTOCOL.md, "Reference data") is kept here too: the signed
+document (its roster entries replaced by their digest: they live as records) sealed under the
+data key (``meta`` ``reference_sealed``: AES-256-GCM under HKDF(DEK, "reference"), bound to
+the vault, the device, the version and the key generation), so the watchlist is never in clear
+on disk; beside it in clear only what is not personal and must be readable without a
+passphrase: the version (``reference``), the officers HQ revoked (``revoked_officers``) and
+this device's own revocation (``device_revoked``).
+
 This module only stores and reads; building, sealing and sending batches is the ``sync``
 package's work. Nothing here is personal data: envelopes are encrypted to HQ, receipts carry ids,
 counts and hashes.
@@ -15,9 +23,14 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import zlib
 from dataclasses import dataclass
 
+from fieldkit.domain.fees import FeeSchedule, parse_fee_schedules
+from fieldkit.domain.findings import Message
 from fieldkit.vault import audit, db
+from fieldkit.vault.crypto import AuthenticationFailed, canonical, derive_key, open_sealed, seal
+from fieldkit.vault.errors import IntegrityError, VaultError
 from fieldkit.vault.vault import Session, Vault, now
 
 _BATCH_COLUMNS = (
@@ -310,3 +323,304 @@ def summary(conn: sqlite3.Connection) -> SyncSummary:
         audit_waiting=audit_waiting,
         last_acked_at=last,
     )
+
+
+# -- reference data from HQ ------------------------------------------------------------------
+
+REFERENCE_KEY = "reference"
+REFERENCE_SEALED_KEY = "reference_sealed"
+REVOKED_OFFICERS_KEY = "revoked_officers"
+DEVICE_REVOKED_KEY = "device_revoked"
+_REFERENCE_PURPOSE = "reference"
+_REFERENCE_LABEL = "fieldkit/v1/reference"
+
+
+class DeviceRevoked(VaultError):
+    """HQ revoked this device (learned from its signed reference data): no sync, no capture."""
+
+
+class OfficerRevoked(VaultError):
+    """HQ revoked this officer: their slot no longer unlocks the vault."""
+
+
+class ReferenceUnavailable(VaultError):
+    """No reference data (or not the part asked for) is stored on this laptop yet."""
+
+
+@dataclass(frozen=True, slots=True)
+class ReferenceState:
+    """The stored reference data's version and times (clear, not personal)."""
+
+    version: int
+    issued_at: str
+    applied_at: str
+    generation: int
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceRevocation:
+    """HQ's revocation of this device, as its signed reference data said."""
+
+    revoked_at: str
+    reason: str | None
+    version: int
+    recorded_at: str
+
+    @property
+    def message(self) -> Message:
+        """What an officer reads when a command refuses to run."""
+        why = (self.reason or "tanpa alasan / no reason given").rstrip(".")
+        return Message(
+            f"Perangkat ini dicabut di HQ: {why} (sejak {self.revoked_at}). Perangkat ini tidak "
+            "dapat lagi sinkron atau merekam data; data yang ada tetap aman di laptop. "
+            "Hubungi HQ.",
+            f"This device was revoked at HQ: {why} (since {self.revoked_at}). It can no longer "
+            "sync or capture data; what it holds stays safe on this laptop. Contact HQ.",
+        )
+
+
+def _meta_value(conn: sqlite3.Connection, key: str) -> object | None:
+    row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+    return row[0] if row else None
+
+
+def _meta_json(conn: sqlite3.Connection, key: str) -> object | None:
+    raw = _meta_value(conn, key)
+    return json.loads(raw) if raw is not None else None
+
+
+def _put_meta(conn: sqlite3.Connection, key: str, value: object) -> None:
+    conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+
+
+def reference_state(vault: Vault) -> ReferenceState | None:
+    """The version of the stored reference data, or None when none was ever applied."""
+    raw = _meta_json(vault.conn, REFERENCE_KEY)
+    if not isinstance(raw, dict):
+        return None
+    return ReferenceState(
+        version=int(raw["version"]),
+        issued_at=str(raw["issued_at"]),
+        applied_at=str(raw["applied_at"]),
+        generation=int(raw["generation"]),
+    )
+
+
+def _reference_aad(vault: Vault, version: int, generation: int) -> bytes:
+    return canonical([_REFERENCE_LABEL, vault.vault_id, vault.device_id, version, generation])
+
+
+def _seal_reference(
+    vault: Vault, dek: bytes, generation: int, version: int, plaintext: bytes
+) -> bytes:
+    return seal(
+        derive_key(dek, _REFERENCE_PURPOSE),
+        zlib.compress(plaintext, 6),
+        _reference_aad(vault, version, generation),
+    )
+
+
+def reference_payload(session: Session) -> dict[str, object] | None:
+    """The stored signed reference document ``{"document", "sig"}``, opened.
+
+    None when nothing is stored, or when it was sealed under a data key this vault has since
+    rotated away (the next sync fetches it again). A sealed value that does not authenticate
+    is tampering: :class:`~fieldkit.vault.errors.IntegrityError`.
+    """
+    state = reference_state(session.vault)
+    sealed = _meta_value(session.conn, REFERENCE_SEALED_KEY)
+    if state is None or sealed is None:
+        return None
+    dek = session.deks.get(state.generation)
+    if dek is None:
+        return None
+    try:
+        packed = open_sealed(
+            derive_key(dek, _REFERENCE_PURPOSE),
+            bytes(sealed),  # type: ignore[arg-type]
+            _reference_aad(session.vault, state.version, state.generation),
+        )
+    except AuthenticationFailed as exc:
+        raise IntegrityError("reference", "hq", state.version, "does not authenticate") from exc
+    payload = json.loads(zlib.decompress(packed))
+    return payload if isinstance(payload, dict) else None
+
+
+def reference_document(session: Session) -> dict[str, object] | None:
+    """The stored reference document (verified when it was applied), or None."""
+    payload = reference_payload(session)
+    if payload is None:
+        return None
+    document = payload.get("document")
+    return document if isinstance(document, dict) else None
+
+
+def store_reference(
+    session: Session, payload: dict[str, object], version: int, issued_at: str
+) -> None:
+    """Seal and store a verified signed reference document, inside the caller's transaction."""
+    vault = session.vault
+    generation = session.generation
+    sealed = _seal_reference(
+        vault, session.deks[generation], generation, version, canonical(payload)
+    )
+    _put_meta(vault.conn, REFERENCE_SEALED_KEY, sealed)
+    state = {
+        "version": version,
+        "issued_at": issued_at,
+        "applied_at": now(),
+        "generation": generation,
+    }
+    _put_meta(vault.conn, REFERENCE_KEY, json.dumps(state, sort_keys=True))
+
+
+def reseal_reference(
+    conn: sqlite3.Connection,
+    vault: Vault,
+    old_deks: dict[int, bytes],
+    new_dek: bytes,
+    new_generation: int,
+) -> None:
+    """Re-seal the stored reference data under a new data key (call during a DEK rotation).
+
+    ``old_deks`` are the data keys the session holds before the rotation. Inside the caller's
+    transaction. Without this call, the stored reference data becomes unreadable after the
+    rotation and is fetched again at the next sync.
+    """
+    state = reference_state(vault)
+    sealed = _meta_value(conn, REFERENCE_SEALED_KEY)
+    if state is None or sealed is None or state.generation not in old_deks:
+        return
+    packed = open_sealed(
+        derive_key(old_deks[state.generation], _REFERENCE_PURPOSE),
+        bytes(sealed),  # type: ignore[arg-type]
+        _reference_aad(vault, state.version, state.generation),
+    )
+    _put_meta(
+        conn,
+        REFERENCE_SEALED_KEY,
+        _seal_reference(vault, new_dek, new_generation, state.version, zlib.decompress(packed)),
+    )
+    _put_meta(
+        conn,
+        REFERENCE_KEY,
+        json.dumps(
+            {
+                "version": state.version,
+                "issued_at": state.issued_at,
+                "applied_at": state.applied_at,
+                "generation": new_generation,
+            },
+            sort_keys=True,
+        ),
+    )
+
+
+def drop_reference(conn: sqlite3.Connection) -> None:
+    """Forget the sealed reference document (the version stays), in the caller's transaction."""
+    conn.execute("DELETE FROM meta WHERE key = ?", (REFERENCE_SEALED_KEY,))
+
+
+def published_fee_schedules(session: Session) -> tuple[FeeSchedule, ...] | None:
+    """The fee schedules HQ published in the stored reference data, or None (use the packaged)."""
+    document = reference_document(session)
+    fees = document.get("fees") if document else None
+    if not isinstance(fees, dict):
+        return None
+    checked = parse_fee_schedules(fees.get("data"))
+    return checked.value if checked.ok else None
+
+
+# -- revocations -------------------------------------------------------------------------------
+
+
+def revoked_officer_entries(vault: Vault) -> list[dict[str, object]]:
+    """The officers HQ revoked for this device: ``{"officer_id", "revoked_at", "reason"}``."""
+    raw = _meta_json(vault.conn, REVOKED_OFFICERS_KEY)
+    return [e for e in raw if isinstance(e, dict)] if isinstance(raw, list) else []
+
+
+def revoked_officers(vault: Vault) -> set[str]:
+    """Ids of the officers HQ revoked (readable without the data key: ids are not personal)."""
+    return {str(e["officer_id"]) for e in revoked_officer_entries(vault) if "officer_id" in e}
+
+
+def save_revoked_officers(conn: sqlite3.Connection, entries: list[dict[str, object]]) -> None:
+    """Replace the revoked officers with HQ's current list, in the caller's transaction."""
+    _put_meta(conn, REVOKED_OFFICERS_KEY, json.dumps(entries, sort_keys=True))
+
+
+def refuse_revoked_officer(vault: Vault, officer_id: str) -> None:
+    """Raise :class:`OfficerRevoked` (audited) if HQ revoked ``officer_id``; call before unlock."""
+    for entry in revoked_officer_entries(vault):
+        if entry.get("officer_id") != officer_id:
+            continue
+        with db.transaction(vault.conn):
+            audit.append(
+                vault.conn,
+                vault.vault_id,
+                officer_id,
+                "unlock_refused",
+                None,
+                {"reason": "officer revoked at HQ"},
+            )
+        why = str(entry.get("reason") or "tanpa alasan / no reason given").rstrip(".")
+        raise OfficerRevoked(
+            Message(
+                f"Petugas {officer_id} dicabut oleh HQ: {why} (sejak {entry.get('revoked_at')})."
+                " Vault tidak dibuka. Hubungi supervisor atau HQ.",
+                f"Officer {officer_id} was revoked by HQ: {why} (since "
+                f"{entry.get('revoked_at')}). The vault was not unlocked. Contact the supervisor "
+                "or HQ.",
+            )
+        )
+
+
+def device_revocation(vault: Vault) -> DeviceRevocation | None:
+    """HQ's revocation of this device, once a signed reference document reported it."""
+    raw = _meta_json(vault.conn, DEVICE_REVOKED_KEY)
+    if not isinstance(raw, dict):
+        return None
+    return DeviceRevocation(
+        revoked_at=str(raw["revoked_at"]),
+        reason=raw.get("reason"),  # type: ignore[arg-type]
+        version=int(raw["version"]),
+        recorded_at=str(raw["recorded_at"]),
+    )
+
+
+def record_device_revocation(
+    conn: sqlite3.Connection, revoked_at: str, reason: str | None, version: int
+) -> None:
+    """Remember that HQ revoked this device, in the caller's transaction."""
+    value = {"revoked_at": revoked_at, "reason": reason, "version": version, "recorded_at": now()}
+    _put_meta(conn, DEVICE_REVOKED_KEY, json.dumps(value, sort_keys=True))
+
+
+def require_active_device(vault: Vault) -> None:
+    """Raise :class:`DeviceRevoked` with HQ's reason once HQ has revoked this device."""
+    revocation = device_revocation(vault)
+    if revocation is not None:
+        raise DeviceRevoked(revocation.message)
+
+
+def pin_encryption_key(conn: sqlite3.Connection, kid: str, public: bytes) -> None:
+    """Pin a new HQ encryption key for future batches, in the caller's transaction.
+
+    Only for a key that arrived in a document verified with the pinned HQ signing key.
+    """
+    _put_meta(conn, "hq_kid", kid)
+    _put_meta(conn, "hq_encryption_public_key", public.hex())
+
+
+def existing_ids(conn: sqlite3.Connection, kind: str, ids: list[str]) -> set[str]:
+    """Which of ``ids`` already name a record of ``kind``."""
+    found: set[str] = set()
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        marks = ", ".join("?" * len(chunk))
+        rows = conn.execute(
+            f"SELECT id FROM records WHERE kind = ? AND id IN ({marks})", (kind, *chunk)
+        )
+        found.update(row[0] for row in rows)
+    return found

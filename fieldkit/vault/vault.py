@@ -1,7 +1,8 @@
 """Opening, creating and unlocking the vault; an unlocked :class:`Session` reads and writes.
 
-The data key lives only in the memory of an unlocked session. Officer management and key
-rotation are in :mod:`fieldkit.vault.officers`.
+The data key lives only in the memory of an unlocked session, with the visit keys it has
+opened. Officer management and key rotation are in :mod:`fieldkit.vault.officers`; purging
+acknowledged visits in :mod:`fieldkit.vault.purge`.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import re
 import sqlite3
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from fieldkit.domain.findings import Message
 from fieldkit.vault import audit, db, kdf, keyring, outbox, records
 from fieldkit.vault.crypto import (
     AuthenticationFailed,
+    Sealer,
     blind_index,
     canonical,
     derive_key,
@@ -234,6 +236,8 @@ class Vault:
                 f"{exc.kind}:{exc.record_id}",
                 {"version": exc.version, "reason": exc.reason},
             )
+        else:
+            adopt_legacy_visits(session)
         return session
 
     def _refuse_if_throttled(self, officer_id: str) -> None:
@@ -314,6 +318,8 @@ class Session:
     officer_id: str
     role: str
     deks: dict[int, bytes]
+    # Records keys derived from the visit keys this session opened, by (visit id, generation).
+    visit_keys: dict[tuple[str, int], bytes] = field(default_factory=dict, repr=False)
 
     @property
     def conn(self) -> sqlite3.Connection:
@@ -325,8 +331,8 @@ class Session:
         """The data-key generation new writes use."""
         return int(self.vault.meta["dek_generation"])
 
-    def record_key(self, generation: int) -> bytes:
-        """The record key of a data-key generation (KeyError if this session lacks it)."""
+    def require_unlocked(self) -> None:
+        """Raise :class:`VaultLocked` once :meth:`lock` has forgotten the keys."""
         if not self.deks:
             raise VaultLocked(
                 Message(
@@ -334,7 +340,113 @@ class Session:
                     "The vault is locked; unlock it again with a passphrase.",
                 )
             )
-        return derive_key(self.deks[generation], "records")
+
+    def dek(self, generation: int) -> bytes:
+        """The data key of a generation (KeyError if this session lacks it)."""
+        self.require_unlocked()
+        return self.deks[generation]
+
+    def record_key(self, generation: int) -> bytes:
+        """The data key's records key of a generation (for records outside any visit)."""
+        return derive_key(self.dek(generation), records.RECORDS_PURPOSE)
+
+    def records_key_for(self, visit_id: str | None, generation: int) -> bytes:
+        """The key that sealed a row of ``visit_id`` at data-key ``generation``.
+
+        The visit's key of that generation (``visit_keys``, or ``visit_keys_previous`` while a
+        rotation retires it); for a row outside a visit, or of a visit that never had a key of
+        that generation (written before migration 0003), the data key's records key. Raises
+        :class:`records.KeyShredded` for a purged visit, ``KeyError`` for a generation this
+        session lacks, ``AuthenticationFailed`` when the sealed visit key does not open.
+        """
+        if visit_id is None:
+            return self.record_key(generation)
+        cached = self.visit_keys.get((visit_id, generation))
+        if cached is not None:
+            return cached
+        self.require_unlocked()
+        row = self.conn.execute(
+            "SELECT dek_generation, sealed_key FROM visit_keys WHERE visit_id = ?", (visit_id,)
+        ).fetchone()
+        if row is not None and row[1] is None:
+            # Before asking for the data key: a purged visit's rows keep the generation they
+            # were sealed at, which a later rotation may have retired.
+            raise records.KeyShredded(visit_id)
+        dek = self.dek(generation)
+        if row is None or row[0] != generation:
+            row = self.conn.execute(
+                "SELECT dek_generation, sealed_key FROM visit_keys_previous "
+                "WHERE visit_id = ? AND dek_generation = ?",
+                (visit_id, generation),
+            ).fetchone()
+        if row is None:
+            return derive_key(dek, records.RECORDS_PURPOSE)
+        return self._remember(visit_id, generation, row[1])
+
+    def _remember(self, visit_id: str, generation: int, sealed_key: bytes) -> bytes:
+        visit_key = records.open_visit_key(
+            self.dek(generation), self.vault.vault_id, visit_id, generation, sealed_key
+        )
+        key = derive_key(visit_key, records.RECORDS_PURPOSE)
+        self.visit_keys[(visit_id, generation)] = key
+        return key
+
+    def forget_visit(self, visit_id: str) -> None:
+        """Drop a visit's keys from memory (after a purge)."""
+        for cached in [k for k in self.visit_keys if k[0] == visit_id]:
+            del self.visit_keys[cached]
+
+    def new_visit_key(self, visit_id: str, generation: int, at: str) -> bytes:
+        """Make, seal and store a fresh key for a visit inside the caller's transaction.
+
+        Replaces the visit's live key row; returns the records key derived from the new key.
+        """
+        visit_key = random_key()
+        sealed = records.seal_visit_key(
+            self.dek(generation), self.vault.vault_id, visit_id, generation, visit_key
+        )
+        self.conn.execute(
+            "INSERT INTO visit_keys (visit_id, dek_generation, sealed_key, created_at) "
+            "VALUES (?, ?, ?, ?) ON CONFLICT (visit_id) DO UPDATE SET "
+            "dek_generation = excluded.dek_generation, sealed_key = excluded.sealed_key, "
+            "created_at = excluded.created_at",
+            (visit_id, generation, sealed, at),
+        )
+        key = derive_key(visit_key, records.RECORDS_PURPOSE)
+        self.visit_keys[(visit_id, generation)] = key
+        return key
+
+    def _write_key(self, visit_id: str | None, generation: int, at: str) -> bytes:
+        """The records key new versions of ``visit_id`` are sealed under (inside the write).
+
+        The key row is read inside the writing transaction, so a purge committed by another
+        process is seen: nothing is ever sealed under a destroyed key. A visit's first write
+        creates its key; a visit written before migration 0003 whose rows could not be given a
+        key yet (see :func:`adopt_legacy_visits`) keeps the data key's records key.
+        """
+        if visit_id is None:
+            return self.record_key(generation)
+        row = self.conn.execute(
+            "SELECT dek_generation, sealed_key FROM visit_keys WHERE visit_id = ?", (visit_id,)
+        ).fetchone()
+        if row is None:
+            legacy = self.conn.execute(
+                "SELECT 1 FROM record_versions WHERE visit_id = ? LIMIT 1", (visit_id,)
+            ).fetchone()
+            if legacy is not None:
+                return self.record_key(generation)
+            return self.new_visit_key(visit_id, generation, at)
+        if row[1] is None:
+            raise records.Purged("visit", visit_id)
+        if row[0] != generation:
+            raise VaultError(
+                Message(
+                    "Kunci data diganti oleh sesi lain; buka vault lagi lalu ulangi.",
+                    "The data key was rotated by another session; unlock again and retry.",
+                )
+            )
+        cached = self.visit_keys.get((visit_id, generation))
+        return cached if cached is not None else self._remember(visit_id, generation, row[1])
 
     def index_key(self) -> bytes:
         """The key of the blind index as it is currently built."""
@@ -387,13 +499,14 @@ class Session:
         range of outbox numbers it took, which name every version it wrote.
         """
         generation = self.generation
+        visits = {change.visit_id for change in changes}
         written = records.write_changes(
             self.conn,
             changes,
             officer_id=self.officer_id,
             at=at,
             generation=generation,
-            record_key=self.record_key(generation),
+            record_keys={v: self._write_key(v, generation, at) for v in visits},
             index_key=self.index_key(),
         )
         last = outbox.append_many(self.conn, written, at)
@@ -428,8 +541,8 @@ class Session:
 
     # -- reading ---------------------------------------------------------------------------------
 
-    def _key(self, generation: int) -> bytes:
-        return self.record_key(generation)
+    def _key(self, generation: int, visit_id: str | None) -> bytes:
+        return self.records_key_for(visit_id, generation)
 
     def read(self, kind: str, record_id: str, version: int | None = None) -> records.Record:
         """Decrypt one record version (the latest by default); raise NotFound if absent."""
@@ -458,12 +571,16 @@ class Session:
         return [(k, i) for k, i in rows if kind is None or k == kind]
 
     def latest(self, kind: str, visit_id: str | None = None) -> list[records.Record]:
-        """The latest version of every record of ``kind`` (in one visit if given)."""
-        query = "SELECT id FROM records WHERE kind = ?"
-        args: tuple[object, ...] = (kind,)
+        """The latest version of every record of ``kind`` (in one visit if given).
+
+        Records of purged visits are left out: their data is gone (``fieldkit status`` counts
+        them).
+        """
+        query = "SELECT id FROM records WHERE kind = ? AND state != ?"
+        args: tuple[object, ...] = (kind, records.PURGED_STATE)
         if visit_id is not None:
             query += " AND visit_id = ?"
-            args = (kind, visit_id)
+            args = (*args, visit_id)
         ids = [row[0] for row in self.conn.execute(query + " ORDER BY updated_at, id", args)]
         return [self.read(kind, rid) for rid in ids]
 
@@ -476,6 +593,82 @@ class Session:
         with db.transaction(self.conn):
             audit.append(self.conn, self.vault.vault_id, self.officer_id, "lock")
         self.deks.clear()
+        self.visit_keys.clear()
+
+
+def adopt_legacy_visits(session: Session) -> int:
+    """Give every visit written before migration 0003 its own key; return how many got one.
+
+    A migration runs without the data key, so rows written before visit keys existed stay
+    sealed under the data key's records key until an unlock: then each such visit gets a key
+    and its rows are re-encrypted under it, one transaction per visit (audited as
+    ``visit_key_adopted``). A visit whose rows do not authenticate is left as it is (audited as
+    ``visit_key_adoption_blocked``; its intact rows stay readable) and retried at the next
+    unlock. Skipped while a key rotation is unfinished. Normally there is nothing to do and
+    this costs one indexed query.
+    """
+    conn = session.conn
+    if meta_json(session.vault, "rotation") is not None:
+        return 0
+    # One index seek per distinct visit (a skip scan), not one step per version.
+    visits = [
+        row[0]
+        for row in conn.execute(
+            "WITH RECURSIVE v(id) AS ("
+            " SELECT MIN(visit_id) FROM record_versions WHERE visit_id IS NOT NULL"
+            " UNION ALL"
+            " SELECT (SELECT MIN(visit_id) FROM record_versions WHERE visit_id > v.id)"
+            " FROM v WHERE v.id IS NOT NULL)"
+            " SELECT id FROM v WHERE id IS NOT NULL"
+            " AND id NOT IN (SELECT visit_id FROM visit_keys)"
+        )
+    ]
+    adopted = 0
+    for visit_id in visits:
+        try:
+            with db.transaction(conn):
+                _adopt_visit(session, visit_id)
+        except IntegrityError as exc:
+            session.note(
+                "visit_key_adoption_blocked",
+                f"visit:{visit_id}",
+                {"record": f"{exc.kind}:{exc.record_id}", "version": exc.version},
+            )
+        else:
+            adopted += 1
+    return adopted
+
+
+def _adopt_visit(session: Session, visit_id: str) -> None:
+    conn = session.conn
+    generation = session.generation
+    rows = conn.execute(
+        "SELECT rowid, kind, id, version, state, officer_id, at, key_generation, sealed "
+        "FROM record_versions WHERE visit_id = ? AND length(sealed) > 0 ORDER BY rowid",
+        (visit_id,),
+    ).fetchall()
+    key = session.new_visit_key(visit_id, generation, now())
+    sealer = Sealer(key)
+    updates = []
+    for rowid, kind, rid, version, state, officer_id, at, row_generation, sealed in rows:
+        aad = records.record_aad(kind, rid, version, visit_id, state, officer_id, at)
+        try:
+            plaintext = open_sealed(session.record_key(row_generation), sealed, aad)
+        except (AuthenticationFailed, KeyError) as exc:
+            session.forget_visit(visit_id)
+            raise IntegrityError(kind, rid, version, "does not authenticate") from exc
+        updates.append((sealer.seal(plaintext, aad), generation, rowid))
+    conn.executemany(
+        "UPDATE record_versions SET sealed = ?, key_generation = ? WHERE rowid = ?", updates
+    )
+    audit.append(
+        conn,
+        session.vault.vault_id,
+        session.officer_id,
+        "visit_key_adopted",
+        f"visit:{visit_id}",
+        {"versions": len(updates), "generation": generation},
+    )
 
 
 def meta_json(vault: Vault, key: str) -> dict[str, object] | None:

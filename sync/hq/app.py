@@ -34,7 +34,7 @@ from starlette.requests import ClientDisconnect
 
 from fieldkit import __version__
 from sync import envelope
-from sync.hq import ingest, keys, store
+from sync.hq import ingest, keys, reference, store
 from sync.hq.ingest import Problem
 
 log = logging.getLogger("fieldkit.hq")
@@ -221,6 +221,8 @@ def create_app(settings: Settings) -> FastAPI:
     if settings.migrate:
         store.migrate(engine)
     hq_keys = settings.keys
+    # A rotated encryption key is news for every device: it raises the reference version.
+    store.note_hq_keys(engine, hq_keys.current_kid)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -316,6 +318,18 @@ def create_app(settings: Settings) -> FastAPI:
         except Problem as problem:
             raise reject(request, problem, device_id=device_id) from None
         return JSONResponse(signed)
+
+    @app.get("/v1/reference")
+    async def reference_data(request: Request) -> JSONResponse:
+        """The signed reference data for the device that signed this request."""
+        claimed = request.headers.get(reference.DEVICE_HEADER)
+        device_id = claimed[:64] if claimed else None
+        try:
+            creds = reference.credentials(request.headers)
+            signed = await run_in_threadpool(reference.answer, engine, hq_keys, creds)
+        except Problem as problem:
+            raise reject(request, problem, device_id=device_id) from None
+        return JSONResponse(signed, headers={"Cache-Control": "no-store"})
 
     @app.post("/v1/batches")
     async def batches(request: Request) -> Response:

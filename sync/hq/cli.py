@@ -305,6 +305,238 @@ def _ranges(numbers: list[int]) -> str:
     return ", ".join(out)
 
 
+# --- reference data ----------------------------------------------------------------------------
+
+
+def _read_json_file(path: Path) -> object:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise click.BadParameter(f"{path} is not a readable UTF-8 JSON file ({exc}).") from None
+
+
+def _print_findings(findings: list[tuple[int, Any]]) -> None:
+    for number, finding in findings:
+        where = f"#{number} " if number else ""
+        label = "ERROR" if finding.is_error else "WARNING"
+        click.echo(
+            f"{label} {where}{finding.field}: [{finding.code}] {finding.message.en}", err=True
+        )
+
+
+def _invalid(findings: list[tuple[int, Any]], what: str) -> None:
+    _print_findings(findings)
+    click.echo(f"fieldkit-hq: {what} refused; nothing was published.", err=True)
+    sys.exit(EXIT_USAGE)
+
+
+@main.group()
+def roster() -> None:
+    """Assign visits and their rosters to devices (delivered as reference data)."""
+
+
+@roster.command("assign")
+@click.option("--device", "device_id", required=True, help="The device that serves the visit.")
+@click.option(
+    "--visit-json",
+    "visit_json",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help='A JSON file {"visit": {kind, date, session, site, coordinator_name, '
+    'coordinator_phone}, "entries": [{name, birth_date, nik, application_type, …}]}.',
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def roster_assign(device_id: str, visit_json: Path, as_json: bool) -> None:
+    """Assign a visit and its roster entries to a device.
+
+    Every entry is checked with the same rules as the device's roster import; one bad entry
+    refuses the file (exit 2, findings by entry number, no values shown). The device receives
+    the visit and entries at its next sync, with the ids printed here.
+    """
+    from sync.hq import reference
+
+    raw = _read_json_file(visit_json)
+    checked, findings = reference.check_roster_file(raw)
+    if checked is None:
+        _invalid(findings, "The roster")
+        return
+    engine = _engine(_home())
+    try:
+        version, assigned_at = store.assign_roster(
+            engine, device_id, checked.visit_id, checked.visit, checked.entries
+        )
+    except store.UnknownDevice as exc:
+        raise Failed(str(exc)) from None
+    _print_findings(checked.warnings)
+    result = {
+        "device_id": device_id,
+        "visit_id": checked.visit_id,
+        "entries": len(checked.entries),
+        "assigned_at": store.iso(assigned_at),
+        "reference_version": version,
+    }
+    if as_json:
+        _print_json(result)
+    else:
+        click.echo(checked.visit_id)
+        click.echo(
+            f"{len(checked.entries)} roster entries assigned to device {device_id} "
+            f"(reference version {version}).",
+            err=True,
+        )
+
+
+@roster.command("list")
+@click.option("--device", "device_id", default=None, help="Only this device's visits.")
+@click.option("--json", "as_json", is_flag=True, help="Print the assignments as JSON.")
+def roster_list(device_id: str | None, as_json: bool) -> None:
+    """List assigned visits: visit id, device, date, session, site and number of entries."""
+    rows = store.roster_list(_engine(_home()), device_id)
+    items = [
+        {
+            "visit_id": r["visit_id"],
+            "device_id": r["device_id"],
+            "assigned_at": store.iso(r["assigned_at"]),
+            "date": r["visit"].get("date"),
+            "session": r["visit"].get("session"),
+            "site": r["visit"].get("site"),
+            "entries": len(r["entries"]),
+        }
+        for r in rows
+    ]
+    if as_json:
+        _print_json(items)
+        return
+    if not items:
+        click.echo("No visits assigned.")
+    for item in items:
+        click.echo(
+            f"{item['visit_id']}  device {item['device_id']}  {item['date']} {item['session']}  "
+            f"{item['site']}  {item['entries']} entries"
+        )
+
+
+@main.group()
+def fees() -> None:
+    """Publish the PNBP fee schedules devices use for new captures."""
+
+
+@fees.command("publish")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def fees_publish(file: Path, as_json: bool) -> None:
+    """Publish FILE (the format of fieldkit's data/fees.json) to every device.
+
+    Checked with the device's own fee rules; any error refuses the file (exit 2). It replaces
+    the schedules devices use: list every schedule still needed, not only the newest.
+    """
+    from sync.hq import reference
+
+    checked = reference.check_fees(_read_json_file(file))
+    if checked.value is None:
+        _invalid([(0, f) for f in checked.findings], "The fee data")
+        return
+    _print_findings([(0, f) for f in checked.warnings])
+    version, published_at = store.publish_fees(_engine(_home()), checked.value)
+    schedules = [s["regulation"] for s in checked.value["schedules"]]
+    result = {
+        "schedules": schedules,
+        "published_at": store.iso(published_at),
+        "reference_version": version,
+    }
+    if as_json:
+        _print_json(result)
+    else:
+        click.echo(
+            f"Published {len(schedules)} fee schedule(s) ({', '.join(schedules)}); "
+            f"reference version {version}."
+        )
+
+
+@main.group()
+def watchlist() -> None:
+    """The travel-ban watchlist devices check NIKs against (as keyed digests only)."""
+
+
+@watchlist.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def watchlist_import(file: Path, as_json: bool) -> None:
+    """Replace the watchlist with the NIKs in FILE, one a line (# comments, blanks skipped).
+
+    HQ keeps only HMAC-SHA256 digests under a fresh random key made for this import; the NIKs
+    are neither stored nor printed. A line that is not 16 digits refuses the file (exit 2,
+    line numbers only).
+    """
+    from sync.hq import reference
+
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise click.BadParameter(f"{file} is not a readable UTF-8 text file ({exc}).") from None
+    found = reference.read_watchlist(text)
+    if found.bad_lines:
+        shown = ", ".join(str(n) for n in found.bad_lines[:20])
+        more = f" and {len(found.bad_lines) - 20} more" if len(found.bad_lines) > 20 else ""
+        click.echo(f"fieldkit-hq: lines {shown}{more} are not 16-digit NIKs.", err=True)
+        click.echo("fieldkit-hq: the watchlist was not changed.", err=True)
+        sys.exit(EXIT_USAGE)
+    if not found.niks:
+        click.echo("fieldkit-hq: the file holds no NIK; the watchlist was not changed.", err=True)
+        sys.exit(EXIT_USAGE)
+    key, digests = reference.watchlist_digests(found.niks)
+    version = store.replace_watchlist(_engine(_home()), key, digests)
+    if as_json:
+        _print_json({"entries": len(digests), "reference_version": version})
+    else:
+        click.echo(f"Watchlist replaced: {len(digests)} NIK(s); reference version {version}.")
+
+
+@main.group()
+def officer() -> None:
+    """Revoke officers: their slots stop unlocking on devices after the next sync."""
+
+
+@officer.command("revoke")
+@click.argument("officer_id")
+@click.option(
+    "--device",
+    "device_id",
+    default=None,
+    help="Only on this device (officer ids are per device); default: on every device.",
+)
+@click.option("--reason", default=None, help="Why the officer is revoked.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def officer_revoke(
+    officer_id: str, device_id: str | None, reason: str | None, as_json: bool
+) -> None:
+    """Revoke OFFICER_ID: devices refuse to unlock with that officer's slot after they sync."""
+    if not re.fullmatch(r"[A-Za-z0-9._-]{1,32}", officer_id):
+        raise click.BadParameter("an officer id is 1–32 letters, digits, dots, dashes or _.")
+    engine = _engine(_home())
+    if device_id is not None:
+        with store.reading(engine) as conn:
+            if store.get_device(conn, device_id) is None:
+                raise Failed(f"No device {device_id}.")
+    revoked_at, new = store.revoke_officer(engine, officer_id, device_id or "*", reason)
+    where = f"device {device_id}" if device_id else "every device"
+    if as_json:
+        _print_json(
+            {
+                "officer_id": officer_id,
+                "scope": device_id or "*",
+                "revoked_at": store.iso(revoked_at),
+                "new": new,
+            }
+        )
+    elif new:
+        click.echo(f"Officer {officer_id} revoked on {where} at {store.iso(revoked_at)}.")
+    else:
+        click.echo(
+            f"Officer {officer_id} was already revoked on {where} ({store.iso(revoked_at)})."
+        )
+
+
 # --- import and status -----------------------------------------------------------------------
 
 
@@ -445,6 +677,7 @@ def status(as_json: bool) -> None:
             for f in open_flags
         ],
         "rejections_24h": rejected,
+        "reference": store.reference_summary(engine),
     }
     if as_json:
         _print_json(report)
@@ -463,3 +696,10 @@ def status(as_json: bool) -> None:
     if rejected:
         parts = ", ".join(f"{k} {v}" for k, v in sorted(rejected.items()))
         click.echo(f"rejections in the last 24 h: {parts}")
+    ref = report["reference"]
+    click.echo(
+        f"reference data: version {ref['version']}, fees published "  # type: ignore[index]
+        f"{ref['fees_published_at'] or 'never'}, watchlist {ref['watchlist']} NIK(s), "  # type: ignore[index]
+        f"{ref['roster_assignments']} visit(s) assigned, "  # type: ignore[index]
+        f"{ref['revoked_officers']} officer revocation(s)"  # type: ignore[index]
+    )

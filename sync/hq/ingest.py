@@ -36,6 +36,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from fieldkit.domain.applicant import FIELDS as APPLICANT_FIELDS
 from fieldkit.domain.applicant import check_applicant
+from fieldkit.domain.fees import FeeSchedule, parse_fee_schedules
 from fieldkit.domain.findings import Finding
 from sync import envelope
 from sync.envelope import EnvelopeError
@@ -498,6 +499,16 @@ def _visit_kinds(conn: Connection, records: list[_Record]) -> dict[str, str]:
     return kinds
 
 
+def _published_schedules(conn: Connection) -> tuple[FeeSchedule, ...] | None:
+    """The fee schedules HQ published (the ones devices quote from), or None for the packaged."""
+    row = conn.execute(
+        sa.select(store.reference_state.c.fees).where(store.reference_state.c.id == 1)
+    ).first()
+    if row is None or row.fees is None:
+        return None
+    return parse_fee_schedules(row.fees).value
+
+
 def _capture_date(at: str) -> date:
     try:
         return date.fromisoformat(at[:10])
@@ -508,13 +519,16 @@ def _capture_date(at: str) -> date:
 def _validate(conn: Connection, records: list[_Record]) -> None:
     """Attach domain findings to each applicant; a finding never refuses the batch."""
     kinds = _visit_kinds(conn, records)
+    schedules = _published_schedules(conn)
     for record in records:
         if record.kind != APPLICANT:
             continue
         raw = {k: record.data[k] for k in APPLICANT_FIELDS if k in record.data}
         visit_kind = kinds.get(record.visit_id) if record.visit_id else None
         try:
-            checked = check_applicant(raw, on=_capture_date(record.at), visit_kind=visit_kind)
+            checked = check_applicant(
+                raw, on=_capture_date(record.at), visit_kind=visit_kind, schedules=schedules
+            )
             record.findings = [_finding_json(f) for f in checked.findings]
         except Exception as exc:  # the rules promise not to raise; never lose a batch if they do
             log.exception("applicant rules raised on %s v%s", record.id, record.version)

@@ -176,6 +176,52 @@ flags = sa.Table(
 )
 
 
+# --- reference data (migration 0002) -------------------------------------------------------
+# One row (id 1): the reference version, bumped in the same transaction as every change to
+# what devices are sent, and what HQ publishes to every device.
+reference_state = sa.Table(
+    "reference_state",
+    metadata,
+    sa.Column("id", sa.Integer(), primary_key=True, autoincrement=False),
+    sa.Column("version", sa.BigInteger(), nullable=False),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
+    sa.Column("hq_kid", sa.String(16), nullable=True),
+    sa.Column("fees", json_type(), nullable=True),
+    sa.Column("fees_published_at", UTCDateTime(), nullable=True),
+    sa.Column("watchlist_key", sa.LargeBinary(32), nullable=True),
+    sa.Column("watchlist_updated_at", UTCDateTime(), nullable=True),
+)
+
+# HMAC-SHA256(watchlist_key, NIK) in hex: HQ never stores the watchlist's NIKs themselves.
+watchlist = sa.Table(
+    "watchlist",
+    metadata,
+    sa.Column("digest", sa.String(64), primary_key=True),
+)
+
+roster_assignments = sa.Table(
+    "roster_assignments",
+    metadata,
+    sa.Column("visit_id", sa.String(36), primary_key=True),
+    sa.Column("device_id", sa.String(36), sa.ForeignKey("devices.device_id"), nullable=False),
+    sa.Column("assigned_at", UTCDateTime(), nullable=False),
+    sa.Column("visit", json_type(), nullable=False),
+    sa.Column("entries", json_type(), nullable=False),
+    sa.Index("ix_roster_assignments_device", "device_id"),
+)
+
+# ``scope`` is a device id, or ``*`` for every device.
+officer_revocations = sa.Table(
+    "officer_revocations",
+    metadata,
+    sa.Column("officer_id", sa.String(32), nullable=False),
+    sa.Column("scope", sa.String(36), nullable=False),
+    sa.Column("revoked_at", UTCDateTime(), nullable=False),
+    sa.Column("reason", sa.Text(), nullable=True),
+    sa.PrimaryKeyConstraint("officer_id", "scope", name="pk_officer_revocations"),
+)
+
+
 def now() -> datetime:
     """The current time, aware, in UTC."""
     return datetime.now(UTC)
@@ -275,10 +321,16 @@ def open_store(url: str) -> Engine:
 
 
 @contextmanager
-def reading(engine: Engine) -> Iterator[Connection]:
-    """A read-only transaction (deferred on SQLite, so it never waits for writers)."""
+def reading(engine: Engine, *, snapshot: bool = False) -> Iterator[Connection]:
+    """A read-only transaction (deferred on SQLite, so it never waits for writers).
+
+    ``snapshot``: every statement sees the same snapshot (PostgreSQL ``REPEATABLE READ``; a
+    SQLite read transaction always does), for answers assembled from several queries.
+    """
     with engine.connect() as conn:
         conn = conn.execution_options(readonly=True)
+        if snapshot and conn.dialect.name == "postgresql":
+            conn = conn.execution_options(isolation_level="REPEATABLE READ")
         with conn.begin():
             yield conn
 
@@ -382,6 +434,11 @@ def enroll_device(
             .returning(enroll_codes.c.code_hash)
         ).first()
         if claimed is None:
+            again = _same_enrollment(conn, code, device_id, vault_id, public_key)
+            if again is not None:
+                # A retry after the answer was lost: the code was spent on this very device
+                # with this very key, so answering again is safe and lets the device pin HQ.
+                return again
             raise EnrollRefused("code", "The enrollment code is unknown, expired or used.")
         inserted = conn.execute(
             insert(conn, devices)
@@ -394,6 +451,23 @@ def enroll_device(
         if inserted is None:  # the exception rolls the code claim back
             raise EnrollRefused("device-exists", f"Device {device_id} is already enrolled.")
     return Device(device_id, vault_id, public_key, moment, None, None)
+
+
+def _same_enrollment(
+    conn: Connection, code: str, device_id: str, vault_id: str, public_key: bytes
+) -> Device | None:
+    """The device this code already enrolled, when it is the same device, vault and key."""
+    used_by = conn.execute(
+        sa.select(enroll_codes.c.used_by).where(enroll_codes.c.code_hash == hash_code(code))
+    ).scalar()
+    if used_by != device_id:
+        return None
+    device = get_device(conn, device_id)
+    if device is None or device.revoked_at is not None:
+        return None
+    if device.vault_id != vault_id or bytes(device.public_key) != public_key:
+        return None
+    return device
 
 
 def get_device(conn: Connection, device_id: str, *, lock: bool = False) -> Device | None:
@@ -413,13 +487,18 @@ def list_devices(engine: Engine) -> list[Device]:
 
 
 def revoke_device(engine: Engine, device_id: str, reason: str | None) -> Device | None:
-    """Revoke a device (a second revocation keeps the first time and reason); None if unknown."""
+    """Revoke a device (a second revocation keeps the first time and reason); None if unknown.
+
+    A new revocation raises the reference version: devices learn of it from reference data.
+    """
     with engine.begin() as conn:
-        conn.execute(
+        revoked = conn.execute(
             devices.update()
             .where(devices.c.device_id == device_id, devices.c.revoked_at.is_(None))
             .values(revoked_at=now(), revoke_reason=reason)
         )
+        if revoked.rowcount:
+            bump_reference(conn)
         return get_device(conn, device_id)
 
 
@@ -599,3 +678,225 @@ def rejection_counts(engine: Engine, since: datetime) -> dict[str, int]:
             .group_by(rejections.c.problem)
         )
         return {row[0]: int(row[1]) for row in conn.execute(query)}
+
+
+# --- reference data --------------------------------------------------------------------------
+
+
+def _ensure_reference_row(conn: Connection) -> None:
+    conn.execute(
+        insert(conn, reference_state)
+        .values(id=1, version=0, updated_at=now())
+        .on_conflict_do_nothing(index_elements=["id"])
+    )
+
+
+def bump_reference(conn: Connection, **values: Any) -> int:
+    """Raise the reference version (and set ``values``) in the caller's transaction.
+
+    The row is locked until the transaction ends, so concurrent changes get distinct versions.
+    """
+    _ensure_reference_row(conn)
+    return int(
+        conn.execute(
+            reference_state.update()
+            .where(reference_state.c.id == 1)
+            .values(version=reference_state.c.version + 1, updated_at=now(), **values)
+            .returning(reference_state.c.version)
+        ).scalar_one()
+    )
+
+
+def note_hq_keys(engine: Engine, current_kid: str) -> int:
+    """Record HQ's current encryption kid; a change (a rotation) raises the reference version.
+
+    Called by every worker at start; only the first to see a new kid raises the version.
+    Returns the reference version.
+    """
+    with engine.begin() as conn:
+        _ensure_reference_row(conn)
+        conn.execute(
+            reference_state.update()
+            .where(
+                reference_state.c.id == 1,
+                sa.or_(reference_state.c.hq_kid.is_(None), reference_state.c.hq_kid != current_kid),
+            )
+            .values(version=reference_state.c.version + 1, updated_at=now(), hq_kid=current_kid)
+        )
+        return int(
+            conn.execute(
+                sa.select(reference_state.c.version).where(reference_state.c.id == 1)
+            ).scalar_one()
+        )
+
+
+def publish_fees(engine: Engine, fees: Mapping[str, Any]) -> tuple[int, datetime]:
+    """Publish fee schedules (already validated) to every device; the new reference version."""
+    moment = now()
+    with engine.begin() as conn:
+        version = bump_reference(conn, fees=dict(fees), fees_published_at=moment)
+    return version, moment
+
+
+def replace_watchlist(engine: Engine, key: bytes, digests: Iterable[str]) -> int:
+    """Replace the watchlist with ``digests`` made with the new ``key``; the new version."""
+    rows = [{"digest": d} for d in sorted(set(digests))]
+    with engine.begin() as conn:
+        version = bump_reference(conn, watchlist_key=key, watchlist_updated_at=now())
+        conn.execute(watchlist.delete())
+        for start in range(0, len(rows), 5000):
+            conn.execute(watchlist.insert(), rows[start : start + 5000])
+    return version
+
+
+class UnknownDevice(LookupError):
+    """No enrolled device has that id (or it is revoked, where that matters)."""
+
+
+def assign_roster(
+    engine: Engine,
+    device_id: str,
+    visit_id: str,
+    visit: Mapping[str, Any],
+    entries: list[dict[str, Any]],
+) -> tuple[int, datetime]:
+    """Assign a visit and its roster entries to an active device; the new reference version."""
+    moment = now()
+    with engine.begin() as conn:
+        device = get_device(conn, device_id, lock=True)
+        if device is None:
+            raise UnknownDevice(f"No device {device_id}.")
+        if device.revoked:
+            raise UnknownDevice(f"Device {device_id} is revoked.")
+        conn.execute(
+            roster_assignments.insert().values(
+                visit_id=visit_id,
+                device_id=device_id,
+                assigned_at=moment,
+                visit=dict(visit),
+                entries=entries,
+            )
+        )
+        version = bump_reference(conn)
+    return version, moment
+
+
+def revoke_officer(
+    engine: Engine, officer_id: str, scope: str, reason: str | None
+) -> tuple[datetime, bool]:
+    """Revoke an officer on one device or on every device (``scope`` ``*``).
+
+    Returns the revocation time and whether it is new (a second revocation keeps the first).
+    """
+    moment = now()
+    with engine.begin() as conn:
+        inserted = conn.execute(
+            insert(conn, officer_revocations)
+            .values(officer_id=officer_id, scope=scope, revoked_at=moment, reason=reason)
+            .on_conflict_do_nothing()
+            .returning(officer_revocations.c.officer_id)
+        ).first()
+        if inserted is not None:
+            bump_reference(conn)
+            return moment, True
+        row = conn.execute(
+            sa.select(officer_revocations.c.revoked_at).where(
+                officer_revocations.c.officer_id == officer_id,
+                officer_revocations.c.scope == scope,
+            )
+        ).scalar_one()
+        return row, False
+
+
+@dataclass(frozen=True, slots=True)
+class ReferenceSnapshot:
+    """What HQ publishes to one device, read in one snapshot."""
+
+    version: int
+    hq_kid: str | None
+    fees: dict[str, Any] | None
+    fees_published_at: datetime | None
+    watchlist_key: bytes | None
+    watchlist_updated_at: datetime | None
+    watchlist: list[str]
+    rosters: list[Mapping[str, Any]]
+    revoked_devices: list[Device]
+    revoked_officers: list[Mapping[str, Any]]
+
+
+def reference_snapshot(conn: Connection, device_id: str) -> ReferenceSnapshot:
+    """The reference data for ``device_id`` (call inside ``reading(engine, snapshot=True)``)."""
+    state = conn.execute(sa.select(reference_state).where(reference_state.c.id == 1)).first()
+    digests = [
+        row[0] for row in conn.execute(sa.select(watchlist.c.digest).order_by(watchlist.c.digest))
+    ]
+    rosters = [
+        dict(row._mapping)
+        for row in conn.execute(
+            sa.select(roster_assignments)
+            .where(roster_assignments.c.device_id == device_id)
+            .order_by(roster_assignments.c.assigned_at, roster_assignments.c.visit_id)
+        )
+    ]
+    revoked = [
+        _device(row)
+        for row in conn.execute(
+            sa.select(devices)
+            .where(devices.c.revoked_at.is_not(None))
+            .order_by(devices.c.revoked_at, devices.c.device_id)
+        )
+    ]
+    officers = [
+        dict(row._mapping)
+        for row in conn.execute(
+            sa.select(officer_revocations)
+            .where(officer_revocations.c.scope.in_(("*", device_id)))
+            .order_by(officer_revocations.c.officer_id, officer_revocations.c.scope)
+        )
+    ]
+    return ReferenceSnapshot(
+        version=int(state.version) if state is not None else 0,
+        hq_kid=state.hq_kid if state is not None else None,
+        fees=state.fees if state is not None else None,
+        fees_published_at=state.fees_published_at if state is not None else None,
+        watchlist_key=bytes(state.watchlist_key)
+        if state is not None and state.watchlist_key is not None
+        else None,
+        watchlist_updated_at=state.watchlist_updated_at if state is not None else None,
+        watchlist=digests if state is not None and state.watchlist_key is not None else [],
+        rosters=rosters,
+        revoked_devices=revoked,
+        revoked_officers=officers,
+    )
+
+
+def reference_summary(engine: Engine) -> dict[str, object]:
+    """Counts for ``fieldkit-hq status``: version, fees, watchlist size, rosters, revocations."""
+    with reading(engine) as conn:
+        state = conn.execute(sa.select(reference_state).where(reference_state.c.id == 1)).first()
+        watchlist_size = conn.execute(sa.select(sa.func.count()).select_from(watchlist)).scalar()
+        assignments = conn.execute(
+            sa.select(sa.func.count()).select_from(roster_assignments)
+        ).scalar()
+        officers = conn.execute(
+            sa.select(sa.func.count()).select_from(officer_revocations)
+        ).scalar()
+    fees_at = state.fees_published_at if state is not None else None
+    return {
+        "version": int(state.version) if state is not None else 0,
+        "fees_published_at": iso(fees_at) if fees_at else None,
+        "watchlist": int(watchlist_size or 0),
+        "roster_assignments": int(assignments or 0),
+        "revoked_officers": int(officers or 0),
+    }
+
+
+def roster_list(engine: Engine, device_id: str | None = None) -> list[dict[str, Any]]:
+    """Roster assignments (newest last), optionally for one device."""
+    query = sa.select(roster_assignments).order_by(
+        roster_assignments.c.assigned_at, roster_assignments.c.visit_id
+    )
+    if device_id is not None:
+        query = query.where(roster_assignments.c.device_id == device_id)
+    with reading(engine) as conn:
+        return [dict(row._mapping) for row in conn.execute(query)]

@@ -63,7 +63,7 @@ def test_the_migrated_schema_is_the_declared_one_and_migrating_again_is_a_no_op(
     with engine.connect() as conn:
         context = MigrationContext.configure(conn, opts={"compare_type": True})
         assert compare_metadata(context, store.metadata) == []
-        assert context.get_current_revision() == "0001"
+        assert context.get_current_revision() == "0002"
     store.migrate(engine)
 
 
@@ -91,6 +91,24 @@ def test_a_code_raced_by_two_devices_enrolls_exactly_one(engine):
 
     with ThreadPoolExecutor(max_workers=6) as pool:
         assert sorted(pool.map(attempt, range(6))) == [False] * 5 + [True]
+
+
+def test_an_enrollment_retried_after_a_lost_answer_gets_the_same_device(engine):
+    code, _ = store.create_enroll_code(engine, timedelta(minutes=5))
+    device_id, vault_id = str(uuid.uuid4()), str(uuid.uuid4())
+    first = store.enroll_device(engine, code, device_id, vault_id, b"k" * 32)
+    again = store.enroll_device(engine, code, device_id, vault_id, b"k" * 32)
+    assert (again.device_id, again.vault_id, bytes(again.public_key)) == (
+        first.device_id,
+        first.vault_id,
+        b"k" * 32,
+    )
+    # Anyone else presenting the spent code, or the same device with another key, is refused.
+    with pytest.raises(store.EnrollRefused):
+        store.enroll_device(engine, code, device_id, vault_id, b"x" * 32)
+    with pytest.raises(store.EnrollRefused):
+        store.enroll_device(engine, code, str(uuid.uuid4()), vault_id, b"k" * 32)
+    assert len(store.list_devices(engine)) == 1
 
 
 def test_the_same_batch_raced_from_many_threads_is_stored_once(engine, hq_keys):

@@ -1,0 +1,115 @@
+"""``fieldkit purge``: crypto-shred visits HQ acknowledged, after the retention period."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from datetime import timedelta
+from typing import TypeVar
+
+import click
+
+from fieldkit.cli.output import EXIT_INTEGRITY, print_json, settings
+from fieldkit.cli.unlock import officer_option, open_session
+from fieldkit.vault.purge import (
+    DEFAULT_RETENTION_DAYS,
+    RETENTION_ENV,
+    PurgeReport,
+)
+from fieldkit.vault.purge import purge as purge_visits
+
+F = TypeVar("F", bound=Callable[..., object])
+
+JSON_HELP = "Print the result as JSON."
+PURGE_EPILOG = """\b
+Exit codes: 0 done (also when nothing was due); 1 wrong passphrase or no vault;
+2 usage error; 3 a visit due for purging has a record that fails its integrity
+check (it is kept and named). Details: docs/vault.md ("Purging")."""
+
+
+def retention_option(func: F) -> F:
+    """``--retention-days``, shared with ``fieldkit status``."""
+    return click.option(
+        "--retention-days",
+        type=click.IntRange(min=0),
+        envvar=RETENTION_ENV,
+        default=DEFAULT_RETENTION_DAYS,
+        show_default=True,
+        help=f"Days to keep a visit after HQ's receipt (or {RETENTION_ENV}).",
+    )(func)  # type: ignore[return-value]
+
+
+@click.command(epilog=PURGE_EPILOG)
+@officer_option
+@retention_option
+@click.option("--dry-run", is_flag=True, help="Show what would be purged; change nothing.")
+@click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
+def purge(officer_id: str, retention_days: int, dry_run: bool, as_json: bool) -> None:
+    """Crypto-shred the personal data of visits HQ acknowledged --retention-days ago or more.
+
+    A visit is purged when every record version of it is in a batch HQ acknowledged with a
+    signed receipt, the latest receipt is at least the retention period old, and the visit's day
+    has passed. Its key is destroyed and its ciphertexts overwritten; counts stay, and `fieldkit
+    status` shows them as purged. HQ keeps the data. Unlocks the vault.
+    """
+    s = settings()
+    session = open_session(officer_id)
+    report = purge_visits(session, retention=timedelta(days=retention_days), dry_run=dry_run)
+    if as_json:
+        print_json(report.as_json())
+    else:
+        _print(report, s.say)
+    if report.blocked:
+        sys.exit(EXIT_INTEGRITY)
+
+
+def _print(report: PurgeReport, say: Callable[[str, str], str]) -> None:
+    dry_run = report.dry_run
+    days = report.retention.days
+    for visit in report.purged:
+        records = sum(visit.records.values())
+        click.echo(
+            say(
+                f"{'Akan dihapus' if dry_run else 'Dihapus'}: kunjungan {visit.visit_id} "
+                f"({records} data, {visit.versions} versi; diterima HQ {visit.acked_at})",
+                f"{'Would purge' if dry_run else 'Purged'}: visit {visit.visit_id} "
+                f"({records} records, {visit.versions} versions; acknowledged {visit.acked_at})",
+            )
+        )
+    for visit_id in report.upcoming:
+        click.echo(
+            say(
+                f"Disimpan: kunjungan {visit_id} belum berlangsung.",
+                f"Kept: visit {visit_id} has not taken place yet.",
+            )
+        )
+    for visit_id, reason in report.blocked:
+        click.echo(
+            say(
+                f"TIDAK dihapus: kunjungan {visit_id} berisi data rusak ({reason}). "
+                "Laporkan ke supervisor.",
+                f"NOT purged: visit {visit_id} holds damaged data ({reason}). "
+                "Report this to the supervisor.",
+            ),
+            err=True,
+        )
+    click.echo(
+        say(
+            f"{len(report.purged)} kunjungan {'akan dihapus' if dry_run else 'dihapus'}; "
+            f"{len(report.waiting)} menunggu masa simpan {days} hari; {len(report.held)} belum "
+            f"diterima HQ; {report.already_purged} sudah dihapus sebelumnya.",
+            f"{len(report.purged)} visits {'would be purged' if dry_run else 'purged'}; "
+            f"{len(report.waiting)} waiting out the {days}-day retention; {len(report.held)} not "
+            f"yet acknowledged by HQ; {report.already_purged} purged before.",
+        )
+    )
+    if report.wal_truncated is False:
+        click.echo(
+            say(
+                "Peringatan: jurnal WAL belum bisa dikosongkan (vault sedang dibuka program "
+                "lain); jalankan 'fieldkit purge' lagi setelah program itu ditutup.",
+                "Warning: the WAL could not be truncated (another program has the vault "
+                "open); run 'fieldkit purge' again once it is closed.",
+            ),
+            err=True,
+        )
