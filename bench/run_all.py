@@ -22,17 +22,32 @@ from pathlib import Path
 
 from bench import _common as c
 
-BENCHMARKS = ("save_applicant", "roster_import", "unlock", "nik_lookup")
+BENCHMARKS = (
+    "save_applicant",
+    "roster_import",
+    "unlock",
+    "nik_lookup",
+    "sync_wire",
+    "sync_e2e",
+    "sync_ingest_concurrency",
+    "sync_edge_model",
+)
 QUICK = {
     "save_applicant": ["--saves", "200", "--warmup", "20"],
     "roster_import": ["--rows", "2000", "--reps", "1"],
     "unlock": ["--reps", "3", "--warmup", "1"],
     "nik_lookup": ["--applicants", "5000", "--lookups", "200", "--views", "50"],
+    "sync_wire": ["--applicants", "300"],
+    "sync_e2e": ["--applicants", "1000", "--warmup", "50", "--baseline-reps", "2"],
+    "sync_ingest_concurrency": ["--devices", "5", "--applicants", "200", "--workers", "2"],
+    "sync_edge_model": ["--applicants", "100"],
 }
 
 
 def headline(name: str, r: dict[str, object]) -> str:
     """One summary line per benchmark from its JSON result."""
+    if "headline" in r:  # the sync benchmarks write their own
+        return str(r["headline"])
     fig = r.get("figure") or {}
     ok = "met" if r.get("target_met") else "MISSED"
     if name == "unlock":

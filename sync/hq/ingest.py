@@ -627,14 +627,24 @@ def _insert_records(conn: Connection, header: envelope.BatchHeader, records: lis
     if not records:
         return
     table = store.records
-    keys = [(r.kind, r.id, r.version) for r in records]
+    wanted = {(r.kind, r.id, r.version) for r in records}
+    by_kind: dict[str, list[str]] = {}
+    for kind, record_id, _ in wanted:
+        by_kind.setdefault(kind, []).append(record_id)
     held: dict[tuple[str, str, int], sa.Row[Any]] = {}
-    for start in range(0, len(keys), 200):
-        chunk = keys[start : start + 200]
-        rows = conn.execute(
-            sa.select(table).where(sa.tuple_(table.c.kind, table.c.id, table.c.version).in_(chunk))
-        )
-        held.update({(row.kind, row.id, row.version): row for row in rows})
+    # Look up by (kind, id IN …), the leading columns of the primary key: PostgreSQL plans a
+    # tuple IN list as a scan of every row with that version, whose cost grows with the store.
+    for kind, ids in by_kind.items():
+        for start in range(0, len(ids), 200):
+            chunk = ids[start : start + 200]
+            rows = conn.execute(sa.select(table).where(table.c.kind == kind, table.c.id.in_(chunk)))
+            held.update(
+                {
+                    (row.kind, row.id, row.version): row
+                    for row in rows
+                    if (row.kind, row.id, row.version) in wanted
+                }
+            )
     fresh = []
     for record in records:
         row = held.get((record.kind, record.id, record.version))
