@@ -28,7 +28,7 @@ process), and the whole machine (the rest is mostly PostgreSQL). ``--profile N``
 ``ingest.ingest`` in this process on ``--profile-devices`` devices' batches (no HTTP, one
 thread) for each store and prints the top N functions.
 
-``--proposed lookup`` also runs, for each store and workers value, HQ with that proposed change
+``--proposed copy`` also runs, for each store and workers value, HQ with that proposed change
 patched in (``bench.sync_proposals``; a fresh store each), so its effect is measured in the
 same run; ``--only-proposed`` skips HQ as it is (and applies the proposals to the in-process
 context and profile too).

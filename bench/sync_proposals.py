@@ -1,15 +1,13 @@
 """Proposed HQ changes, patched into benchmark processes only, so their effect can be measured.
 
-Not a benchmark and not product code: ``bench.sync_ingest_concurrency --proposed lookup`` and
+Not a benchmark and not product code: ``bench.sync_ingest_concurrency --proposed copy`` and
 ``bench.sync_e2e --proposed nodelay`` run HQ as ``uvicorn bench.sync_proposals:app_from_env
 --factory`` (the same app ``fieldkit-hq serve`` builds, with the same environment) with the
 named changes applied in every worker, beside the unchanged ``fieldkit-hq serve``. The changes
 themselves are written out in docs/BENCHMARKS.md ("Sync", hot spots).
 
-- ``lookup``: ``sync.hq.ingest._insert_records`` looks up the record versions it may already
-  hold by ``kind = ? AND id IN (…)`` (the primary key's prefix) instead of a row-value
-  ``(kind, id, version) IN ((…), …)`` list, which PostgreSQL answers by scanning every
-  ``version = 1`` entry of the primary key and filtering each row through a 200-way OR.
+(The first proposal measured here, ``lookup`` — held record versions looked up by the primary
+key's prefix — is now in ``sync.hq.ingest._insert_records`` itself.)
 - ``copy``: on PostgreSQL, the many-row inserts of records and audit entries go through
   ``COPY`` into a temporary table (``ON COMMIT DELETE ROWS``) and one ``INSERT … SELECT … ON
   CONFLICT DO NOTHING``, instead of psycopg's ``executemany`` (one Bind/Execute per row).
@@ -30,56 +28,7 @@ import sqlalchemy as sa
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 PROPOSED_ENV = "FIELDKIT_BENCH_PROPOSED"
-CHOICES = ("lookup", "copy", "nodelay")
-
-
-def insert_records(conn: Any, header: Any, records: list[Any]) -> None:
-    """``_insert_records`` with the held versions looked up by kind and id."""
-    from sync.hq import store
-
-    if not records:
-        return
-    table = store.records
-    wanted = {(r.kind, r.id, r.version) for r in records}
-    ids_by_kind: dict[str, list[str]] = {}
-    for record in records:
-        ids_by_kind.setdefault(record.kind, []).append(record.id)
-    held: dict[tuple[str, str, int], Any] = {}
-    for kind, ids in ids_by_kind.items():
-        for start in range(0, len(ids), 500):
-            rows = conn.execute(
-                sa.select(table).where(
-                    table.c.kind == kind, table.c.id.in_(ids[start : start + 500])
-                )
-            )
-            for row in rows:
-                key = (row.kind, row.id, row.version)
-                if key in wanted:
-                    held[key] = row
-    fresh = []
-    for record in records:
-        row = held.get((record.kind, record.id, record.version))
-        if row is None:
-            fresh.append(record.row(header.device_id, header.batch_id))
-            continue
-        same = (row.data, row.state, row.visit_id, row.officer_id, row.at) == (
-            record.data,
-            record.state,
-            record.visit_id,
-            record.officer_id,
-            record.at,
-        )
-        if not same:
-            store.add_flag(
-                conn,
-                header.device_id,
-                "record-conflict",
-                f"{record.kind} {record.id} version {record.version} differs from the copy "
-                f"received in batch {row.batch_id} of device {row.device_id}; the first is kept.",
-                header.batch_id,
-            )
-    if fresh:
-        conn.execute(store.insert(conn, table).on_conflict_do_nothing(), fresh)
+CHOICES = ("copy", "nodelay")
 
 
 def insert_many(conn: Any, table: sa.Table, rows: list[dict[str, Any]]) -> None:
@@ -145,8 +94,6 @@ def apply(names: list[str]) -> None:
     """Patch the named proposals into this process."""
     from sync.hq import ingest
 
-    if "lookup" in names:
-        ingest._insert_records = insert_records  # type: ignore[assignment]
     if "copy" in names:
         records, audit = ingest._insert_records, ingest._insert_audit
 

@@ -314,6 +314,34 @@ def stop_server(server: Server) -> None:
 # --- the harness itself ------------------------------------------------------------------------
 
 
+def running_hq_for(request: pytest.FixtureRequest, tmp_path_factory) -> Iterator[Server]:
+    """Body of a module-scoped ``server`` fixture parametrised over "sqlite" and "postgres".
+
+    Starts HQ over SQLite or a fresh PostgreSQL database (made like ``postgres_url``), yields
+    it, and afterwards requires that no input made HQ fail: no traceback, no 500 in its log.
+    """
+    from tests.conftest import PG_ADMIN_URL
+
+    db_url = None
+    admin = None
+    name = f"fieldkit_test_{uuid.uuid4().hex[:12]}"
+    if request.param == "postgres":
+        admin = request.getfixturevalue("postgres_admin")
+        admin.execute(f'CREATE DATABASE "{name}"')
+        db_url = f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
+    hq = init_hq(tmp_path_factory.mktemp(f"hq-{request.param}"), db_url)
+    running = start_server(hq)
+    try:
+        yield running
+    finally:
+        stop_server(running)
+        log = running.log.read_text()
+        if admin is not None:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    assert "Traceback" not in log, log
+    assert '" 500' not in log, log
+
+
 def test_the_device_audit_chain_is_the_vaults(tmp_path):
     """HQ's recomputation (sync.envelope) agrees with the chain a real vault writes."""
     from fieldkit.vault import audit

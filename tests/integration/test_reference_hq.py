@@ -30,12 +30,12 @@ from sync.reference import (
     request_headers,
     watchlist_digest,
 )
-from tests.conftest import PG_ADMIN_URL
 from tests.integration.test_hq_harness import (
     Device,
     Server,
     init_hq,
     run_cli,
+    running_hq_for,
     start_server,
     stop_server,
 )
@@ -54,24 +54,7 @@ VISIT = {
     scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 )
 def server(request, tmp_path_factory):
-    db_url = None
-    admin = None
-    name = f"fieldkit_test_{uuid.uuid4().hex[:12]}"
-    if request.param == "postgres":
-        admin = request.getfixturevalue("postgres_admin")
-        admin.execute(f'CREATE DATABASE "{name}"')
-        db_url = f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
-    hq = init_hq(tmp_path_factory.mktemp(f"hq-{request.param}"), db_url)
-    running = start_server(hq)
-    try:
-        yield running
-    finally:
-        stop_server(running)
-        log = running.log.read_text()
-        if admin is not None:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    assert "Traceback" not in log, log
-    assert '" 500' not in log, log
+    yield from running_hq_for(request, tmp_path_factory)
 
 
 def get(server: Server, device: Device, **overrides: str) -> requests.Response:
