@@ -1,8 +1,8 @@
 """HQ's HTTP API (docs/PROTOCOL.md, "HTTP API"): an ASGI app built by :func:`create_app`.
 
 Workers are stateless: every request goes to the store, so ``fieldkit-hq serve --workers N``
-(or several machines behind a load balancer) share one database. ``app_from_env`` is the
-factory uvicorn calls in each worker process; it reads the same environment as the CLI.
+(or several machines behind a load balancer) share one database; ``sync.hq.serving`` runs
+the app under uvicorn.
 
 Every error is RFC 9457 problem details (``application/problem+json``) with ``type``
 ``/problems/<slug>``, ``title``, ``status`` and ``detail``. Bad input never yields a 500: bodies
@@ -57,7 +57,7 @@ class Settings:
 
 
 class MissingPassphrase(keys.KeysError):
-    """A worker started without ``FIELDKIT_HQ_PASSPHRASE`` and has no terminal to ask on."""
+    """HQ's keys were asked for without a passphrase."""
 
 
 def settings_from_env(passphrase: str | None = None) -> Settings:
@@ -67,12 +67,6 @@ def settings_from_env(passphrase: str | None = None) -> Settings:
     if not secret:
         raise MissingPassphrase(f"{keys.PASSPHRASE_ENV} is not set; HQ's keys stay locked.")
     return Settings(home=home, db_url=store.database_url(home), keys=keys.unlock(home, secret))
-
-
-def app_from_env() -> FastAPI:
-    """The app for a uvicorn worker (``uvicorn --factory sync.hq.app:app_from_env``)."""
-    configure_logging()
-    return create_app(settings_from_env())
 
 
 def configure_logging(level: int = logging.INFO) -> None:

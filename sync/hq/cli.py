@@ -193,15 +193,14 @@ def serve(host: str, port: int, workers: int, log_level: str) -> None:
     Unlocks HQ's keys (FIELDKIT_HQ_PASSPHRASE or a prompt) and migrates the store before
     listening. Put HQ behind a TLS-terminating proxy; it speaks plain HTTP.
     """
-    import uvicorn
-
     from sync.hq import app as hq_app
+    from sync.hq import serving
 
     home = _home()
     _require_init(home)
     secret = _passphrase()
     settings = hq_app.settings_from_env(secret)
-    engine = store.open_store(settings.db_url)
+    engine = store.open_store(settings.db_url)  # migrates once, before any worker starts
     engine.dispose()
     hq_app.configure_logging()
     click.echo(
@@ -209,23 +208,7 @@ def serve(host: str, port: int, workers: int, log_level: str) -> None:
         f"HQ key {settings.keys.current_kid}, http://{host}:{port} ({workers} worker(s))",
         err=True,
     )
-    if workers == 1:
-        app = hq_app.create_app(
-            hq_app.Settings(settings.home, settings.db_url, settings.keys, migrate=False)
-        )
-        uvicorn.run(app, host=host, port=port, log_level=log_level)
-        return
-    # Worker processes build their own app from the environment and unlock the keys again.
-    os.environ[keys.PASSPHRASE_ENV] = secret
-    os.environ[keys.HOME_ENV] = str(home)
-    uvicorn.run(
-        "sync.hq.app:app_from_env",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level=log_level,
-    )
+    serving.serve(settings, secret, host=host, port=port, workers=workers, log_level=log_level)
 
 
 # --- devices ---------------------------------------------------------------------------------

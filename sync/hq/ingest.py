@@ -624,16 +624,24 @@ def _store(
 
 def _insert_records(conn: Connection, header: envelope.BatchHeader, records: list[_Record]) -> None:
     """Insert new record versions; a version already held with other contents is flagged."""
-    if not records:
-        return
+    inserted = store.insert_new(
+        conn, store.records, [r.row(header.device_id, header.batch_id) for r in records]
+    )
+    skipped = [r for r in records if (r.kind, r.id, r.version) not in inserted]
+    if skipped:  # a resent copy (another batch id after a restore) or a conflict
+        _flag_conflicts(conn, header, skipped)
+
+
+def _flag_conflicts(conn: Connection, header: envelope.BatchHeader, skipped: list[_Record]) -> None:
+    """Flag each skipped record version whose held copy differs from the one received."""
     table = store.records
-    wanted = {(r.kind, r.id, r.version) for r in records}
+    wanted = {(r.kind, r.id, r.version) for r in skipped}
     by_kind: dict[str, list[str]] = {}
     for kind, record_id, _ in wanted:
         by_kind.setdefault(kind, []).append(record_id)
     held: dict[tuple[str, str, int], sa.Row[Any]] = {}
-    # Look up by (kind, id IN …), the leading columns of the primary key: PostgreSQL plans a
-    # tuple IN list as a scan of every row with that version, whose cost grows with the store.
+    # By (kind, id IN …), the leading columns of the primary key: PostgreSQL plans a tuple IN
+    # list as a scan of every row with that version.
     for kind, ids in by_kind.items():
         for start in range(0, len(ids), 200):
             chunk = ids[start : start + 200]
@@ -645,12 +653,8 @@ def _insert_records(conn: Connection, header: envelope.BatchHeader, records: lis
                     if (row.kind, row.id, row.version) in wanted
                 }
             )
-    fresh = []
-    for record in records:
-        row = held.get((record.kind, record.id, record.version))
-        if row is None:
-            fresh.append(record.row(header.device_id, header.batch_id))
-            continue
+    for record in skipped:
+        row = held[(record.kind, record.id, record.version)]
         same = (row.data, row.state, row.visit_id, row.officer_id, row.at) == (
             record.data,
             record.state,
@@ -667,8 +671,6 @@ def _insert_records(conn: Connection, header: envelope.BatchHeader, records: lis
                 f"received in batch {row.batch_id} of device {row.device_id}; the first is kept.",
                 header.batch_id,
             )
-    if fresh:
-        conn.execute(store.insert(conn, table).on_conflict_do_nothing(), fresh)
 
 
 def _chain(prev: bytes, entries: list[Mapping[str, Any]]) -> list[bytes]:
@@ -715,7 +717,7 @@ def _insert_audit(
         }
         for entry, digest in zip(audit, hashes, strict=True)
     ]
-    conn.execute(store.insert(conn, table).on_conflict_do_nothing(), rows)
+    store.insert_new(conn, table, rows)
     if verified:
         _extend_chain(conn, header.device_id, int(audit[-1]["seq"]), hashes[-1])  # type: ignore[arg-type]
     return verified

@@ -363,6 +363,45 @@ def insert(conn: Connection, table: sa.Table) -> Any:
     raise RuntimeError(f"unsupported database dialect {conn.dialect.name!r}")
 
 
+def insert_new(
+    conn: Connection, table: sa.Table, rows: list[dict[str, Any]]
+) -> set[tuple[Any, ...]]:
+    """``INSERT … ON CONFLICT DO NOTHING`` of many rows; the primary keys of those inserted.
+
+    A row whose primary key is already held is skipped, so a caller learns which rows were
+    new without looking them up first (a lookup that PostgreSQL plans badly while its
+    statistics lag behind a fast-growing table). On PostgreSQL the rows go through ``COPY``
+    into a session-local staging table and one ``INSERT … SELECT``: psycopg's ``executemany``
+    costs a Bind/Execute per row, which made inserts half of HQ's ingest time
+    (docs/BENCHMARKS.md, "Sync"). The staging table empties itself at commit or rollback.
+    """
+    if not rows:
+        return set()
+    keys = list(table.primary_key.columns)
+    if conn.dialect.name != "postgresql":
+        statement = insert(conn, table).on_conflict_do_nothing().returning(*keys)
+        return {tuple(row) for row in conn.execute(statement, rows)}
+    from psycopg.types.json import Jsonb
+
+    columns = [c.name for c in table.columns]
+    as_json = {c.name for c in table.columns if isinstance(c.type, sa.JSON)}
+    names = ", ".join(columns)
+    staging = f"{table.name}_incoming"
+    # Only our own table's and columns' names are formatted into the SQL, never input.
+    with conn.connection.driver_connection.cursor() as cur:
+        cur.execute(
+            f"CREATE TEMP TABLE IF NOT EXISTS {staging} (LIKE {table.name}) ON COMMIT DELETE ROWS"
+        )
+        with cur.copy(f"COPY {staging} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row([Jsonb(row[c]) if c in as_json else row.get(c) for c in columns])
+        cur.execute(
+            f"INSERT INTO {table.name} ({names}) SELECT {names} FROM {staging} "
+            f"ON CONFLICT DO NOTHING RETURNING {', '.join(c.name for c in keys)}"
+        )
+        return {tuple(row) for row in cur.fetchall()}
+
+
 # --- enrollment codes and devices ------------------------------------------------------
 
 

@@ -1,0 +1,91 @@
+"""Running HQ's app under uvicorn: one process, or a supervisor with N worker processes.
+
+Two things uvicorn's ``run()`` would get wrong for us with ``--workers N`` > 1:
+
+- **The passphrase.** Each worker is a fresh (spawned) interpreter that must unlock HQ's keys.
+  ``uvicorn.run`` can only start workers from an import string, so the secret would have to
+  reach them through the environment, where every child process and ``/proc/<pid>/environ``
+  can read it for the worker's whole life. Instead the supervisor hands each worker a
+  :class:`WorkerApp` (the app factory, holding the passphrase) through the pipe
+  ``multiprocessing`` spawns it with; the passphrase never enters an environment or a file.
+- **TCP_NODELAY.** uvicorn binds the shared listening socket with protocol 0, and asyncio only
+  sets ``TCP_NODELAY`` on accepted sockets whose protocol is ``IPPROTO_TCP``; without it every
+  answer on a kept-alive connection waits ≈ 40 ms for the client's delayed ACK
+  (github.com/Kludex/uvicorn/issues/3149; measured in docs/BENCHMARKS.md, "Sync").
+  :class:`NoDelayH11Protocol` sets it on each connection, whatever the listening socket.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+from fastapi import FastAPI
+from uvicorn.protocols.http.h11_impl import H11Protocol
+from uvicorn.supervisors import Multiprocess
+
+
+class NoDelayH11Protocol(H11Protocol):
+    """uvicorn's h11 protocol, with ``TCP_NODELAY`` set on every accepted connection."""
+
+    def connection_made(self, transport: Any) -> None:  # type: ignore[override]
+        """Disable Nagle's algorithm, then serve the connection as uvicorn does."""
+        sock = transport.get_extra_info("socket")
+        if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        super().connection_made(transport)
+
+
+@dataclass(frozen=True)
+class WorkerApp:
+    """The app factory a worker process calls: unlocks HQ's keys and builds the app.
+
+    Picklable (it crosses to each worker in ``multiprocessing``'s spawn pipe); the store was
+    migrated by the supervisor before any worker started.
+    """
+
+    home: Path
+    db_url: str
+    passphrase: str = field(repr=False)
+
+    def __call__(self) -> FastAPI:
+        """Build this worker's app."""
+        from sync.hq import app, keys
+
+        app.configure_logging()
+        unlocked = keys.unlock(self.home, self.passphrase)
+        return app.create_app(app.Settings(self.home, self.db_url, unlocked, migrate=False))
+
+
+def serve(
+    settings: Any, passphrase: str, *, host: str, port: int, workers: int, log_level: str
+) -> None:
+    """Serve HQ on ``host:port`` until interrupted (``settings`` is an unlocked app.Settings)."""
+    from sync.hq import app, keys
+
+    if workers == 1:
+        single = app.create_app(
+            app.Settings(settings.home, settings.db_url, settings.keys, migrate=False)
+        )
+        uvicorn.run(single, host=host, port=port, log_level=log_level, http=NoDelayH11Protocol)
+        return
+    # Spawned workers inherit the environment: they get the passphrase from the pipe instead.
+    os.environ.pop(keys.PASSPHRASE_ENV, None)
+    config = uvicorn.Config(
+        WorkerApp(settings.home, settings.db_url, passphrase),
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=log_level,
+        http=NoDelayH11Protocol,
+    )
+    # What uvicorn.run does for workers > 1, minus its demand for an import string.
+    sock = config.bind_socket()
+    Multiprocess(config, sockets=[sock]).run()
