@@ -15,14 +15,11 @@ Where the time goes: ``cut_batch`` and the HTTP requests are timed from the benc
 (wrappers; no product code changes), and ``ingest only`` is HQ's ``ingest.ingest`` run
 in this process on the same envelopes into a fresh store of the same kind (no HTTP).
 
-``--proposed NAME…`` runs HQ with proposed changes from ``bench.sync_proposals`` patched in
-(uvicorn directly, same app and environment) instead of ``fieldkit-hq serve`` as it is, and
-applies them to "ingest only" too: for measuring a proposal, not a figure of HQ as it is.
-
 Baseline, same run: the same envelopes POSTed in a loop on one kept-alive ``requests``
-connection to a trivial ASGI app under the same uvicorn with the same workers (it reads the
-body and answers ``201 {}``), ``--baseline-reps`` times right after the measured sync (median;
-the envelopes exist only once the sync has cut them). The ratio is sync time / baseline time.
+connection to a trivial ASGI app (it reads the body and answers ``201 {}``) under uvicorn
+configured as ``fieldkit-hq serve`` runs it (the same HTTP protocol class, with TCP_NODELAY,
+and the same workers), ``--baseline-reps`` times right after the measured sync (median; the
+envelopes exist only once the sync has cut them). The ratio is sync time / baseline time.
 For context, the same number of ``GET /healthz`` to HQ on one connection.
 
 ``--per-save`` only changes how long capturing takes (not measured): the vault writes one
@@ -46,7 +43,6 @@ import sqlalchemy as sa
 import sync.client as sync_client
 from bench import _common as c
 from bench import sync_harness as h
-from bench import sync_proposals
 from sync.client import SyncClient
 
 STORES = ("sqlite", "postgres")
@@ -166,8 +162,8 @@ def one_store(
     workers = args.workers
     with (
         db as db_url,
-        h.running_hq(tmp / f"hq-{kind}", db_url, workers=workers, proposed=args.proposed) as hq,
-        h.running_trivial(tmp, workers=workers, nodelay="nodelay" in args.proposed) as trivial,
+        h.running_hq(tmp / f"hq-{kind}", db_url, workers=workers) as hq,
+        h.running_trivial(tmp, workers=workers) as trivial,
     ):
         warm = h.new_vault(tmp / f"warmup-{kind}")
         h.enroll(warm, hq)
@@ -198,7 +194,6 @@ def one_store(
             base.append(post_loop(trivial.url, envelopes))
         health = get_loop(hq.url + "/healthz", len(envelopes) + 1)
         hq_home = hq.home
-    sync_proposals.apply(args.proposed)  # in this process too, for "ingest only"
     with ingest_db as ingest_url:
         url = ingest_url or f"sqlite+pysqlite:///{tmp / f'ingest-{kind}.db'}"
         if ingest_url:
@@ -236,13 +231,6 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     p.add_argument("--workers", type=int, default=1, help="fieldkit-hq serve --workers")
     p.add_argument("--warmup", type=int, default=200, help="applicants of the warm-up device")
     p.add_argument("--baseline-reps", type=int, default=5, help="baseline POST loops (median)")
-    p.add_argument(
-        "--proposed",
-        nargs="+",
-        choices=sync_proposals.CHOICES,
-        default=[],
-        help="run HQ with these proposed changes (bench.sync_proposals) instead of as it is",
-    )
     args = p.parse_args(argv)
 
     profiler = c.Profiler(args.profile)
@@ -259,7 +247,6 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     print(
         f"sync end to end: {args.applicants:,} applicants ({args.per_save} per save; capturing "
         f"them took {fill:.1f} s, not measured), HQ serve --workers {args.workers}, loopback"
-        + (f"; PROPOSED changes applied: {', '.join(args.proposed)}" if args.proposed else "")
     )
     for r in results:
         print(
@@ -293,7 +280,6 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
         "per_save": args.per_save,
         "capture_seconds": fill,
         "workers": args.workers,
-        "proposed": args.proposed,
         "stores": results,
         "target": "none stated (report)",
         "target_met": True,

@@ -8,7 +8,8 @@ temporary directory:
   ``FIELDKIT_HQ_PASSPHRASE`` and ``FIELDKIT_INSECURE_TEST_KDF=1`` (unlocking HQ's keys is not
   what is measured), and ``FIELDKIT_HQ_DB`` for PostgreSQL;
 - :func:`postgres_database` creates a fresh ``fieldkit_bench_<random>`` database and drops it;
-- :func:`running_trivial` runs the same uvicorn (same HTTP implementation, same workers) with
+- :func:`running_trivial` runs uvicorn as ``fieldkit-hq serve`` does (the same HTTP protocol
+  class, ``sync.hq.serving.NoDelayH11Protocol``, and the same number of workers) with
   :func:`trivial_app`, an ASGI app that reads the body and answers ``201 {}``: the baseline
   server;
 - :class:`CountingRelay` is a TCP forwarder that counts every byte in each direction and
@@ -193,17 +194,12 @@ def running_hq(
     *,
     workers: int = 1,
     init: bool = True,
-    proposed: list[str] | None = None,
 ) -> Iterator[Hq]:
     """``fieldkit-hq [init +] serve --workers N`` on a free port; stopped afterwards.
 
     With ``init=False`` the home's keys are reused and only the store (``db_url``) is new:
-    ``serve`` migrates it before listening. With ``proposed`` (names from
-    ``bench.sync_proposals``), HQ's app runs under uvicorn directly with those changes patched
-    into every worker, instead of ``fieldkit-hq serve``: for measuring a proposal only.
+    ``serve`` migrates it before listening.
     """
-    from bench import sync_proposals
-
     env = init_hq(home, db_url) if init else hq_env(home, db_url)
     port = free_port()
     log = home / f"serve-{port}.log"
@@ -211,15 +207,6 @@ def running_hq(
         *(HQ_COMMAND, "serve", "--port", str(port), "--workers", str(workers)),
         *("--log-level", "warning"),
     ]
-    if proposed:
-        env = {**env, sync_proposals.PROPOSED_ENV: ",".join(proposed)}
-        command = [
-            *(sys.executable, "-m", "uvicorn", "bench.sync_proposals:app_from_env", "--factory"),
-            *("--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)),
-            *("--log-level", "warning"),
-        ]
-        if "nodelay" in proposed:
-            command += ["--http", "bench.sync_proposals:NoDelayH11Protocol"]
     with log.open("wb") as out:
         process = subprocess.Popen(
             command, env=env, cwd=c.REPO, stdout=out, stderr=subprocess.STDOUT
@@ -294,10 +281,12 @@ class Trivial:
 
 
 @contextlib.contextmanager
-def running_trivial(tmp: Path, *, workers: int = 1, nodelay: bool = False) -> Iterator[Trivial]:
-    """uvicorn serving :func:`trivial_app` with ``workers`` workers (same flags as HQ's).
+def running_trivial(tmp: Path, *, workers: int = 1) -> Iterator[Trivial]:
+    """uvicorn serving :func:`trivial_app` with ``workers`` workers, configured as HQ's serve.
 
-    ``nodelay``: with the protocol class of the proposed ``nodelay`` change, as HQ then runs.
+    ``fieldkit-hq serve`` runs uvicorn with ``sync.hq.serving.NoDelayH11Protocol`` (TCP_NODELAY
+    on every connection, for 1 and N workers), so the baseline does too: the same-run ratio
+    then compares like with like.
     """
     port = free_port()
     log = tmp / f"trivial-{port}.log"
@@ -308,7 +297,7 @@ def running_trivial(tmp: Path, *, workers: int = 1, nodelay: bool = False) -> It
                 *(sys.executable, "-m", "uvicorn", "bench.sync_harness:trivial_app"),
                 *("--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)),
                 *("--log-level", "warning"),
-                *(("--http", "bench.sync_proposals:NoDelayH11Protocol") if nodelay else ()),
+                *("--http", "sync.hq.serving:NoDelayH11Protocol"),
             ],
             env=env,
             cwd=c.REPO,

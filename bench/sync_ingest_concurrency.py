@@ -12,8 +12,9 @@ batch is kept for audit entries, so 1,000 applicants, their visit and 1,004 audi
 ``sync.envelope.seal_batch`` to HQ's key with the device's key, with the audit chain computed
 from the device's vault id.
 
-Then, for each ``--workers`` value: the baseline server (a trivial ASGI app under the same
-uvicorn with that many workers: it reads the body and answers ``201 {}``) and, for each store,
+Then, for each ``--workers`` value: the baseline server (a trivial ASGI app under uvicorn
+configured as ``fieldkit-hq serve`` runs it, the same HTTP protocol class with TCP_NODELAY and
+that many workers: it reads the body and answers ``201 {}``) and, for each store,
 a fresh store (a new SQLite file, or a new PostgreSQL database) behind ``fieldkit-hq serve
 --workers N`` on the same keys. The devices enroll through ``POST /v1/enroll`` (codes from the
 store function ``fieldkit-hq device enroll-code`` uses), a few small warm-up batches from other
@@ -27,11 +28,6 @@ CPU during each timed window is read from /proc: HQ's processes, the load genera
 process), and the whole machine (the rest is mostly PostgreSQL). ``--profile N`` profiles HQ's
 ``ingest.ingest`` in this process on ``--profile-devices`` devices' batches (no HTTP, one
 thread) for each store and prints the top N functions.
-
-``--proposed copy`` also runs, for each store and workers value, HQ with that proposed change
-patched in (``bench.sync_proposals``; a fresh store each), so its effect is measured in the
-same run; ``--only-proposed`` skips HQ as it is (and applies the proposals to the in-process
-context and profile too).
 """
 
 from __future__ import annotations
@@ -54,7 +50,6 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from bench import _common as c
 from bench import sync_harness as h
-from bench import sync_proposals
 from fieldkit.domain.applicant import check_applicant
 from fieldkit.domain.synth import synthetic_applicants
 from fieldkit.vault.ids import new_ids
@@ -373,14 +368,6 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
         help="devices ingested in this process, one batch at a time, as context (0: skip)",
     )
     p.add_argument("--profile-devices", type=int, default=4, help="devices to profile")
-    p.add_argument(
-        "--proposed",
-        nargs="+",
-        choices=sync_proposals.CHOICES,
-        default=[],
-        help="also run HQ with these proposed changes (bench.sync_proposals), fresh store each",
-    )
-    p.add_argument("--only-proposed", action="store_true", help="with --proposed: skip HQ as it is")
     args = p.parse_args(argv)
 
     from sync.hq import keys
@@ -410,24 +397,17 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
             f"{prebuild:.1f} s (not timed)"
         )
         for workers in args.workers:
-            nodelay = args.only_proposed and "nodelay" in args.proposed
-            with h.running_trivial(tmp, workers=workers, nodelay=nodelay) as trivial:
+            with h.running_trivial(tmp, workers=workers) as trivial:
                 load = run_load(trivial.url, per_device, trivial.worker_pids())
                 results.append(
                     summarise(load, applicants, f"baseline trivial, {workers} workers")
                     | {"store": "trivial", "workers": workers}
                 )
-            variants = [[]] if not (args.proposed and args.only_proposed) else []
-            variants += [args.proposed] if args.proposed else []
-            for kind, proposed in [(k, v) for k in args.stores for v in variants]:
+            for kind in args.stores:
                 db = h.postgres_database() if kind == "postgres" else contextlib.nullcontext(None)
-                suffix = f", proposed {'+'.join(proposed)}" if proposed else ""
                 with db as pg_url:
-                    name = f"hq-{kind}-{workers}{'-proposed' if proposed else ''}.db"
-                    db_url = pg_url or f"sqlite:///{tmp / name}"
-                    with h.running_hq(
-                        home, db_url, workers=workers, init=False, proposed=proposed
-                    ) as hq:
+                    db_url = pg_url or f"sqlite:///{tmp / f'hq-{kind}-{workers}.db'}"
+                    with h.running_hq(home, db_url, workers=workers, init=False) as hq:
                         enroll_all(hq, devices)
                         warm_up(hq, warmers)
                         load = run_load(hq.url, per_device, hq.worker_pids())
@@ -441,11 +421,9 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
                             f"statuses {load.statuses}"
                         )
                     results.append(
-                        summarise(load, applicants, f"HQ {kind}, {workers} workers{suffix}")
-                        | {"store": kind, "workers": workers, "proposed": proposed}
+                        summarise(load, applicants, f"HQ {kind}, {workers} workers")
+                        | {"store": kind, "workers": workers}
                     )
-        if args.only_proposed:  # the in-process context and profile with the proposals too
-            sync_proposals.apply(args.proposed)
         for kind in args.stores if args.context_devices or args.profile else ():
             n = max(args.context_devices, args.profile_devices if args.profile else 0)
             db = h.postgres_database() if kind == "postgres" else contextlib.nullcontext(None)
@@ -462,7 +440,7 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
                 profiles[kind] = text
 
     best_pg = max(
-        (r for r in results if r["store"] == "postgres" and not r.get("proposed")),
+        (r for r in results if r["store"] == "postgres"),
         key=lambda r: r["applicants_per_s"],  # type: ignore[arg-type,return-value]
         default=None,
     )
@@ -473,9 +451,8 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
             continue
         base = next(b for b in results if b["store"] == "trivial" and b["workers"] == r["workers"])
         r["ratio"] = r["seconds"] / base["seconds"]  # type: ignore[operator]
-        proposed = f" (proposed {'+'.join(r['proposed'])})" if r.get("proposed") else ""  # type: ignore[arg-type]
         ratios.append(
-            f"{r['store']} w{r['workers']}{proposed}: {r['applicants_per_s']:,.0f}/s, "
+            f"{r['store']} w{r['workers']}: {r['applicants_per_s']:,.0f}/s, "
             f"{r['ratio']:.1f}x the trivial server"
         )
     print("RESULT " + "; ".join(ratios))
