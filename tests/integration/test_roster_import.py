@@ -545,7 +545,7 @@ def test_a_crash_mid_import_leaves_nothing(session, visit_id, files, monkeypatch
         raise RuntimeError("power cut")
 
     if where == "summary":  # the last statement of the transaction, after every record
-        monkeypatch.setattr("fieldkit.vault.roster.audit.append", crash)
+        monkeypatch.setattr("fieldkit.vault.roster.importing.audit.append", crash)
     else:
         monkeypatch.setattr(where, crash)
     with pytest.raises(RuntimeError):

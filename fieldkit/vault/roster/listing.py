@@ -1,0 +1,23 @@
+"""Listing a visit's roster."""
+
+from __future__ import annotations
+
+from fieldkit.vault.records import Record
+from fieldkit.vault.service import ROSTER, visit
+from fieldkit.vault.vault import Session
+
+
+def roster_entries(session: Session, visit_id: str) -> list[Record]:
+    """The latest version of every roster entry of a visit, in import order (file row order).
+
+    Raises :class:`NotFound` for an unknown visit. Decrypts without auditing: a command that
+    shows the entries to a person records the view itself (``roster_viewed``).
+    """
+    visit(session, visit_id)
+    entries = session.latest(ROSTER, visit_id)
+    return sorted(entries, key=lambda r: (r.at, _row_of(r)))
+
+
+def _row_of(record: Record) -> int:
+    row = record.data.get("row")
+    return row if isinstance(row, int) else 0
