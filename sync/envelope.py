@@ -148,6 +148,10 @@ def canonical(value: object) -> bytes:
     return text.encode("utf-8")
 
 
+# canonical() of a list of strings, integers and None, without its type walk.
+_SCALARS = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
 def _reject_float(text: str) -> object:
     raise ValueError("floats are not allowed")
 
@@ -163,14 +167,77 @@ def _unique_object(pairs: list[tuple[str, object]]) -> dict[str, object]:
     return result
 
 
+class _Unstorable(ValueError):
+    """A decoded value HQ could not store as it came (see :func:`_check_storable`)."""
+
+
+def _parse_int(text: str) -> int:
+    value = int(text)
+    if len(text) > 18 and value not in _INT64:  # shorter ones always fit
+        raise _Unstorable("an integer does not fit in 64 bits")
+    return value
+
+
+# One decoder for every line: json.loads with hooks would build a new one per call.
+_STRICT = json.JSONDecoder(
+    parse_float=_reject_float,
+    parse_int=_parse_int,
+    parse_constant=_reject_constant,
+    object_pairs_hook=_unique_object,
+)
+
+
 def _loads(text: str) -> object:
-    """Strict JSON: no floats, no NaN or Infinity, no duplicate keys (ValueError otherwise)."""
-    return json.loads(
-        text,
-        parse_float=_reject_float,
-        parse_constant=_reject_constant,
-        object_pairs_hook=_unique_object,
-    )
+    """Strict JSON: no floats, no NaN or Infinity, no duplicate keys, 64-bit integers.
+
+    Raises ``ValueError`` (``_Unstorable`` for an integer beyond 64 bits).
+    """
+    return _STRICT.decode(text)
+
+
+# A body line is also "storable" (docs/PROTOCOL.md, "The sealed batch"): its text holds no NUL
+# and no lone surrogate, its integers fit in 64 bits (checked as they are parsed) and it nests
+# at most 64 levels, so that both of HQ's stores can keep it as it came. In valid UTF-8 JSON
+# only a \u escape can produce a NUL or a lone surrogate, and a line nests no deeper than its
+# brackets: lines with neither (nearly all) need no walk.
+MAX_ITEM_DEPTH = 64
+_INT64 = range(-(2**63), 2**63)
+
+
+def _storable_problem(value: object, depth: int = 1) -> str | None:
+    """Why a decoded value is not storable, or None (``depth``: the level of ``value``)."""
+    if depth > MAX_ITEM_DEPTH and isinstance(value, dict | list):
+        return f"nested more than {MAX_ITEM_DEPTH} levels deep"
+    if isinstance(value, str):
+        if "\x00" in value:
+            return "text holds a NUL character"
+        if not value.isascii():
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                return "text is not valid Unicode (a lone surrogate)"
+    elif isinstance(value, int) and not isinstance(value, bool):
+        if value not in _INT64:
+            return "an integer does not fit in 64 bits"
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            problem = _storable_problem(key, depth) or _storable_problem(item, depth + 1)
+            if problem:
+                return problem
+    elif isinstance(value, list):
+        for item in value:
+            problem = _storable_problem(item, depth + 1)
+            if problem:
+                return problem
+    return None
+
+
+def _check_storable(line: bytes, item: object, number: int) -> None:
+    if b"\\u" not in line and line.count(b"[") + line.count(b"{") <= MAX_ITEM_DEPTH:
+        return
+    problem = _storable_problem(item)
+    if problem:
+        raise _bad_body(f"line {number}: {problem}")
 
 
 # -- the HQ encryption key -----------------------------------------------------------------
@@ -418,10 +485,13 @@ def decode_body(body: bytes, expected_count: int) -> list[dict[str, object]]:
     for number, line in enumerate(lines, start=1):
         try:
             item = _loads(line.decode("utf-8"))
+        except _Unstorable as exc:
+            raise _bad_body(f"line {number}: {exc}") from None
         except (ValueError, RecursionError) as exc:
             raise _bad_body(f"line {number} is not strict UTF-8 JSON") from exc
         if not isinstance(item, dict):
             raise _bad_body(f"line {number} is not a JSON object")
+        _check_storable(line, item, number)
         items.append(item)
     return items
 
@@ -637,7 +707,8 @@ def audit_hash(prev_hash: bytes, item: dict[str, object]) -> bytes:
     ):
         raise _bad_body("an audit item has a field of the wrong type")
     try:
-        body = canonical(fields)
+        # The canonical JSON of a list of checked scalars: no walk needed (see canonical).
+        body = _SCALARS.encode(fields).encode("utf-8")
     except ValueError as exc:
         raise _bad_body("an audit item holds text that is not valid Unicode") from exc
     return hashlib.sha256(bytes(prev_hash) + body).digest()

@@ -25,7 +25,6 @@ from __future__ import annotations
 import itertools
 import json
 import logging
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -358,7 +357,6 @@ def _text(
         raise _bad(f"{where}: {key} must be text")
     if limit is not None and len(value) > limit:
         raise _bad(f"{where}: {key} is longer than {limit} characters")
-    _check_string(value, f"{where}: {key}")
     return value
 
 
@@ -367,36 +365,6 @@ def _int(item: Mapping[str, Any], key: str, where: str, high: int) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= high:
         raise _bad(f"{where}: {key} must be an integer from 1")
     return value
-
-
-def _check_string(value: str, where: str) -> None:
-    """Text both stores can hold: no NUL (PostgreSQL refuses it), no lone surrogates."""
-    if "\x00" in value:
-        raise _bad(f"{where}: text holds a NUL character")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise _bad(f"{where}: text is not valid Unicode") from None
-
-
-def _check_json(value: object, where: str, depth: int = 0) -> None:
-    if depth > 64:
-        raise _bad(f"{where}: data nested too deeply")
-    if isinstance(value, str):
-        _check_string(value, where)
-    elif isinstance(value, float):
-        if not math.isfinite(value):
-            raise _bad(f"{where}: data holds a non-finite number")
-    elif isinstance(value, int) and not isinstance(value, bool):
-        if abs(value) > MAX_INT:
-            raise _bad(f"{where}: data holds an integer beyond 64 bits")
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            _check_string(key, where)
-            _check_json(item, where, depth + 1)
-    elif isinstance(value, list):
-        for item in value:
-            _check_json(item, where, depth + 1)
 
 
 _RECORD_KEYS = frozenset(
@@ -408,7 +376,11 @@ _AUDIT_KEYS = frozenset({"t", "seq", "at", "officer_id", "action", "subject", "d
 def _split_items(
     header: envelope.BatchHeader, items: list[dict[str, object]]
 ) -> tuple[list[_Record], list[dict[str, Any]]]:
-    """Record and audit items, checked for shape and against the header's ranges."""
+    """Record and audit items, checked for shape and against the header's ranges.
+
+    Their text and numbers were checked as they were decoded (``envelope.decode_body``: no
+    NUL, no lone surrogate, 64-bit integers, bounded nesting), so both stores can keep them.
+    """
     records: list[_Record] = []
     audit: list[dict[str, Any]] = []
     for number, item in enumerate(items, start=1):
@@ -420,7 +392,6 @@ def _split_items(
             data = item["data"]
             if not isinstance(data, dict):
                 raise _bad(f"{where}: data must be a JSON object")
-            _check_json(data, where)
             records.append(
                 _Record(
                     kind=str(_text(item, "kind", where, limit=32)),
