@@ -41,6 +41,7 @@ from sync.reference import (
     ReferenceOutcome,
     UntrustedReference,
     apply_reference,
+    checkpoint_path,
     request_headers,
 )
 
@@ -719,9 +720,19 @@ class SyncClient:
     # -- documents from HQ --------------------------------------------------------------------
 
     def checkpoint(self, pinned: Enrollment, policy: RetryPolicy | None = None) -> Checkpoint:
-        """Ask HQ which batches of this device it holds (signed, verified)."""
-        path = f"/v1/devices/{self.vault_device_id}/checkpoint"
-        response = self.http.request("GET", path, policy=policy)
+        """Ask HQ which batches of this device it holds (signed, verified).
+
+        The request is signed with the device key over its path and the time, freshly for
+        each try (docs/PROTOCOL.md, "Checkpoint").
+        """
+        device_id = self.vault_device_id
+        path = checkpoint_path(device_id)
+        key = self.session.device_signing_key()
+
+        def headers() -> dict[str, str]:
+            return {"Accept": "application/json", **request_headers(key, device_id, path=path)}
+
+        response = self.http.request("GET", path, policy=policy, headers=headers)
         if response.status_code >= 400:
             problem = Problem.from_response(response)
             raise HqRefused(problem_message(problem), problem)

@@ -1,11 +1,11 @@
 """Reference data: what HQ publishes to each device, signed, and how the device applies it.
 
 docs/PROTOCOL.md ("Reference data") is the specification. The first part of this module is
-shared by both ends and pure: the device's signed request headers for ``GET /v1/reference``
-and the watchlist digest. The second part is the device's: :func:`apply_reference` verifies a
-signed reference document with the HQ signing key pinned at enrollment, checks that it names
-this device and that its version does not go backwards, and applies it in one vault
-transaction:
+shared by both ends and pure: the device's signed request headers (for ``GET /v1/reference``
+and ``GET /v1/devices/{device_id}/checkpoint``) and the watchlist digest. The second part is
+the device's: :func:`apply_reference` verifies a signed reference document with the HQ signing
+key pinned at enrollment, checks that it names this device and that its version does not go
+backwards, and applies it in one vault transaction:
 
 - HQ's current encryption key is pinned for future batches (it is accepted only inside a
   document signed by the pinned signing key);
@@ -46,6 +46,7 @@ from fieldkit.vault.vault import Session, now
 from sync import envelope
 
 REFERENCE_PATH = "/v1/reference"
+CHECKPOINT_PATH = "/v1/devices/{device_id}/checkpoint"
 DOCUMENT_TYPE = "reference"
 VERSION = 1
 DEVICE_HEADER = "Fieldkit-Device"
@@ -82,6 +83,11 @@ _OFFICER_ID = re.compile(r"[A-Za-z0-9._-]{1,32}")
 # -- shared by HQ and the device -------------------------------------------------------------
 
 
+def checkpoint_path(device_id: str) -> str:
+    """The path of a device's checkpoint, as requested and as signed in its headers."""
+    return CHECKPOINT_PATH.format(device_id=device_id)
+
+
 def request_message(method: str, path: str, device_id: str, at: str) -> bytes:
     """What the device signs to authenticate a request: canonical JSON of its parts."""
     return envelope.canonical([REQUEST_LABEL, method.upper(), path, device_id, at])
@@ -95,7 +101,11 @@ def request_headers(
     path: str = REFERENCE_PATH,
     at: str | None = None,
 ) -> dict[str, str]:
-    """The ``Fieldkit-Device``, ``Fieldkit-Time`` and ``Fieldkit-Signature`` headers."""
+    """The ``Fieldkit-Device``, ``Fieldkit-Time`` and ``Fieldkit-Signature`` headers.
+
+    The signature binds the method, the path (without HQ's base URL or a query), the device
+    and the time, so headers made for one endpoint do not open another.
+    """
     at = at or datetime.now(UTC).isoformat(timespec="microseconds")
     signature = key.sign(request_message(method, path, device_id, at))
     return {

@@ -36,6 +36,7 @@ from fieldkit import __version__
 from sync import envelope
 from sync.hq import ingest, keys, reference, store
 from sync.hq.ingest import Problem
+from sync.reference import DEVICE_HEADER, checkpoint_path
 
 log = logging.getLogger("fieldkit.hq")
 
@@ -283,13 +284,27 @@ def create_app(settings: Settings) -> FastAPI:
             status_code=201,
         )
 
-    def _checkpoint(device_id: str) -> dict[str, object]:
+    def _checkpoint(device_id: str, creds: reference.Credentials) -> dict[str, object]:
+        """The signed checkpoint of ``device_id`` for a request signed by that device.
+
+        In order: the signing device is enrolled (``unknown-device`` 403), the signature over
+        this checkpoint's path verifies (``bad-signature`` 401), the signer is the device of
+        the path (``device-mismatch`` 403), it is not revoked (``device-revoked`` 403).
+        """
         with store.reading(engine) as conn:
-            device = store.get_device(conn, device_id)
+            device = store.get_device(conn, creds.device_id)
             if device is None:
-                raise Problem("unknown-device", f"Device {device_id} is not enrolled.", 404)
+                raise Problem("unknown-device", f"Device {creds.device_id} is not enrolled.", 403)
+            reference.verify_request(device, creds, checkpoint_path(device_id))
+            if device_id != creds.device_id:
+                raise Problem(
+                    "device-mismatch",
+                    f"Signed by device {creds.device_id}, which may read only its own "
+                    f"checkpoint, not that of {device_id[:64]!r}.",
+                    403,
+                )
             if device.revoked:
-                raise Problem("device-revoked", f"Device {device_id} was revoked.")
+                raise Problem("device-revoked", f"Device {device_id} was revoked.", 403)
             point = store.checkpoint(conn, device_id)
         document: dict[str, object] = {
             "v": 1,
@@ -304,14 +319,15 @@ def create_app(settings: Settings) -> FastAPI:
 
     @app.get("/v1/devices/{device_id}/checkpoint")
     async def checkpoint(device_id: str, request: Request) -> JSONResponse:
-        """What HQ holds of a device's batches, signed."""
-        if not _UUID.fullmatch(device_id):
-            raise reject(request, Problem("unknown-device", "Not a device id.", 404))
+        """What HQ holds of a device's batches, signed, for a request signed by that device."""
+        claimed = request.headers.get(DEVICE_HEADER)
+        logged = claimed[:64] if claimed else device_id[:64]
         try:
-            signed = await run_in_threadpool(_checkpoint, device_id)
+            creds = reference.credentials(request.headers)
+            signed = await run_in_threadpool(_checkpoint, device_id, creds)
         except Problem as problem:
-            raise reject(request, problem, device_id=device_id) from None
-        return JSONResponse(signed)
+            raise reject(request, problem, device_id=logged) from None
+        return JSONResponse(signed, headers={"Cache-Control": "no-store"})
 
     @app.get("/v1/reference")
     async def reference_data(request: Request) -> JSONResponse:

@@ -93,7 +93,8 @@ def credentials(headers: Mapping[str, str], clock: datetime | None = None) -> Cr
     """Read the three ``Fieldkit-*`` headers and check the time against HQ's clock (±10 min).
 
     ``unauthenticated`` (401) for missing or malformed headers, ``clock-skew`` (401) for a time
-    too far from HQ's; the signature is checked by :func:`answer` once the device is known.
+    too far from HQ's; the signature is checked by :func:`verify_request` once the device is
+    known (``GET /v1/reference`` and ``GET /v1/devices/{device_id}/checkpoint`` both use these).
     """
     device_id = headers.get(DEVICE_HEADER, "")
     at = headers.get(TIME_HEADER, "")
@@ -131,10 +132,17 @@ def credentials(headers: Mapping[str, str], clock: datetime | None = None) -> Cr
     return Credentials(device_id, at, signature)
 
 
-def _verify(device: store.Device, creds: Credentials) -> None:
+def verify_request(
+    device: store.Device, creds: Credentials, path: str, method: str = "GET"
+) -> None:
+    """Check that ``device``'s enrolled key signed ``method``, ``path``, its id and the time.
+
+    ``bad-signature`` (401) otherwise. ``path`` is the endpoint's own path (docs/PROTOCOL.md),
+    so headers signed for one endpoint, or for another device's path, open nothing else.
+    """
     try:
         Ed25519PublicKey.from_public_bytes(device.public_key).verify(
-            creds.signature, request_message("GET", REFERENCE_PATH, creds.device_id, creds.at)
+            creds.signature, request_message(method, path, creds.device_id, creds.at)
         )
     except (InvalidSignature, ValueError):
         raise Problem("bad-signature", "Not signed by this device's key.", 401) from None
@@ -229,7 +237,7 @@ def answer(engine: Engine, keys: HQKeys, creds: Credentials) -> dict[str, object
         device = store.get_device(conn, creds.device_id)
         if device is None:
             raise Problem("unknown-device", f"Device {creds.device_id} is not enrolled.", 403)
-        _verify(device, creds)
+        verify_request(device, creds, REFERENCE_PATH)
         snapshot = store.reference_snapshot(conn, creds.device_id)
     if snapshot.hq_kid is not None and snapshot.hq_kid != keys.current_kid:
         # A worker still running with keys from before a rotation (a rolling restart): its

@@ -12,7 +12,7 @@ import json
 import os
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
@@ -20,6 +20,13 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from sync import envelope
 from sync.hq import store
+from sync.reference import (
+    DEVICE_HEADER,
+    SIGNATURE_HEADER,
+    TIME_HEADER,
+    checkpoint_path,
+    request_headers,
+)
 from tests.integration.test_hq_harness import (
     Device,
     Server,
@@ -68,9 +75,24 @@ def rejections(server: Server, slug: str, header: envelope.BatchHeader | None = 
     return server.hq.rows(store.rejections, *where)
 
 
+def get_checkpoint(
+    server: Server,
+    device: Device,
+    *,
+    path_device: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> requests.Response:
+    """``GET`` a checkpoint: ``device``'s own, signed by it, unless told otherwise."""
+    path = checkpoint_path(path_device or device.device_id)
+    if headers is None:
+        headers = request_headers(device.key, device.device_id, path=path)
+    return requests.get(server.base + path, headers=headers, timeout=30)
+
+
 def checkpoint(server: Server, device: Device) -> dict:
-    answer = requests.get(f"{server.base}/v1/devices/{device.device_id}/checkpoint")
+    answer = get_checkpoint(server, device)
     assert answer.status_code == 200, answer.text
+    assert answer.headers["cache-control"] == "no-store"
     return envelope.verify_document(answer.json(), device.hq_signing_public)
 
 
@@ -442,11 +464,112 @@ def test_other_requests_get_problem_details(server, method, path):
     assert_problem(answer, answer.status_code)
 
 
+# --- the checkpoint is the device's own --------------------------------------------------------
+
+
+def refused_and_logged(
+    server: Server, answer: requests.Response, status: int, slug: str, logged_as: str
+) -> dict:
+    """The answer is ``slug`` with ``status``, and HQ logged one such rejection for the device."""
+    body = assert_problem(answer, status, slug)
+    rows = server.hq.rows(
+        store.rejections,
+        store.rejections.c.device_id == logged_as,
+        store.rejections.c.problem == slug,
+    )
+    assert len(rows) == 1, rows
+    assert rows[0]["status"] == status and rows[0]["client"] == "127.0.0.1"
+    return body
+
+
+def test_a_device_reads_its_own_checkpoint_with_signed_headers(server):
+    device = server.enroll()
+    _, sealed = device.cut()
+    assert server.post(sealed).status_code == 201
+    point = checkpoint(server, device)
+    assert (point["device_id"], point["next_seq"], point["missing"]) == (device.device_id, 2, [])
+    assert server.hq.count(store.rejections, store.rejections.c.device_id == device.device_id) == 0
+
+
+def test_an_unsigned_checkpoint_request_is_refused(server):
+    device = server.enroll()
+    answer = get_checkpoint(server, device, headers={})
+    body = refused_and_logged(server, answer, 401, "unauthenticated", device.device_id)
+    assert DEVICE_HEADER in body["detail"]
+    for missing in (DEVICE_HEADER, TIME_HEADER, SIGNATURE_HEADER):
+        path = checkpoint_path(device.device_id)
+        headers = request_headers(device.key, device.device_id, path=path)
+        del headers[missing]
+        assert_problem(get_checkpoint(server, device, headers=headers), 401, "unauthenticated")
+
+
+def test_a_checkpoint_request_signed_by_another_key_is_refused(server):
+    device = server.enroll()
+    path = checkpoint_path(device.device_id)
+    forged = request_headers(Ed25519PrivateKey.generate(), device.device_id, path=path)
+    answer = get_checkpoint(server, device, headers=forged)
+    refused_and_logged(server, answer, 401, "bad-signature", device.device_id)
+
+
+def test_another_enrolled_device_cannot_sign_for_a_devices_checkpoint(server):
+    device, other = server.enroll(), server.enroll()
+    path = checkpoint_path(device.device_id)
+    # The other device's key, claiming to be the device: the signature is not the device's.
+    claimed = request_headers(other.key, device.device_id, path=path)
+    answer = get_checkpoint(server, device, headers=claimed)
+    refused_and_logged(server, answer, 401, "bad-signature", device.device_id)
+
+
+def test_headers_signed_for_another_path_are_refused(server):
+    device = server.enroll()
+    for path in ("/v1/reference", checkpoint_path(str(uuid.uuid4()))):
+        headers = request_headers(device.key, device.device_id, path=path)
+        answer = get_checkpoint(server, device, headers=headers)
+        assert_problem(answer, 401, "bad-signature")
+    rows = server.hq.rows(store.rejections, store.rejections.c.device_id == device.device_id)
+    assert [r["problem"] for r in rows] == ["bad-signature", "bad-signature"]
+
+
+def test_a_device_asking_for_another_devices_checkpoint_is_refused(server):
+    device, other = server.enroll(), server.enroll()
+    _, sealed = other.cut()
+    assert server.post(sealed).status_code == 201
+    # Correctly signed by `device`, over the path of `other`'s checkpoint.
+    path = checkpoint_path(other.device_id)
+    headers = request_headers(device.key, device.device_id, path=path)
+    answer = get_checkpoint(server, device, path_device=other.device_id, headers=headers)
+    body = refused_and_logged(server, answer, 403, "device-mismatch", device.device_id)
+    assert other.device_id in body["detail"]
+    assert "next_seq" not in answer.text
+    for junk in ("not-a-uuid", "x" * 300):
+        signed = request_headers(device.key, device.device_id, path=checkpoint_path(junk))
+        wrong = get_checkpoint(server, device, path_device=junk, headers=signed)
+        assert_problem(wrong, 403, "device-mismatch")
+
+
+@pytest.mark.parametrize("minutes", [-11, 11])
+def test_a_checkpoint_request_signed_at_a_stale_time_is_refused(server, minutes):
+    device = server.enroll()
+    at = (datetime.now(UTC) + timedelta(minutes=minutes)).isoformat()
+    path = checkpoint_path(device.device_id)
+    stale = request_headers(device.key, device.device_id, path=path, at=at)
+    answer = get_checkpoint(server, device, headers=stale)
+    body = refused_and_logged(server, answer, 401, "clock-skew", device.device_id)
+    assert "Check the laptop's date and time" in body["detail"]
+
+
+def test_an_unknown_device_gets_no_checkpoint(server):
+    stranger = Device(b"", "", b"")
+    answer = get_checkpoint(server, stranger)
+    refused_and_logged(server, answer, 403, "unknown-device", stranger.device_id)
+
+
 def test_a_revoked_device_gets_no_checkpoint(server):
     device = server.enroll()
+    checkpoint(server, device)
     run_cli(server.hq.env, "device", "revoke", device.device_id)
-    answer = requests.get(f"{server.base}/v1/devices/{device.device_id}/checkpoint")
-    assert_problem(answer, 403, "device-revoked")
+    answer = get_checkpoint(server, device)
+    refused_and_logged(server, answer, 403, "device-revoked", device.device_id)
 
 
 def test_applicant_findings_are_stored_not_rejected(server):

@@ -203,6 +203,9 @@ def _thousand_applicants_arrive_exactly_once(hq: Hq, home: Path) -> None:
     assert report.complete and report.exit_code == 0, report.as_json("en")
     assert report.cut == report.acked >= 3
     assert seen[-1][0] == seen[-1][1] == report.acked
+    assert report.checkpoint is not None and report.checkpoint.next_seq == 1, "signed and read"
+    refused = "SELECT count(*) FROM rejections WHERE device_id = :d"
+    assert hq.scalar(refused, d=session.vault.device_id) == 0
     assert_hq_holds_exactly(hq, session)
     wire = report.bytes_sent / 1000
     assert wire <= 250, f"{wire:.0f} bytes on the wire per applicant (records and audit)"

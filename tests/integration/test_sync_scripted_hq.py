@@ -12,10 +12,12 @@ import contextlib
 import json
 import threading
 import time
+from collections.abc import Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from fieldkit.domain.synth import synthetic_applicants
 from fieldkit.vault import service, syncstate
@@ -23,6 +25,13 @@ from fieldkit.vault.vault import Vault
 from sync import envelope
 from sync.client import HqRefused, HqUntrusted, SyncClient
 from sync.connectivity import ConnectivityMonitor
+from sync.reference import (
+    DEVICE_HEADER,
+    SIGNATURE_HEADER,
+    TIME_HEADER,
+    checkpoint_path,
+    request_message,
+)
 
 PASSPHRASE = "kopi tubruk pagi hari"
 
@@ -38,6 +47,7 @@ class ScriptedHq:
         self.items: list[dict] = []
         self.faults: list[tuple[str, object]] = []  # (path prefix, fault)
         self.requests: list[str] = []
+        self.checkpoint_headers: list[dict[str, str]] = []
         self.health = 200
         self.lock = threading.Lock()
 
@@ -65,7 +75,21 @@ class ScriptedHq:
             "enrolled_at": "2026-11-28T06:00:00+00:00",
         }
 
-    def checkpoint(self, device_id: str) -> tuple[int, dict]:
+    def checkpoint(self, device_id: str, headers: Mapping[str, str]) -> tuple[int, dict]:
+        """HQ's checkpoint, for a request signed by the device over this path (as HQ checks)."""
+        try:
+            message = request_message(
+                "GET", checkpoint_path(device_id), headers[DEVICE_HEADER], headers[TIME_HEADER]
+            )
+            Ed25519PublicKey.from_public_bytes(self.device_key).verify(
+                base64.b64decode(headers[SIGNATURE_HEADER]), message
+            )
+        except (KeyError, InvalidSignature):
+            return 401, {"type": "/problems/bad-signature", "title": "Bad signature",
+                         "status": 401, "detail": "Not signed by this device's key."}  # fmt: skip
+        if headers[DEVICE_HEADER] != device_id:
+            return 403, {"type": "/problems/device-mismatch", "title": "Device mismatch",
+                         "status": 403, "detail": "Another device's checkpoint."}  # fmt: skip
         seqs = sorted(r["seq"] for r in self.receipts.values())
         missing = sorted(set(range(1, (seqs[-1] if seqs else 0) + 1)) - set(seqs))
         return 200, self.signed(
@@ -124,6 +148,8 @@ def hq():
         def handle_request(self):
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else b""
+            if self.path.endswith("/checkpoint"):
+                scripted.checkpoint_headers.append(dict(self.headers))
             fault = scripted.fault_for(self.path)
             if fault == "drop":
                 self.close_connection = True
@@ -137,7 +163,7 @@ def hq():
             if self.path == "/v1/enroll":
                 status, answer = scripted.enroll(json.loads(body))
             elif self.path.endswith("/checkpoint"):
-                status, answer = scripted.checkpoint(self.path.split("/")[3])
+                status, answer = scripted.checkpoint(self.path.split("/")[3], self.headers)
             else:
                 status, answer = scripted.receipt_for(body)
             if callable(fault):
@@ -241,6 +267,35 @@ def test_a_checkpoint_with_a_bad_signature_stops_the_sync(hq, session):
     assert report.exit_code == 3
     assert "checkpoint" in report.untrusted.en
     assert hq.requests == ["/v1/enroll", f"/v1/devices/{session.vault.device_id}/checkpoint"]
+
+
+def test_the_checkpoint_request_is_signed_by_the_device_afresh_for_each_try(hq, session):
+    hq.faults.append(("/v1/devices/", (503, {}, b"")))
+    report = client(hq, session, []).sync(once=True)
+    assert report.exit_code == 0, report.as_json("en")
+    first, second = hq.checkpoint_headers
+    device_id = session.vault.device_id
+    public = session.device_signing_key().public_key()
+    for headers in (first, second):
+        assert headers[DEVICE_HEADER] == device_id
+        message = request_message(
+            "GET", checkpoint_path(device_id), device_id, headers[TIME_HEADER]
+        )
+        public.verify(base64.b64decode(headers[SIGNATURE_HEADER]), message)
+    assert first[TIME_HEADER] < second[TIME_HEADER], "a new time (and signature) for the retry"
+
+
+def test_a_refused_checkpoint_stops_the_sync_before_any_batch(hq, session):
+    detail = "Send Fieldkit-Device, Fieldkit-Time and Fieldkit-Signature (docs/PROTOCOL.md)."
+    hq.faults.append(("/v1/devices/", _problem(401, "unauthenticated", detail)))
+    report = client(hq, session).sync(once=True)
+    assert report.exit_code == 1
+    [refusal] = report.refused
+    assert (refusal.seq, refusal.problem.status, refusal.problem.slug) == (
+        None, 401, "unauthenticated",
+    )  # fmt: skip
+    assert "Fieldkit-Signature" in refusal.message.en
+    assert "/v1/batches" not in hq.requests and acked(session) == []
 
 
 # -- refusals and outages -------------------------------------------------------------------------
