@@ -16,17 +16,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 import requests
 
-from sync.client import (
-    NetworkUnavailable,
-    Problem,
-    RetryingHttp,
-    RetryPolicy,
-    SyncError,
-    check_hq_url,
-    is_retryable,
-    parse_retry_after,
-    problem_message,
-)
+import sync.client
+from sync import checkpoint, enrollment, errors, receipts, report, retry, transport
+from sync.errors import NetworkUnavailable, Problem, SyncError, problem_message
+from sync.retry import RetryPolicy, is_retryable, parse_retry_after
+from sync.transport import RetryingHttp, check_hq_url
 
 # -- backoff math ---------------------------------------------------------------------------
 
@@ -241,3 +235,29 @@ def test_hq_must_be_reached_over_https_except_on_this_machine():
     assert check_hq_url("http://10.0.0.5", allow_http=True) == "http://10.0.0.5"
     with pytest.raises(SyncError):
         check_hq_url("ftp://hq")
+
+
+# -- where the names live -------------------------------------------------------------------------
+
+
+def test_the_public_names_stay_importable_from_sync_client():
+    """``fieldkit/cli/sync.py``, ``sync/connectivity.py``, bench/ and the docs import these."""
+    homes = {
+        errors: ["EXIT_OK", "EXIT_REFUSED", "EXIT_UNTRUSTED", "EXIT_PARTIAL", "DEVICE_PROBLEMS",
+                 "SyncError", "BadHqUrl", "NotEnrolled", "AlreadyEnrolled", "HqRefused",
+                 "HqUntrusted", "ReceiptNotOurs", "NetworkUnavailable", "SyncCancelled",
+                 "Problem", "problem_message"],
+        retry: ["RetryPolicy", "is_retryable", "parse_retry_after", "ONCE_ATTEMPTS",
+                "RETRY_STATUSES"],
+        transport: ["USER_AGENT", "LOOPBACK_HOSTS", "RetryingHttp", "check_hq_url"],
+        enrollment: ["require_enrollment"],
+        checkpoint: ["Checkpoint", "CHECKPOINT"],
+        receipts: ["RECEIPT", "check_receipt", "apply_receipt"],
+        report: ["Refusal", "SyncReport"],
+    }  # fmt: skip
+    for module, names in homes.items():
+        for name in names:
+            assert getattr(sync.client, name) is getattr(module, name), (module, name)
+            assert name in sync.client.__all__, name
+    for name in ("SyncClient", "verify_signed", "BATCH_MEDIA_TYPE", "Progress", "cut_batch"):
+        assert hasattr(sync.client, name), name

@@ -1,0 +1,106 @@
+"""HQ's checkpoint: which of this device's batches HQ holds, asked before every sync.
+
+The laptop trusts HQ's signed answer rather than its own records (a vault restored from an old
+copy, a receipt that never arrived): :func:`fetch_checkpoint` signs the request with the device
+key (docs/PROTOCOL.md, "Checkpoint"), verifies the answer with the pinned HQ signing key and
+reads it; :func:`disagreements` words what the laptop and HQ disagree on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fieldkit.domain.findings import Message
+from fieldkit.vault.syncstate import Enrollment, StoredBatch
+from fieldkit.vault.vault import Session
+from sync.errors import HqRefused
+from sync.reference import checkpoint_path, request_headers
+from sync.retry import RetryPolicy
+from sync.signed import untrusted_document, verify_signed
+from sync.transport import RetryingHttp, garbled
+
+CHECKPOINT = Message("Checkpoint", "checkpoint")
+
+
+@dataclass(frozen=True, slots=True)
+class Checkpoint:
+    """HQ's signed view of which batches of this device it holds."""
+
+    next_seq: int
+    received: frozenset[int]
+    missing: frozenset[int]
+
+    def has(self, seq: int) -> bool:
+        """True when HQ holds batch ``seq``."""
+        return (seq < self.next_seq and seq not in self.missing) or seq in self.received
+
+
+def fetch_checkpoint(
+    http: RetryingHttp, session: Session, pinned: Enrollment, policy: RetryPolicy | None = None
+) -> Checkpoint:
+    """Ask HQ which batches of this device it holds (signed, verified).
+
+    The request is signed with the device key over its path and the time, freshly for
+    each try (docs/PROTOCOL.md, "Checkpoint"). Raises :class:`~sync.errors.HqRefused`,
+    :class:`~sync.errors.HqUntrusted` and :class:`~sync.errors.NetworkUnavailable`.
+    """
+    device_id = session.vault.device_id
+    path = checkpoint_path(device_id)
+    key = session.device_signing_key()
+
+    def headers() -> dict[str, str]:
+        return {"Accept": "application/json", **request_headers(key, device_id, path=path)}
+
+    response = http.request("GET", path, policy=policy, headers=headers)
+    if response.status_code >= 400:
+        raise HqRefused.from_response(response)
+    try:
+        payload = response.json()
+    except ValueError as exc:
+        raise garbled(http.base_url, "checkpoint") from exc
+    return read_checkpoint(payload, pinned, device_id)
+
+
+def read_checkpoint(payload: object, pinned: Enrollment, device_id: str) -> Checkpoint:
+    """Verify HQ's signed checkpoint with the pinned key and read it; it must be this device's."""
+    document = verify_signed(payload, pinned, CHECKPOINT)
+    try:
+        device = document.get("device_id", device_id)
+        checkpoint = Checkpoint(
+            next_seq=int(document["next_seq"]),
+            received=frozenset(int(s) for s in document.get("received") or ()),
+            missing=frozenset(int(s) for s in document.get("missing") or ()),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise untrusted_document(CHECKPOINT) from exc
+    if device != device_id:
+        raise untrusted_document(CHECKPOINT)
+    return checkpoint
+
+
+def disagreements(checkpoint: Checkpoint, stored: list[StoredBatch]) -> list[Message]:
+    """Warnings where HQ's checkpoint and the vault's own record of its batches disagree."""
+    warnings: list[Message] = []
+    lost = [b.seq for b in stored if b.acked and not checkpoint.has(b.seq)]
+    if lost:
+        warnings.append(
+            Message(
+                f"HQ tidak lagi memegang batch yang sudah dikonfirmasinya: {lost}. Batch "
+                "tidak dikirim ulang; laporkan ke HQ.",
+                f"HQ no longer holds batches it acknowledged: {lost}. They are not resent; "
+                "report this to HQ.",
+            )
+        )
+    local_next = (stored[-1].seq if stored else 0) + 1
+    if checkpoint.next_seq > local_next:
+        warnings.append(
+            Message(
+                f"HQ sudah menerima batch sampai nomor {checkpoint.next_seq - 1}, laptop "
+                f"ini baru sampai {local_next - 1}. Vault mungkin dipulihkan dari salinan "
+                "lama; laporkan ke HQ.",
+                f"HQ has batches up to {checkpoint.next_seq - 1}, this laptop only up to "
+                f"{local_next - 1}. The vault may have been restored from an old copy; "
+                "report this to HQ.",
+            )
+        )
+    return warnings
