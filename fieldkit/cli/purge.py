@@ -35,7 +35,7 @@ def retention_option(func: F) -> F:
         envvar=RETENTION_ENV,
         default=DEFAULT_RETENTION_DAYS,
         show_default=True,
-        help=f"Days to keep a visit after HQ's receipt (or {RETENTION_ENV}).",
+        help=f"Days to keep visits and sealed batches after HQ's receipt (or {RETENTION_ENV}).",
     )(func)  # type: ignore[return-value]
 
 
@@ -50,7 +50,9 @@ def purge(officer_id: str, retention_days: int, dry_run: bool, as_json: bool) ->
     A visit is purged when every record version of it is in a batch HQ acknowledged with a
     signed receipt, the latest receipt is at least the retention period old, and the visit's day
     has passed. Its key is destroyed and its ciphertexts overwritten; counts stay, and `fieldkit
-    status` shows them as purged. HQ keeps the data. Unlocks the vault.
+    status` shows them as purged. HQ keeps the data. The sealed batches HQ acknowledged
+    --retention-days ago or more are emptied too (their receipts stay); batches HQ has not
+    acknowledged are kept. Unlocks the vault.
     """
     s = settings()
     session = open_session(officer_id)
@@ -103,6 +105,7 @@ def _print(report: PurgeReport, say: Callable[[str, str], str]) -> None:
             f"yet acknowledged by HQ; {report.already_purged} purged before.",
         )
     )
+    _print_envelopes(report, say)
     if report.wal_truncated is False:
         click.echo(
             say(
@@ -113,3 +116,37 @@ def _print(report: PurgeReport, say: Callable[[str, str], str]) -> None:
             ),
             err=True,
         )
+
+
+def _print_envelopes(report: PurgeReport, say: Callable[[str, str], str]) -> None:
+    """The sealed batches for HQ: what was emptied, what is kept and why."""
+    dry_run = report.dry_run
+    emptied = report.envelopes_emptied
+    if emptied.batches:
+        seqs = (
+            str(emptied.seq_first)
+            if emptied.seq_first == emptied.seq_last
+            else f"{emptied.seq_first}-{emptied.seq_last}"
+        )
+        click.echo(
+            say(
+                f"{'Akan dikosongkan' if dry_run else 'Dikosongkan'}: {emptied.batches} batch "
+                f"tersegel yang sudah diterima HQ (seq {seqs}, {emptied.bytes} byte)",
+                f"{'Would empty' if dry_run else 'Emptied'}: {emptied.batches} sealed batches "
+                f"HQ acknowledged (seq {seqs}, {emptied.bytes} bytes)",
+            )
+        )
+    days = report.retention.days
+    envelopes = report.envelopes
+    click.echo(
+        say(
+            f"Batch tersegel untuk HQ: {emptied.batches} "
+            f"{'akan dikosongkan' if dry_run else 'dikosongkan'}; {report.envelopes_waiting} "
+            f"menunggu masa simpan {days} hari; {envelopes.unacked} belum diterima HQ (tetap "
+            f"disimpan untuk dikirim); {envelopes.emptied} sudah dikosongkan sebelumnya.",
+            f"Sealed batches for HQ: {emptied.batches} "
+            f"{'would be emptied' if dry_run else 'emptied'}; {report.envelopes_waiting} "
+            f"waiting out the {days}-day retention; {envelopes.unacked} not yet acknowledged "
+            f"by HQ (kept, to be sent); {envelopes.emptied} emptied before.",
+        )
+    )

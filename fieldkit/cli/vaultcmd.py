@@ -61,7 +61,8 @@ def status(retention_days: int, as_json: bool) -> None:
     """Show what the laptop holds: records by visit and state, the outbox depth, retention.
 
     Retention: visits held (not yet acknowledged by HQ), acknowledged (kept for the retention
-    period) and purged. Needs no passphrase: only counts are shown, never personal data.
+    period) and purged; sealed batches for HQ acknowledged and still held, emptied by a purge,
+    and not yet acknowledged. Needs no passphrase: only counts are shown, never personal data.
     """
     s = settings()
     vault = Vault.open()
@@ -117,6 +118,17 @@ def status(retention_days: int, as_json: bool) -> None:
         s.say(
             f"Sudah dihapus (crypto-shredded): {purged[0]} kunjungan, {purged[1]} data",
             f"Purged (crypto-shredded): {purged[0]} visits, {purged[1]} records",
+        )
+    )
+    envelopes = retention.envelopes
+    click.echo(
+        s.say(
+            f"Batch tersegel untuk HQ: {envelopes.held} sudah diterima HQ masih disimpan "
+            f"({envelopes.due} sudah lewat masa simpan), {envelopes.emptied} sudah dikosongkan; "
+            f"{envelopes.unacked} belum diterima HQ",
+            f"Sealed batches for HQ: {envelopes.held} acknowledged still held ({envelopes.due} "
+            f"past retention), {envelopes.emptied} emptied; {envelopes.unacked} not yet "
+            "acknowledged",
         )
     )
 

@@ -15,6 +15,14 @@ records' heads get the state ``purged`` and one ``visit_purged`` audit entry cou
 up. After purging, the WAL is checkpointed and truncated, so no old frame keeps the key or the
 ciphertexts; ``secure_delete`` makes SQLite zero the freed space in the file.
 
+The same run empties the sealed batches the laptop cut for HQ once HQ acknowledged them at
+least the retention period ago (``sync_batches.envelope`` becomes ``X''``; seq, batch id,
+ciphertext hash, receipt and acknowledgement time stay as the delivery record): they are
+sealed to HQ, so the laptop cannot open them, but with HQ's private key they would open to the
+personal data the purge forgets. One transaction and one ``sync_envelopes_emptied`` audit
+entry (count and seq range) per run that emptied any. Batches HQ has not acknowledged are
+never touched: they still have to be sent.
+
 What it does not do: a copy of the vault file taken *before* the purge (a backup, an image of
 the disk) still holds the sealed visit key, and the passphrase of that time opens it. See
 docs/threat-model.md.
@@ -46,13 +54,19 @@ HELD = "held"
 ACKNOWLEDGED = "acknowledged"
 PURGED = "purged"
 
+# The audit action of a purge run that emptied acknowledged batch envelopes.
+ENVELOPES_EMPTIED_ACTION = "sync_envelopes_emptied"
+
 __all__ = [
     "ACKNOWLEDGED",
     "DEFAULT_RETENTION",
     "DEFAULT_RETENTION_DAYS",
+    "ENVELOPES_EMPTIED_ACTION",
     "HELD",
     "PURGED",
     "RETENTION_ENV",
+    "EmptiedEnvelopes",
+    "EnvelopeRetention",
     "PurgeReport",
     "Purged",
     "PurgedVisit",
@@ -81,6 +95,11 @@ def retention_from_env(environ: Mapping[str, str] | None = None) -> timedelta:
 
 def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def _parse_time(raw: str) -> datetime:
+    """A stored time (ISO 8601) as an aware datetime: compared as a time, never as a string."""
+    return _aware(datetime.fromisoformat(raw))
 
 
 def _days(retention: timedelta) -> float | int:
@@ -127,12 +146,44 @@ class VisitRetention:
 
 
 @dataclass(frozen=True, slots=True)
+class EnvelopeRetention:
+    """The sealed batches the laptop cut for HQ, by what a purge does with their envelopes.
+
+    From clear columns of ``sync_batches`` only (no passphrase).
+    """
+
+    unacked: int  # not yet acknowledged by HQ: kept, they still have to be sent
+    held: int  # acknowledged, the envelope still on the laptop
+    held_bytes: int
+    due: int  # of ``held``: acknowledged at least the retention period before ``now``
+    emptied: int  # acknowledged and emptied by a purge
+    next_due_at: str | None  # when the next held one that is not due yet becomes due
+
+    @property
+    def waiting(self) -> int:
+        """Acknowledged envelopes still held whose retention period is not over."""
+        return self.held - self.due
+
+    def as_json(self) -> dict[str, object]:
+        """The JSON form."""
+        return {
+            "unacked": self.unacked,
+            "held": self.held,
+            "held_bytes": self.held_bytes,
+            "due": self.due,
+            "emptied": self.emptied,
+            "next_due_at": self.next_due_at,
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class RetentionStatus:
-    """Every visit's retention state at ``now``."""
+    """Every visit's retention state at ``now``, and the batch envelopes'."""
 
     retention: timedelta
     now: datetime
     visits: tuple[VisitRetention, ...]
+    envelopes: EnvelopeRetention
 
     def count(self, status: str) -> tuple[int, int]:
         """``(visits, records)`` in a status (``held``, ``acknowledged`` or ``purged``)."""
@@ -165,6 +216,7 @@ class RetentionStatus:
             totals[status] = {"visits": visits, "records": records}
         totals["due"] = {"visits": len(self.due), "records": sum(v.records for v in self.due)}
         totals["next_due_at"] = self.next_due_at
+        totals["envelopes"] = self.envelopes.as_json()
         totals["visits"] = [v.as_json() for v in self.visits]
         return totals
 
@@ -178,7 +230,7 @@ class _Acks:
             "WHERE acked_at IS NOT NULL AND outbox_first IS NOT NULL ORDER BY outbox_first"
         ).fetchall()
         self._firsts = [int(r[0]) for r in rows]
-        self._ranges = [(int(r[0]), int(r[1]), datetime.fromisoformat(r[2])) for r in rows]
+        self._ranges = [(int(r[0]), int(r[1]), _parse_time(r[2])) for r in rows]
 
     def acked_at(self, seq: int | None) -> datetime | None:
         """When the batch holding outbox number ``seq`` was acknowledged, or None."""
@@ -256,6 +308,50 @@ def _iso(moment: datetime | None) -> str | None:
     return None if moment is None else moment.isoformat(timespec="microseconds")
 
 
+def _acked_envelopes(
+    conn: sqlite3.Connection, now: datetime, retention: timedelta
+) -> tuple[list[tuple[int, int]], list[datetime]]:
+    """Acknowledged batches whose envelope is still held, split at ``now``.
+
+    Returns ``(seq, bytes)`` of those due and the acknowledgement times of the others.
+    ``acked_at`` is parsed and compared as a time, never as text (``length()`` does not read
+    the blob).
+    """
+    due: list[tuple[int, int]] = []
+    waiting: list[datetime] = []
+    rows = conn.execute(
+        "SELECT seq, acked_at, length(envelope) FROM sync_batches "
+        "WHERE acked_at IS NOT NULL AND length(envelope) > 0 ORDER BY seq"
+    )
+    for seq, acked_at, size in rows:
+        acked = _parse_time(acked_at)
+        if acked + retention <= now:
+            due.append((int(seq), int(size)))
+        else:
+            waiting.append(acked)
+    return due, waiting
+
+
+def _envelope_retention(
+    conn: sqlite3.Connection, now: datetime, retention: timedelta
+) -> EnvelopeRetention:
+    unacked, emptied, held_bytes = conn.execute(
+        "SELECT COUNT(*) - COUNT(acked_at), "
+        "COALESCE(SUM(acked_at IS NOT NULL AND length(envelope) = 0), 0), "
+        "COALESCE(SUM(CASE WHEN acked_at IS NOT NULL THEN length(envelope) END), 0) "
+        "FROM sync_batches"
+    ).fetchone()
+    due, waiting = _acked_envelopes(conn, now, retention)
+    return EnvelopeRetention(
+        unacked=int(unacked),
+        held=len(due) + len(waiting),
+        held_bytes=int(held_bytes),
+        due=len(due),
+        emptied=int(emptied),
+        next_due_at=_iso(min(waiting) + retention) if waiting else None,
+    )
+
+
 def retention_status(
     conn: sqlite3.Connection,
     *,
@@ -264,7 +360,12 @@ def retention_status(
 ) -> RetentionStatus:
     """What is held, acknowledged and purged, from clear columns only (no passphrase)."""
     moment = _aware(now or datetime.now(UTC))
-    return RetentionStatus(retention, moment, tuple(_visits(conn, moment, retention)))
+    return RetentionStatus(
+        retention,
+        moment,
+        tuple(_visits(conn, moment, retention)),
+        _envelope_retention(conn, moment, retention),
+    )
 
 
 # -- purging (unlocked) ---------------------------------------------------------------------------
@@ -292,6 +393,25 @@ class PurgedVisit:
 
 
 @dataclass(frozen=True, slots=True)
+class EmptiedEnvelopes:
+    """The acknowledged batch envelopes one purge emptied (or, in a dry run, would empty)."""
+
+    batches: int = 0
+    seq_first: int | None = None
+    seq_last: int | None = None
+    bytes: int = 0
+
+    def as_json(self) -> dict[str, object]:
+        """The JSON form."""
+        return {
+            "batches": self.batches,
+            "seq_first": self.seq_first,
+            "seq_last": self.seq_last,
+            "bytes": self.bytes,
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class PurgeReport:
     """What a purge did (or, with ``dry_run``, would do) and what it kept, and why."""
 
@@ -305,6 +425,13 @@ class PurgeReport:
     blocked: tuple[tuple[str, str], ...]
     already_purged: int
     wal_truncated: bool | None  # None in a dry run
+    envelopes_emptied: EmptiedEnvelopes
+    envelopes: EnvelopeRetention  # as they stood before this run
+
+    @property
+    def envelopes_waiting(self) -> int:
+        """Acknowledged envelopes kept: their retention period is not over."""
+        return self.envelopes.waiting
 
     def as_json(self) -> dict[str, object]:
         """The JSON form."""
@@ -318,6 +445,12 @@ class PurgeReport:
             "upcoming": list(self.upcoming),
             "blocked": [{"visit_id": v, "reason": r} for v, r in self.blocked],
             "already_purged": self.already_purged,
+            "envelopes": {
+                "emptied": self.envelopes_emptied.as_json(),
+                "waiting": self.envelopes_waiting,
+                "unacked": self.envelopes.unacked,
+                "already_emptied": self.envelopes.emptied,
+            },
             "wal_truncated": self.wal_truncated,
         }
 
@@ -402,6 +535,52 @@ def _purge_visit(
     )
 
 
+def _emptied(due: list[tuple[int, int]]) -> EmptiedEnvelopes:
+    if not due:
+        return EmptiedEnvelopes()
+    return EmptiedEnvelopes(len(due), due[0][0], due[-1][0], sum(size for _, size in due))
+
+
+def _empty_envelopes(
+    session: Session, now: datetime, retention: timedelta, *, dry_run: bool
+) -> EmptiedEnvelopes:
+    """Empty every batch envelope HQ acknowledged at least ``retention`` before ``now``.
+
+    One transaction, one audit entry (count and seq range), only when there is something to
+    empty; the other columns stay as the delivery record. Unacknowledged batches are never
+    touched.
+    """
+    conn = session.conn
+    due, _ = _acked_envelopes(conn, now, retention)
+    if dry_run or not due:
+        return _emptied(due)
+    with db.transaction(conn):
+        # Checked again under the write lock.
+        due, _ = _acked_envelopes(conn, now, retention)
+        if not due:
+            return EmptiedEnvelopes()
+        conn.executemany(
+            "UPDATE sync_batches SET envelope = X'' WHERE seq = ? AND acked_at IS NOT NULL",
+            [(seq,) for seq, _ in due],
+        )
+        done = _emptied(due)
+        audit.append(
+            conn,
+            session.vault.vault_id,
+            session.officer_id,
+            ENVELOPES_EMPTIED_ACTION,
+            f"device:{session.vault.device_id}",
+            {
+                "batches": done.batches,
+                "seq_first": done.seq_first,
+                "seq_last": done.seq_last,
+                "bytes": done.bytes,
+                "retention_days": _days(retention),
+            },
+        )
+    return done
+
+
 def _checkpoint(conn: sqlite3.Connection) -> bool:
     """Copy the WAL into the file and truncate it; False when a reader kept it from finishing."""
     busy, _, _ = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
@@ -419,7 +598,10 @@ def purge(
 
     One transaction per visit; idempotent (a purged visit is skipped). A visit whose day has
     not passed is kept (``upcoming``); one whose visit record fails its integrity check is
-    kept and named (``blocked``). ``dry_run`` reports what would be purged and writes nothing.
+    kept and named (``blocked``). Then the envelopes of the batches HQ acknowledged at least
+    ``retention`` before ``now`` are emptied (one transaction, one audit entry), whatever the
+    state of the visits in them. ``dry_run`` reports what would be purged and emptied and
+    writes nothing. The WAL is checkpointed and truncated at the end.
     """
     moment = _aware(now or datetime.now(UTC))
     if retention < timedelta(0):
@@ -458,6 +640,7 @@ def purge(
             done = _purge_visit(session, visit.visit_id, moment, retention)
             if done is not None:
                 purged.append(done)
+        emptied = _empty_envelopes(session, moment, retention, dry_run=dry_run)
     finally:
         # Always, not only when this run purged something: a checkpoint an open reader kept
         # from finishing last time is retried.
@@ -476,4 +659,6 @@ def purge(
         blocked=tuple(blocked),
         already_purged=status.count(PURGED)[0],
         wal_truncated=wal_truncated,
+        envelopes_emptied=emptied,
+        envelopes=status.envelopes,
     )

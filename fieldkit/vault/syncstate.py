@@ -15,8 +15,10 @@ passphrase: the version (``reference``), the officers HQ revoked (``revoked_offi
 this device's own revocation (``device_revoked``).
 
 This module only stores and reads; building, sealing and sending batches is the ``sync``
-package's work. Nothing here is personal data: envelopes are encrypted to HQ, receipts carry ids,
-counts and hashes.
+package's work. Nothing here is personal data in clear: envelopes are encrypted to HQ, receipts
+carry ids, counts and hashes. ``fieldkit purge`` empties the envelopes of batches HQ
+acknowledged at least the retention period ago (``fieldkit.vault.purge``): with HQ's private
+key they would still open.
 """
 
 from __future__ import annotations
@@ -279,11 +281,29 @@ def batch_by_id(conn: sqlite3.Connection, batch_id: str) -> StoredBatch | None:
     return _batch(row) if row else None
 
 
+class EnvelopeEmptied(VaultError):
+    """The batch's envelope was emptied by ``fieldkit purge`` after HQ acknowledged it."""
+
+
 def envelope(conn: sqlite3.Connection, seq: int) -> bytes:
-    """The sealed bytes of a stored batch, exactly as cut."""
-    return bytes(
+    """The sealed bytes of a stored batch, exactly as cut.
+
+    Raises :class:`EnvelopeEmptied` for a batch whose envelope a purge emptied (only ever an
+    acknowledged one, which is never sent again): never hands out an empty envelope.
+    """
+    data = bytes(
         conn.execute("SELECT envelope FROM sync_batches WHERE seq = ?", (seq,)).fetchone()[0]
     )
+    if not data:
+        raise EnvelopeEmptied(
+            Message(
+                f"Batch {seq} sudah diterima HQ dan isinya sudah dihapus dari laptop ini "
+                "('fieldkit purge'); batch itu tidak dikirim lagi.",
+                f"Batch {seq} was acknowledged by HQ and its contents purged from this laptop "
+                "('fieldkit purge'); it is not sent again.",
+            )
+        )
+    return data
 
 
 def record_attempt(conn: sqlite3.Connection, seq: int, error: str | None) -> None:

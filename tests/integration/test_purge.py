@@ -3,13 +3,16 @@
 Real vault files, real cryptography, cheap Argon2id (``FIELDKIT_INSECURE_TEST_KDF=1``). HQ's
 acknowledgements are set up the way the sync client stores them (``syncstate.insert_batch``
 then ``syncstate.acknowledge`` with a receipt), without a running HQ: that is bookkeeping,
-not what is under test. Times are taken from the stored ``acked_at`` and ``purge(now=…)``
+not what is under test. Where the batch envelopes themselves are under test, real batches are
+cut, sealed to a real HQ key and delivered by the real sync client to ``FakeHq`` (HQ's side of
+the protocol, in process). Times are taken from the stored ``acked_at`` and ``purge(now=…)``
 moves the clock forward. Only synthetic people are used.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sqlite3
 import uuid
@@ -19,10 +22,14 @@ from pathlib import Path
 
 import click
 import pytest
+import requests
 from click.testing import CliRunner
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from fieldkit.cli.main import FieldkitGroup
 from fieldkit.cli.purge import purge as purge_command
+from fieldkit.cli.sync import sync as sync_command
+from fieldkit.cli.vaultcmd import audit as audit_command
 from fieldkit.cli.vaultcmd import status as status_command
 from fieldkit.domain.synth import synthetic_applicants
 from fieldkit.vault import db, kdf, officers, service, syncstate
@@ -31,15 +38,21 @@ from fieldkit.vault.errors import IntegrityError, VaultError
 from fieldkit.vault.home import vault_path
 from fieldkit.vault.purge import (
     ACKNOWLEDGED,
+    ENVELOPES_EMPTIED_ACTION,
     HELD,
     PURGED,
+    EmptiedEnvelopes,
     Purged,
     purge,
     retention_from_env,
     retention_status,
 )
 from fieldkit.vault.records import Change, open_visit_key, record_aad
+from fieldkit.vault.syncstate import EnvelopeEmptied
 from fieldkit.vault.vault import Session, Vault
+from sync import envelope
+from sync.batches import cut_batch
+from sync.client import SyncClient
 
 SUP, SUP_NAME, SUP_PW = "sup1", "Rina Wati", "kopi tubruk pagi hari"
 OFF2, OFF2_NAME, OFF2_PW = "off2", "Dedi Kurnia", "sate ayam madura enak"
@@ -97,7 +110,7 @@ class Field:
         ids = service.add_applicants(self.session, visit_id, people)
         return Visit(visit_id, ids, people, name, phone)
 
-    def ack_everything(self) -> datetime:
+    def ack_everything(self, envelope: bytes = b"sealed to HQ") -> datetime:
         """Put every unbatched outbox entry into one batch and store HQ's receipt for it."""
         conn = self.session.conn
         first = syncstate.last_batched(conn)[0] + 1
@@ -116,7 +129,7 @@ class Field:
                     count=last - first + 1,
                     hq_kid="hq-test",
                     ct_sha256="0" * 64,
-                    envelope=b"sealed to HQ",
+                    envelope=envelope,
                     created_at=datetime.now(UTC).isoformat(),
                 ),
             )
@@ -325,11 +338,12 @@ def test_after_retention_the_visit_is_crypto_shredded_and_nothing_of_it_is_left(
     assert sealed_key(field, c.id) is not None
     assert [v.id for v in service.visits(session)] == [c.id]
 
-    # Audited once per visit, counts only.
+    # Audited once per visit, counts only (and once for the two batch envelopes emptied).
     purges = field.sql(
         "SELECT officer_id, subject, detail FROM audit WHERE action = 'visit_purged' ORDER BY seq"
     )
-    assert field.sql("SELECT COUNT(*) FROM audit")[0][0] == audit_before + 2
+    assert field.sql("SELECT COUNT(*) FROM audit")[0][0] == audit_before + 2 + 1
+    assert report.envelopes_emptied.batches == 2
     assert {s for _, s, _ in purges} == {f"visit:{a.id}", f"visit:{b.id}"}
     detail = json.loads(next(d for _, s, d in purges if s == f"visit:{a.id}"))
     assert detail["records"] == {"applicant": 4, "visit": 1} and detail["versions"] == 6
@@ -654,10 +668,12 @@ def test_retention_comes_from_the_environment() -> None:
 
 @pytest.fixture
 def cli() -> click.Group:
-    """The two commands under fieldkit's error-reporting group (main.py registers them)."""
+    """The commands under fieldkit's error-reporting group (main.py registers them)."""
     group = FieldkitGroup(name="fieldkit")
     group.add_command(purge_command)
     group.add_command(status_command)
+    group.add_command(audit_command)
+    group.add_command(sync_command)
     return group
 
 
@@ -711,3 +727,394 @@ def test_purge_and_status_on_the_command_line(field: Field, cli: click.Group) ->
     assert bad.exit_code == 2
     indonesian = runner.invoke(cli, ["status"], env={**env, "FIELDKIT_LANG": "id"})
     assert "Sudah dihapus (crypto-shredded): 1 kunjungan, 4 data" in indonesian.output
+
+
+# -- the sealed batches the laptop cut for HQ -----------------------------------------------------
+
+
+def _response(status: int, body: object) -> requests.Response:
+    answer = requests.Response()
+    answer.status_code = status
+    answer.reason = "OK" if status < 400 else "Not Found"
+    answer.headers["Content-Type"] = "application/json"
+    answer._content = json.dumps(body).encode()
+    return answer
+
+
+class FakeHq:
+    """HQ's side of the protocol, in process: opens batches, signs checkpoints and receipts.
+
+    Passed to :class:`SyncClient` as its HTTP session; it keeps every body POSTed to it, so a
+    test sees exactly what the laptop sends.
+    """
+
+    url = "https://hq.example.test"
+
+    def __init__(self) -> None:
+        self.private, self.public = envelope.generate_hq_encryption_key()
+        self.signing = Ed25519PrivateKey.generate()
+        self.held: dict[int, str] = {}  # seq -> batch id
+        self.posted: list[bytes] = []
+
+    def enroll(self, session: Session) -> syncstate.Enrollment:
+        pinned = syncstate.Enrollment(
+            hq_url=self.url,
+            hq_kid=envelope.hq_kid(self.public),
+            hq_encryption_public_key=self.public,
+            hq_signing_public_key=self.signing.public_key().public_bytes_raw(),
+            enrolled_at=datetime.now(UTC).isoformat(),
+        )
+        syncstate.save_enrollment(session, pinned, {})
+        return pinned
+
+    def sync(self, session: Session) -> None:
+        report = SyncClient(self.url, session, http=self).sync(once=True)  # type: ignore[arg-type]
+        assert report.exit_code == 0, report
+
+    def request(self, method: str, url: str, **_: object) -> requests.Response:
+        path = url.removeprefix(self.url)
+        if method == "GET" and path.endswith("/checkpoint"):
+            last = max(self.held, default=0)
+            document = {
+                "v": 1,
+                "device_id": path.split("/")[3],
+                "next_seq": last + 1,
+                "received": [],
+                "missing": sorted(set(range(1, last + 1)) - set(self.held)),
+            }
+            return _response(200, envelope.sign_document(document, self.signing))
+        if method == "POST" and path == "/v1/batches":
+            data = _.get("data")
+            assert isinstance(data, bytes) and data, "the laptop sent an empty envelope"
+            self.posted.append(data)
+            parsed = envelope.parse_envelope(data)
+            envelope.open_batch(parsed, self.private)
+            header = parsed.header
+            self.held[header.seq] = header.batch_id
+            receipt = {
+                "v": 1,
+                "device_id": header.device_id,
+                "batch_id": header.batch_id,
+                "seq": header.seq,
+                "ct_sha256": parsed.ct_sha256,
+                "count": header.count,
+                "accepted_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                "hq_signing_kid": "test",
+            }
+            signed = envelope.sign_document(receipt, self.signing)
+            return _response(201, {"receipt": signed["document"], "sig": signed["sig"]})
+        return _response(404, {"type": "/problems/not-found", "title": "not found", "status": 404})
+
+
+def ciphertext_slices(sealed: bytes) -> list[bytes]:
+    """Three 32-byte slices of an envelope's HPKE ciphertext (start, middle, end)."""
+    ciphertext = envelope.parse_envelope(sealed).ciphertext
+    middle = len(ciphertext) // 2
+    return [ciphertext[:32], ciphertext[middle : middle + 32], ciphertext[-32:]]
+
+
+def batch_rows_without_envelope(field: Field) -> list[tuple]:
+    return field.sql(
+        "SELECT seq, batch_id, outbox_first, outbox_last, audit_first, audit_last, item_count, "
+        "hq_kid, ct_sha256, created_at, receipt, acked_at, attempts, last_error "
+        "FROM sync_batches ORDER BY seq"
+    )
+
+
+def envelopes(field: Field) -> dict[int, bytes]:
+    return dict(field.sql("SELECT seq, envelope FROM sync_batches"))
+
+
+def test_purge_empties_the_envelopes_hq_acknowledged_and_they_leave_the_vault_files(
+    field: Field, cli: click.Group, tmp_path: Path
+) -> None:
+    session, conn = field.session, field.session.conn
+    hq = FakeHq()
+    pinned = hq.enroll(session)
+    a = field.visit(1, 3, PAST)
+    hq.sync(session)
+    acked_batches = [b for b in syncstate.batches(conn) if b.acked]
+    acked_seqs = [b.seq for b in acked_batches]
+    assert acked_seqs and len(acked_seqs) == len(syncstate.batches(conn))
+    acked = max(datetime.fromisoformat(b.acked_at or "") for b in acked_batches)
+    sealed_a = {seq: syncstate.envelope(conn, seq) for seq in acked_seqs}
+    # What is at stake: with HQ's private key, the envelope the laptop keeps opens to a's
+    # personal data.
+    opened = [
+        item
+        for sealed in sealed_a.values()
+        for item in envelope.open_batch(envelope.parse_envelope(sealed), hq.private)
+    ]
+    niks = {item["data"].get("nik") for item in opened if item["t"] == "r"}  # type: ignore[union-attr]
+    assert {p["nik"] for p in a.people} <= niks
+
+    # A later visit, cut into a batch HQ has not acknowledged yet (HQ out of reach).
+    field.visit(2, 2, PAST, coordinator=1)
+    unacked = cut_batch(session, pinned)
+    assert unacked is not None and not unacked.acked
+    sealed_b = syncstate.envelope(conn, unacked.seq)
+
+    slices_a = [s for sealed in sealed_a.values() for s in ciphertext_slices(sealed)]
+    slices_b = ciphertext_slices(sealed_b)
+    everything = b"".join(field.files().values())
+    for needle in [*slices_a, *slices_b]:
+        assert needle in everything, "the envelope is in the vault's files (db or WAL)"
+    record = batch_rows_without_envelope(field)
+
+    # One second before the retention period is over: kept.
+    early = purge(session, now=acked + WEEK - timedelta(seconds=1))
+    assert early.envelopes_emptied == EmptiedEnvelopes()
+    assert early.envelopes_waiting == len(acked_seqs) and early.envelopes.unacked == 1
+    assert envelopes(field) == {**sealed_a, unacked.seq: sealed_b}
+
+    report = purge(session, now=acked + WEEK)
+    emptied = report.envelopes_emptied
+    assert (emptied.batches, emptied.seq_first, emptied.seq_last) == (
+        len(acked_seqs),
+        acked_seqs[0],
+        acked_seqs[-1],
+    )
+    assert emptied.bytes == sum(len(e) for e in sealed_a.values())
+    assert report.envelopes_waiting == 0 and report.wal_truncated is True
+    # Only the envelopes changed: the delivery record (seq, batch id, ciphertext hash, receipt,
+    # acknowledgement, counts) stays; the unacknowledged batch is untouched.
+    assert batch_rows_without_envelope(field) == record
+    assert envelopes(field) == {**dict.fromkeys(acked_seqs, b""), unacked.seq: sealed_b}
+    with pytest.raises(EnvelopeEmptied) as refused:
+        syncstate.envelope(conn, acked_seqs[0])
+    assert "not sent again" in refused.value.message.en
+
+    # Gone from every file of the vault (secure_delete zeroed the freed pages, the WAL was
+    # truncated); the unacknowledged envelope is still there, so the search does find them.
+    files = field.files()
+    assert files.get("vault.db-wal", b"") == b""
+    for name, content in files.items():
+        for needle in slices_a:
+            assert needle not in content, (name, needle.hex())
+    assert all(needle in files["vault.db"] for needle in slices_b)
+
+    # Audited once, with the count and the seq range; the chain still verifies.
+    entries = field.sql(
+        "SELECT officer_id, subject, detail FROM audit WHERE action = ?",
+        (ENVELOPES_EMPTIED_ACTION,),
+    )
+    assert [(o, s) for o, s, _ in entries] == [(SUP, f"device:{session.vault.device_id}")]
+    assert json.loads(entries[0][2]) == {
+        "batches": len(acked_seqs),
+        "seq_first": acked_seqs[0],
+        "seq_last": acked_seqs[-1],
+        "bytes": emptied.bytes,
+        "retention_days": 7,
+    }
+    assert session.vault.verify_audit().ok
+    assert session.vault.integrity_check() == "ok"
+
+    # However long it waits, an unacknowledged batch is never emptied.
+    much_later = purge(session, now=acked + 100 * WEEK)
+    assert much_later.envelopes_emptied.batches == 0 and much_later.envelopes.unacked == 1
+    assert syncstate.envelope(conn, unacked.seq) == sealed_b
+
+    # Nothing that reads envelopes later is handed an emptied one: the USB export writes the
+    # unacknowledged batches only (and cuts one for the audit entries first) ...
+    usb = tmp_path / "usb"
+    env = {
+        "FIELDKIT_HOME": str(field.home),
+        "FIELDKIT_INSECURE_TEST_KDF": "1",
+        "FIELDKIT_OFFICER": SUP,
+        "FIELDKIT_PASSPHRASE": SUP_PW,
+        "FIELDKIT_LANG": "en",
+    }
+    export = CliRunner().invoke(cli, ["sync", "export", str(usb), "--json"], env=env)
+    assert export.exit_code == 0, export.output
+    written = {int(p.name.split("-")[0]): p.read_bytes() for p in usb.iterdir()}
+    assert unacked.seq in written and not set(written) & set(acked_seqs)
+    assert all(data and data == syncstate.envelope(conn, seq) for seq, data in written.items())
+    # ... and a sync sends exactly what HQ lacks, never an acknowledged (emptied) batch.
+    hq.sync(session)
+    sent = [envelope.parse_envelope(data).header.seq for data in hq.posted]
+    assert sent[: len(acked_seqs)] == acked_seqs, "the first sync"
+    assert sorted(sent[len(acked_seqs) :]) == sorted(written)
+    assert syncstate.summary(conn).unacked == 0
+
+
+def test_emptying_envelopes_is_idempotent_and_a_dry_run_writes_nothing(field: Field) -> None:
+    field.visit(1, 2, PAST)
+    first_ack = field.ack_everything(os.urandom(3000))
+    field.visit(2, 2, PAST, coordinator=1)
+    acked = field.ack_everything(os.urandom(5000))
+    assert acked > first_ack
+
+    def snapshot() -> tuple[list[tuple], ...]:
+        return (
+            field.sql("SELECT * FROM sync_batches ORDER BY seq"),
+            field.sql("SELECT * FROM audit ORDER BY seq"),
+            field.sql("SELECT * FROM visit_keys ORDER BY visit_id"),
+            field.sql("SELECT * FROM record_versions ORDER BY rowid"),
+        )
+
+    before = snapshot()
+    dry = purge(field.session, now=acked + WEEK, dry_run=True)
+    assert dry.envelopes_emptied == EmptiedEnvelopes(2, 1, 2, 8000)
+    assert dry.wal_truncated is None
+    assert dry.as_json()["envelopes"] == {
+        "emptied": {"batches": 2, "seq_first": 1, "seq_last": 2, "bytes": 8000},
+        "waiting": 0,
+        "unacked": 0,
+        "already_emptied": 0,
+    }
+    assert snapshot() == before
+
+    # The first batch's retention is over, the second's not yet.
+    part = purge(field.session, now=first_ack + WEEK)
+    assert part.envelopes_emptied == EmptiedEnvelopes(1, 1, 1, 3000)
+    assert part.envelopes_waiting == 1
+    assert [len(e) for e in envelopes(field).values()] == [0, 5000]
+
+    rest = purge(field.session, now=acked + WEEK)
+    assert rest.envelopes_emptied == EmptiedEnvelopes(1, 2, 2, 5000)
+    assert rest.envelopes.emptied == 1
+    after = snapshot()
+    again = purge(field.session, now=acked + 2 * WEEK)
+    assert again.envelopes_emptied == EmptiedEnvelopes()
+    assert (again.envelopes.held, again.envelopes.emptied) == (0, 2)
+    assert snapshot() == after
+    assert len(field.sql("SELECT 1 FROM audit WHERE action = ?", (ENVELOPES_EMPTIED_ACTION,))) == 2
+    assert field.session.vault.verify_audit().ok
+
+
+def test_acknowledgement_times_are_compared_as_times_not_as_text(field: Field) -> None:
+    # Two batches whose acknowledgement times are written with different UTC offsets: as text,
+    # "2026-01-10T06:30…+07:00" sorts after "2026-01-09T23:45…+00:00", as times it is earlier.
+    field.visit(1, 1, PAST)
+    field.ack_everything(os.urandom(100))
+    field.visit(2, 1, PAST, coordinator=1)
+    field.ack_everything(os.urandom(100))
+    conn = field.session.conn
+    conn.execute("UPDATE sync_batches SET acked_at = '2026-01-10T06:30:00+07:00' WHERE seq = 1")
+    conn.execute("UPDATE sync_batches SET acked_at = '2026-01-09T23:45:00.000000Z' WHERE seq = 2")
+    now = datetime(2026, 1, 16, 23, 40, tzinfo=UTC)  # 7 days after 23:30 UTC, before 23:45
+    status = retention_status(conn, now=now)
+    assert (status.envelopes.held, status.envelopes.due) == (2, 1)
+    assert status.envelopes.next_due_at == "2026-01-16T23:45:00.000000+00:00"
+    report = purge(field.session, now=now)
+    assert report.envelopes_emptied == EmptiedEnvelopes(1, 1, 1, 100)
+    assert [len(e) for _, e in sorted(envelopes(field).items())] == [0, 100]
+
+
+def test_emptied_envelopes_on_the_command_line(field: Field, cli: click.Group) -> None:
+    field.visit(1, 2, PAST)
+    field.ack_everything(os.urandom(2000))
+    field.visit(2, 1, PAST, coordinator=1)
+    field.ack_everything(os.urandom(1000))
+    conn = field.session.conn
+    with db.transaction(conn):  # a third batch, cut but not acknowledged
+        syncstate.insert_batch(
+            conn,
+            syncstate.NewBatch(
+                seq=3,
+                batch_id=str(uuid.uuid4()),
+                outbox=None,
+                audit=(1, 2),
+                count=2,
+                hq_kid="hq-test",
+                ct_sha256="0" * 64,
+                envelope=os.urandom(700),
+                created_at=datetime.now(UTC).isoformat(),
+            ),
+        )
+    field.close_all()
+    env = {
+        "FIELDKIT_HOME": str(field.home),
+        "FIELDKIT_INSECURE_TEST_KDF": "1",
+        "FIELDKIT_OFFICER": SUP,
+        "FIELDKIT_PASSPHRASE": SUP_PW,
+        "FIELDKIT_LANG": "en",
+    }
+    runner = CliRunner()
+    no_passphrase = {**env, "FIELDKIT_PASSPHRASE": ""}
+
+    status = runner.invoke(cli, ["status", "--json"], env=no_passphrase)
+    assert status.exit_code == 0, status.output
+    held = json.loads(status.stdout)["retention"]["envelopes"]
+    assert held["held"] == 2 and held["held_bytes"] == 3000 and held["due"] == 0
+    assert (held["emptied"], held["unacked"]) == (0, 1) and held["next_due_at"]
+    status = runner.invoke(cli, ["status"], env=no_passphrase)
+    assert (
+        "Sealed batches for HQ: 2 acknowledged still held (0 past retention), 0 emptied; "
+        "1 not yet acknowledged" in status.output
+    )
+
+    waiting = runner.invoke(cli, ["purge"], env=env)
+    assert waiting.exit_code == 0, waiting.output
+    assert "Emptied:" not in waiting.output
+    assert (
+        "Sealed batches for HQ: 0 emptied; 2 waiting out the 7-day retention; 1 not yet "
+        "acknowledged by HQ (kept, to be sent); 0 emptied before." in waiting.output
+    )
+
+    dry = runner.invoke(cli, ["purge", "--retention-days", "0", "--dry-run"], env=env)
+    assert dry.exit_code == 0, dry.output
+    assert "Would empty: 2 sealed batches HQ acknowledged (seq 1-2, 3000 bytes)" in dry.output
+    assert "Sealed batches for HQ: 2 would be emptied; 0 waiting" in dry.output
+    dry = runner.invoke(
+        cli, ["purge", "--retention-days", "0", "--dry-run"], env={**env, "FIELDKIT_LANG": "id"}
+    )
+    assert (
+        "Akan dikosongkan: 2 batch tersegel yang sudah diterima HQ (seq 1-2, 3000 byte)"
+        in dry.output
+    )
+    assert [len(e) for _, e in sorted(envelopes(field).items())] == [2000, 1000, 700]
+
+    done = runner.invoke(cli, ["purge", "--json"], env={**env, "FIELDKIT_RETENTION_DAYS": "0"})
+    assert done.exit_code == 0, done.output
+    assert json.loads(done.stdout)["envelopes"] == {
+        "emptied": {"batches": 2, "seq_first": 1, "seq_last": 2, "bytes": 3000},
+        "waiting": 0,
+        "unacked": 1,
+        "already_emptied": 0,
+    }
+    assert [len(e) for _, e in sorted(envelopes(field).items())] == [0, 0, 700]
+
+    again = runner.invoke(cli, ["purge", "--retention-days", "0"], env=env)
+    assert "Emptied:" not in again.output
+    assert "1 not yet acknowledged by HQ (kept, to be sent); 2 emptied before." in again.output
+
+    # One more acknowledged batch, emptied in a human-readable run, in both languages.
+    field.session = field.unlock()
+    field.visit(3, 1, PAST)
+    field.ack_everything(os.urandom(400))
+    field.close_all()
+    done = runner.invoke(cli, ["purge", "--retention-days", "0"], env=env)
+    assert done.exit_code == 0, done.output
+    assert "Emptied: 1 sealed batches HQ acknowledged (seq 4, 400 bytes)" in done.output
+    assert "Sealed batches for HQ: 1 emptied; 0 waiting" in done.output
+    field.session = field.unlock()
+    field.visit(4, 1, PAST)
+    field.ack_everything(os.urandom(300))
+    field.close_all()
+    done = runner.invoke(
+        cli, ["purge", "--retention-days", "0"], env={**env, "FIELDKIT_LANG": "id"}
+    )
+    assert done.exit_code == 0, done.output
+    assert "Dikosongkan: 1 batch tersegel yang sudah diterima HQ (seq 5, 300 byte)" in (done.output)
+    assert [len(e) for _, e in sorted(envelopes(field).items())] == [0, 0, 700, 0, 0]
+    indonesian = runner.invoke(
+        cli, ["purge", "--retention-days", "0"], env={**env, "FIELDKIT_LANG": "id"}
+    )
+    assert (
+        "Batch tersegel untuk HQ: 0 dikosongkan; 0 menunggu masa simpan 0 hari; 1 belum "
+        "diterima HQ (tetap disimpan untuk dikirim); 4 sudah dikosongkan sebelumnya."
+        in indonesian.output
+    )
+    status = runner.invoke(cli, ["status"], env={**no_passphrase, "FIELDKIT_LANG": "id"})
+    assert (
+        "Batch tersegel untuk HQ: 0 sudah diterima HQ masih disimpan (0 sudah lewat masa "
+        "simpan), 4 sudah dikosongkan; 1 belum diterima HQ" in status.output
+    )
+
+    verify = runner.invoke(cli, ["audit", "verify", "--json"], env=no_passphrase)
+    assert verify.exit_code == 0, verify.output
+    assert json.loads(verify.stdout)["ok"] is True
+    assert field.sql(
+        "SELECT COUNT(*) FROM audit WHERE action = ?", (ENVELOPES_EMPTIED_ACTION,)
+    ) == [(3,)]
