@@ -34,6 +34,9 @@ HOUSEKEEPING_ACTIONS = frozenset(
         "sync_refused",
         "sync_exported",
         "sync_receipts_imported",
+        # Purge empties acknowledged envelopes; if its entry started a batch, that batch would
+        # be emptied by a later purge, whose entry would start another, for ever.
+        "sync_envelopes_emptied",
     }
 )
 

@@ -50,6 +50,7 @@ from fieldkit.vault.purge import (
 from fieldkit.vault.records import Change, open_visit_key, record_aad
 from fieldkit.vault.syncstate import EnvelopeEmptied
 from fieldkit.vault.vault import Session, Vault
+from sync import batches as sync_batches
 from sync import envelope
 from sync.batches import cut_batch
 from sync.client import SyncClient
@@ -934,6 +935,21 @@ def test_purge_empties_the_envelopes_hq_acknowledged_and_they_leave_the_vault_fi
     sent = [envelope.parse_envelope(data).header.seq for data in hq.posted]
     assert sent[: len(acked_seqs)] == acked_seqs, "the first sync"
     assert sorted(sent[len(acked_seqs) :]) == sorted(written)
+    assert syncstate.summary(conn).unacked == 0
+
+    # No trickle: the entry a purge writes for emptied envelopes never starts a batch by
+    # itself (else that batch, emptied by the next purge, would start another, for ever).
+    later = datetime.now(UTC) + 2 * WEEK
+    gone = purge(session, now=later)  # visit b goes: its visit_purged entry is news for HQ
+    assert len(gone.purged) == 1
+    assert sync_batches.waiting(session).due()
+    hq.sync(session)
+    last = purge(session, now=later + 2 * WEEK)
+    assert last.envelopes_emptied.batches >= 1
+    assert not sync_batches.waiting(session).due()
+    posted = len(hq.posted)
+    hq.sync(session)
+    assert len(hq.posted) == posted, "nothing to send"
     assert syncstate.summary(conn).unacked == 0
 
 
