@@ -3,23 +3,27 @@
 The laptop trusts HQ's signed answer rather than its own records (a vault restored from an old
 copy, a receipt that never arrived): :func:`fetch_checkpoint` signs the request with the device
 key (docs/PROTOCOL.md, "Checkpoint"), verifies the answer with the pinned HQ signing key and
-reads it; :func:`disagreements` words what the laptop and HQ disagree on.
+reads it (:func:`read_checkpoint`: version 1, this device, the pinned signing key's kid);
+:func:`disagreements` words what the laptop and HQ disagree on.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from fieldkit.domain.findings import Message
 from fieldkit.vault.syncstate import Enrollment, StoredBatch
 from fieldkit.vault.vault import Session
 from sync.errors import HqRefused
-from sync.reference import checkpoint_path, request_headers
+from sync.reference import checkpoint_path
 from sync.retry import RetryPolicy
-from sync.signed import untrusted_document, verify_signed
+from sync.signed import pinned_signing_kid, untrusted_document, verify_signed
 from sync.transport import RetryingHttp, garbled
 
 CHECKPOINT = Message("Checkpoint", "checkpoint")
+# The checkpoint document's version (docs/PROTOCOL.md, "Checkpoint").
+VERSION = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,11 +51,7 @@ def fetch_checkpoint(
     device_id = session.vault.device_id
     path = checkpoint_path(device_id)
     key = session.device_signing_key()
-
-    def headers() -> dict[str, str]:
-        return {"Accept": "application/json", **request_headers(key, device_id, path=path)}
-
-    response = http.request("GET", path, policy=policy, headers=headers)
+    response = http.device_request("GET", path, key, device_id, policy=policy)
     if response.status_code >= 400:
         raise HqRefused.from_response(response)
     try:
@@ -61,21 +61,45 @@ def fetch_checkpoint(
     return read_checkpoint(payload, pinned, device_id)
 
 
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _seqs(raw: object) -> frozenset[int]:
+    if raw is None:
+        return frozenset()
+    if not isinstance(raw, list) or not all(_is_int(s) and s >= 1 for s in raw):
+        raise ValueError("seqs are a list of positive integers")
+    return frozenset(raw)
+
+
 def read_checkpoint(payload: object, pinned: Enrollment, device_id: str) -> Checkpoint:
-    """Verify HQ's signed checkpoint with the pinned key and read it; it must be this device's."""
-    document = verify_signed(payload, pinned, CHECKPOINT)
-    try:
-        device = document.get("device_id", device_id)
-        checkpoint = Checkpoint(
-            next_seq=int(document["next_seq"]),
-            received=frozenset(int(s) for s in document.get("received") or ()),
-            missing=frozenset(int(s) for s in document.get("missing") or ()),
-        )
-    except (KeyError, TypeError, ValueError) as exc:
-        raise untrusted_document(CHECKPOINT) from exc
-    if device != device_id:
+    """Verify HQ's signed checkpoint with the pinned key and read it.
+
+    Refused as :class:`~sync.errors.HqUntrusted`, like a bad signature: a document whose ``v``
+    is not ``1``, whose ``device_id`` is missing or another device's, whose ``hq_signing_kid``
+    is not the pinned signing key's, or whose seqs are not positive integers.
+    """
+    document: dict[str, Any] = verify_signed(payload, pinned, CHECKPOINT)
+    version = document.get("v")
+    if (
+        not _is_int(version)
+        or version != VERSION
+        or document.get("device_id") != device_id
+        or document.get("hq_signing_kid") != pinned_signing_kid(pinned)
+    ):
         raise untrusted_document(CHECKPOINT)
-    return checkpoint
+    try:
+        next_seq = document["next_seq"]
+        if not _is_int(next_seq) or next_seq < 1:
+            raise ValueError("next_seq is a positive integer")
+        return Checkpoint(
+            next_seq=next_seq,
+            received=_seqs(document.get("received")),
+            missing=_seqs(document.get("missing")),
+        )
+    except (KeyError, ValueError) as exc:
+        raise untrusted_document(CHECKPOINT) from exc
 
 
 def disagreements(checkpoint: Checkpoint, stored: list[StoredBatch]) -> list[Message]:

@@ -11,7 +11,8 @@ The parts it is built from, each in its own module:
 
 - :mod:`sync.retry`: which failures are retried, and the full-jitter backoff honouring
   ``Retry-After``;
-- :mod:`sync.transport`: HQ's base URL and HTTP requests retried by those rules;
+- :mod:`sync.transport`: HQ's base URL, HTTP requests retried by those rules, and device-signed
+  requests signed with HQ's time when the laptop's clock is off (:class:`HqClock`);
 - :mod:`sync.errors`: the errors, HQ's problem details and what the officer reads for them;
 - :mod:`sync.enrollment`: enrolling with a one-time code and pinning HQ's keys;
 - :mod:`sync.signed`, :mod:`sync.checkpoint`, :mod:`sync.receipts`: HQ-signed documents, the
@@ -28,6 +29,7 @@ import random as _random
 import threading
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import datetime
 
 import requests
 
@@ -65,12 +67,18 @@ from sync.reference import (
     ReferenceOutcome,
     UntrustedReference,
     apply_reference,
-    request_headers,
 )
 from sync.report import Refusal, SyncReport
 from sync.retry import ONCE_ATTEMPTS, RETRY_STATUSES, RetryPolicy, is_retryable, parse_retry_after
 from sync.signed import verify_signed
-from sync.transport import LOOPBACK_HOSTS, USER_AGENT, RetryingHttp, check_hq_url, garbled
+from sync.transport import (
+    LOOPBACK_HOSTS,
+    USER_AGENT,
+    HqClock,
+    RetryingHttp,
+    check_hq_url,
+    garbled,
+)
 
 __all__ = [
     "BATCH_MEDIA_TYPE",
@@ -88,6 +96,7 @@ __all__ = [
     "AlreadyEnrolled",
     "BadHqUrl",
     "Checkpoint",
+    "HqClock",
     "HqRefused",
     "HqUntrusted",
     "NetworkUnavailable",
@@ -134,12 +143,16 @@ class SyncClient:
         sleep: Callable[[float], object] | None = None,
         random: Callable[[], float] | None = None,
         wake: threading.Event | None = None,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         """Talk to HQ at ``base_url`` for the unlocked vault ``session``.
 
         ``wake``, when given, cuts a backoff wait short as soon as it is set (the connectivity
         monitor sets it when HQ becomes reachable); ``sleep`` and ``random`` are injectable for
-        tests. ``once_attempts`` bounds each request's tries in ``sync(once=True)``.
+        tests. ``once_attempts`` bounds each request's tries in ``sync(once=True)``. ``clock``
+        is the laptop's clock as the client reads it to sign its requests (an aware datetime;
+        the system clock by default; tests shift it): when HQ refuses its time, HQ's is used
+        instead (:class:`~sync.transport.HqClock`). The vault's own times never use it.
         """
         self.session = session
         self.policy = policy or RetryPolicy()
@@ -154,7 +167,13 @@ class SyncClient:
             sleep=sleep or self._wait,
             random=random or _random.random,
             cancelled=self._cancelled.is_set,
+            clock=HqClock(clock),
         )
+
+    @property
+    def clock(self) -> HqClock:
+        """The time this client signs with, and what it measured of HQ's clock."""
+        return self.http.clock
 
     @property
     def vault_device_id(self) -> str:
@@ -192,7 +211,8 @@ class SyncClient:
         """Ask HQ which batches of this device it holds (signed, verified).
 
         The request is signed with the device key over its path and the time, freshly for
-        each try (docs/PROTOCOL.md, "Checkpoint"; :func:`sync.checkpoint.fetch_checkpoint`).
+        each try (docs/PROTOCOL.md, "Checkpoint"; :func:`sync.checkpoint.fetch_checkpoint`),
+        with HQ's time once HQ refused the laptop's (:class:`~sync.transport.HqClock`).
         """
         return fetch_checkpoint(self.http, self.session, pinned, policy)
 
@@ -246,9 +266,12 @@ class SyncClient:
         HQ's refusals, unreachable HQ and bad signatures are reported in the
         :class:`SyncReport`, never raised; :class:`NotEnrolled` is raised, and
         :class:`~fieldkit.vault.syncstate.DeviceRevoked` once HQ's reference data said so.
+        A laptop clock HQ refuses is set right for the run's signatures from HQ's ``Date``
+        header; the report carries the offset and a warning to set the clock.
         """
         pinned = require_enrollment(self.session.vault)
         syncstate.require_active_device(self.session.vault)
+        self.clock.reset()
         policy = replace(self.policy, max_attempts=self.once_attempts) if once else self.policy
         report = SyncReport()
         self._guard(report, lambda: self._deliver(pinned, policy, report, progress, flush))
@@ -283,7 +306,8 @@ class SyncClient:
     def pull_reference(self, policy: RetryPolicy | None = None) -> ReferenceOutcome:
         """Fetch HQ's signed reference data for this device, verify it and apply it.
 
-        The request is signed with the device key (docs/PROTOCOL.md, "Reference data"). Raises
+        The request is signed with the device key (docs/PROTOCOL.md, "Reference data"), with
+        HQ's time if HQ refuses the laptop's (:attr:`clock` then has a warning). Raises
         :class:`HqRefused`, :class:`NetworkUnavailable`, :class:`HqUntrusted` (bad signature,
         another device's document, an older version: nothing is applied), :class:`NotEnrolled`
         and :class:`~fieldkit.vault.syncstate.DeviceRevoked` (already revoked: nothing is asked).
@@ -292,11 +316,9 @@ class SyncClient:
         require_enrollment(vault)
         syncstate.require_active_device(vault)
         key = self.session.device_signing_key()
-
-        def headers() -> dict[str, str]:
-            return {"Accept": "application/json", **request_headers(key, vault.device_id)}
-
-        response = self.http.request("GET", REFERENCE_PATH, policy=policy, headers=headers)
+        response = self.http.device_request(
+            "GET", REFERENCE_PATH, key, vault.device_id, policy=policy
+        )
         if response.status_code >= 400:
             raise HqRefused.from_response(response)
         try:
@@ -385,6 +407,12 @@ class SyncClient:
         report.unacked = left.unacked
         report.records_waiting = left.outbox_waiting
         report.audit_waiting = left.audit_waiting
+        # Only reported: the vault's times stay the laptop's own (and the offset is not audited).
+        report.clock_offset = self.clock.offset_seconds
+        report.clock_corrected = self.clock.corrected
+        warning = self.clock.warning()
+        if warning is not None:
+            report.warnings.insert(0, warning)
         subject = f"device:{self.vault_device_id}"
         if report.refused:
             first = report.refused[0].problem

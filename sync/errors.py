@@ -9,6 +9,7 @@ arrive as RFC 9457 problem details (:class:`Problem`) and are worded for the off
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 import requests
 
@@ -118,8 +119,19 @@ class Problem:
         }
 
 
-# Problems that concern the device, not one batch: no other batch can succeed either.
-DEVICE_PROBLEMS = frozenset({"device-revoked", "unknown-device", "bad-signature", "unknown-hq-key"})
+# Problems that concern the device, not one batch: no other batch can succeed either. The
+# first three answer only device-signed requests (the checkpoint, the reference data).
+DEVICE_PROBLEMS = frozenset(
+    {
+        "unauthenticated",
+        "clock-skew",
+        "device-mismatch",
+        "device-revoked",
+        "unknown-device",
+        "bad-signature",
+        "unknown-hq-key",
+    }
+)
 
 
 def problem_message(problem: Problem, batch: StoredBatch | None = None) -> Message:
@@ -154,11 +166,26 @@ def problem_message(problem: Problem, batch: StoredBatch | None = None) -> Messa
             "enroll again; the data stays safe on this laptop.",
         )
     if slug == "clock-skew":
+        return clock_skew_message(problem)
+    if slug == "unauthenticated":
         return Message(
-            f"Jam laptop ini terlalu jauh dari jam HQ ({why}). Setel tanggal dan jam laptop, "
-            "lalu coba lagi.",
-            f"This laptop's clock is too far from HQ's ({why}). Set the laptop's date and time, "
-            "then try again.",
+            f"HQ tidak menerima tanda tangan perangkat ini pada permintaan ({why}). Proxy di "
+            "jaringan ini mungkin membuangnya, atau versi fieldkit di laptop ini terlalu lama "
+            "untuk HQ: coba jaringan lain atau perbarui fieldkit; sementara itu kirim data lewat "
+            "USB ('fieldkit sync export'). Data tetap aman di laptop.",
+            f"HQ did not get this device's signature on the request ({why}). A proxy on this "
+            "network may strip it, or this laptop's fieldkit is too old for HQ: try another "
+            "network or update fieldkit; meanwhile send the data by USB ('fieldkit sync "
+            "export'). The data stays safe on this laptop.",
+        )
+    if slug == "device-mismatch":
+        return Message(
+            f"HQ menolak: permintaan ditandatangani perangkat lain daripada perangkat yang "
+            f"datanya diminta ({why}). Tidak ada yang dikirim; data tetap aman di laptop. "
+            "Laporkan ke HQ.",
+            f"HQ refused: the request was signed by another device than the one whose data it "
+            f"asks for ({why}). Nothing was sent; the data stays safe on this laptop. Report it "
+            "to HQ.",
         )
     if slug == "device-exists":
         return Message(
@@ -176,4 +203,69 @@ def problem_message(problem: Problem, batch: StoredBatch | None = None) -> Messa
         f"{which}ditolak HQ ({problem.status} {slug or problem.title}): {why}. Laporkan ke HQ.",
         f"{which}was refused by HQ ({problem.status} {slug or problem.title}): {why}. "
         "Report it to HQ.",
+    )
+
+
+def clock_skew_message(problem: Problem, *, hq_time_known: bool = True) -> Message:
+    """What an officer reads when HQ refuses this laptop's time and it could not be set right.
+
+    ``hq_time_known`` False: HQ's answer carried no usable ``Date`` header, so the laptop could
+    not sign with HQ's time instead (docs/sync.md, "HQ's clock").
+    """
+    why = (problem.detail or problem.title or str(problem.status)).rstrip(".")
+    if hq_time_known:
+        return Message(
+            f"Jam laptop ini terlalu jauh dari jam HQ ({why}). Setel tanggal dan jam laptop, "
+            "lalu coba lagi.",
+            f"This laptop's clock is too far from HQ's ({why}). Set the laptop's date and time, "
+            "then try again.",
+        )
+    return Message(
+        f"Jam laptop ini terlalu jauh dari jam HQ ({why}), dan jawaban HQ tidak menyebut "
+        "jamnya (header Date), jadi laptop tidak bisa menyesuaikan diri. Setel tanggal dan jam "
+        "laptop, lalu coba lagi. Data tetap aman di laptop.",
+        f"This laptop's clock is too far from HQ's ({why}), and HQ's answer did not give its "
+        "time (a Date header), so the laptop could not adjust to it. Set the laptop's date and "
+        "time, then try again. The data stays safe on this laptop.",
+    )
+
+
+def _minutes(offset: timedelta) -> tuple[str, str]:
+    """``offset`` as whole minutes (at least 1), with hours or days when it is that long."""
+    minutes = max(1, round(abs(offset.total_seconds()) / 60))
+    if minutes >= 2 * 24 * 60:
+        days = round(minutes / (24 * 60))
+        return f"{minutes} menit (sekitar {days} hari)", f"{minutes} minutes (about {days} days)"
+    if minutes >= 90:
+        hours = round(minutes / 60)
+        return f"{minutes} menit (sekitar {hours} jam)", f"{minutes} minutes (about {hours} hours)"
+    return f"{minutes} menit", f"{minutes} minute{'s' if minutes != 1 else ''}"
+
+
+def clock_message(offset: timedelta, *, corrected: bool) -> Message:
+    """The warning that this laptop's clock is off HQ's by ``offset`` (HQ's minus the laptop's).
+
+    ``corrected``: HQ refused the laptop's time and this run signed its requests with HQ's
+    time instead. Either way the laptop's clock should be set: what it captures is stamped
+    with its own clock.
+    """
+    by_id, by_en = _minutes(offset)
+    if offset > timedelta(0):
+        where_id, where_en = f"{by_id} lebih lambat dari", f"{by_en} behind"
+    else:
+        where_id, where_en = f"{by_id} lebih cepat dari", f"{by_en} ahead of"
+    if corrected:
+        return Message(
+            f"Jam laptop ini {where_id} jam HQ, sehingga HQ menolak waktunya; sinkronisasi ini "
+            "menandatangani permintaan dengan jam HQ. Setel tanggal dan jam laptop: data yang "
+            "dicatat memakai jam laptop.",
+            f"This laptop's clock is {where_en} HQ's, so HQ refused its time; this sync signed "
+            "its requests with HQ's time instead. Set the laptop's date and time: what it "
+            "captures is stamped with the laptop's clock.",
+        )
+    return Message(
+        f"Jam laptop ini {where_id} jam HQ. Setel tanggal dan jam laptop: data yang dicatat "
+        "memakai jam laptop.",
+        f"This laptop's clock is {where_en} HQ's. Set the laptop's date and time: what it "
+        "captures is stamped with the laptop's clock.",
     )

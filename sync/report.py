@@ -52,6 +52,10 @@ class SyncReport:
     audit_waiting: int = 0
     checkpoint: Checkpoint | None = None
     reference: ReferenceOutcome | None = None
+    # HQ's clock minus the laptop's, in seconds, from HQ's Date header (None: not measured),
+    # and whether the run signed its requests with HQ's time because HQ refused the laptop's.
+    clock_offset: int | None = None
+    clock_corrected: bool = False
 
     @property
     def complete(self) -> bool:
@@ -100,4 +104,6 @@ class SyncReport:
                 "missing": sorted(self.checkpoint.missing),
             },
             "reference": None if self.reference is None else self.reference.as_json(lang),
+            "clock_offset_seconds": self.clock_offset,
+            "clock_corrected": self.clock_corrected,
         }

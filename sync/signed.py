@@ -8,6 +8,7 @@ marked as delivered.
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from fieldkit.domain.findings import Message
@@ -16,11 +17,21 @@ from sync import envelope
 from sync.errors import HqUntrusted
 
 
+def pinned_signing_kid(pinned: Enrollment) -> str:
+    """The pinned HQ signing key's kid, as HQ-signed documents give it in ``hq_signing_kid``.
+
+    The first 16 hex characters of SHA-256 of the raw public key (docs/PROTOCOL.md, "Receipt").
+    """
+    return hashlib.sha256(pinned.hq_signing_public_key).hexdigest()[:16]
+
+
 def _signed(payload: object) -> object:
     """HQ's signed document in the shape :func:`envelope.verify_document` takes.
 
-    Receipts travel as ``{"receipt": {…}, "sig": …}`` (docs/PROTOCOL.md); other documents as
-    ``{"document": {…}, "sig": …}``.
+    On the wire (and on a USB stick) a receipt is ``{"receipt": {…}, "sig": …}``; the
+    checkpoint and the reference data are ``{"document": {…}, "sig": …}``, the form
+    :func:`envelope.sign_document` makes and :func:`envelope.verify_document` reads
+    (docs/PROTOCOL.md, "Receipt"). The signature is over the inner object either way.
     """
     if isinstance(payload, dict) and "document" not in payload and "sig" in payload:
         others = [key for key in payload if key != "sig"]

@@ -1,24 +1,43 @@
-"""HTTP to HQ: the checked base URL and requests retried by the rules of :mod:`sync.retry`.
+"""HTTP to HQ: its base URL, requests retried by :mod:`sync.retry`'s rules, and HQ's clock.
 
 :class:`RetryingHttp` returns every answer not worth retrying to its caller and raises
 :class:`~sync.errors.NetworkUnavailable` when the tries run out; what an answer means is the
-caller's business. :func:`garbled` is what a caller raises for a ``2xx`` that is not HQ's JSON.
+caller's business. :meth:`RetryingHttp.device_request` sends a device-signed request
+(docs/PROTOCOL.md, "Device-signed requests") with the time of its :class:`HqClock`, which
+corrects a laptop clock that HQ refuses. :func:`garbled` is what a caller raises for a ``2xx``
+that is not HQ's JSON.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
 
 import requests
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from fieldkit import __version__
 from fieldkit.domain.findings import Message
-from sync.errors import BadHqUrl, NetworkUnavailable, SyncCancelled
+from sync.errors import (
+    BadHqUrl,
+    HqRefused,
+    NetworkUnavailable,
+    Problem,
+    SyncCancelled,
+    clock_message,
+    clock_skew_message,
+)
+from sync.reference import request_headers
 from sync.retry import RetryPolicy, is_retryable, parse_retry_after
 
 USER_AGENT = f"fieldkit/{__version__}"
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+# An offset from HQ's clock worth telling the officer about even when HQ accepts the time
+# (it allows 10 minutes): captures are stamped with the laptop's clock.
+CLOCK_WARNING = timedelta(minutes=2)
 
 
 def check_hq_url(url: str, *, allow_http: bool = False) -> str:
@@ -47,11 +66,104 @@ def check_hq_url(url: str, *, allow_http: bool = False) -> str:
     return url.strip().rstrip("/")
 
 
+def _laptop_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def hq_date(value: str | None) -> datetime | None:
+    """HQ's time from an HTTP ``Date`` header (RFC 9110 IMF-fixdate), or None if unusable."""
+    if value is None or not value.strip():
+        return None
+    try:
+        when = parsedate_to_datetime(value.strip())
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if not 1970 <= when.year < 9000:  # no clock says that; and offsets from it would overflow
+        return None
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+
+
+class HqClock:
+    """The time this laptop signs its requests with: its own clock, set right by HQ's if need be.
+
+    Field laptops often have wrong clocks, and HQ refuses a device-signed request whose
+    ``Fieldkit-Time`` is more than 10 minutes from its own (``401 clock-skew``). Every answer's
+    HTTP ``Date`` header is read (:meth:`observe`, kept as :attr:`measured`); after such a
+    refusal the offset it gives is kept (:meth:`correct`, :attr:`offset`) and added to the
+    laptop's time in every later signature. The system clock is never changed, and nothing
+    stored in the vault uses the offset: what the laptop captures is stamped with its own clock.
+
+    ``now`` is the laptop's clock as the client reads it (an aware datetime); tests shift it.
+    Offsets are HQ's time minus the laptop's: positive when the laptop is behind.
+    """
+
+    def __init__(self, now: Callable[[], datetime] | None = None) -> None:
+        self.now = now or _laptop_now
+        self.offset: timedelta | None = None
+        self.measured: timedelta | None = None
+
+    def reset(self) -> None:
+        """Forget what was measured (a new sync run measures afresh)."""
+        self.offset = self.measured = None
+
+    def signing_time(self) -> str:
+        """``Fieldkit-Time`` for a signature made now: UTC ISO 8601 with microseconds."""
+        at = self.now().astimezone(UTC) + (self.offset or timedelta(0))
+        return at.isoformat(timespec="microseconds")
+
+    def observe(self, response: requests.Response) -> timedelta | None:
+        """The offset HQ's ``Date`` header in ``response`` shows (kept as :attr:`measured`).
+
+        The header has whole seconds, so HQ's time is taken as half a second past it.
+        """
+        hq_time = hq_date(response.headers.get("Date"))
+        if hq_time is None:
+            return None
+        self.measured = hq_time + timedelta(seconds=0.5) - self.now().astimezone(UTC)
+        return self.measured
+
+    def correct(self, response: requests.Response) -> bool:
+        """Sign from now on with the time HQ's ``Date`` gives; False when it gives none."""
+        measured = self.observe(response)
+        if measured is None:
+            return False
+        self.offset = measured
+        return True
+
+    @property
+    def corrected(self) -> bool:
+        """True when requests are signed with HQ's time rather than the laptop's."""
+        return self.offset is not None
+
+    @property
+    def offset_seconds(self) -> int | None:
+        """The offset in whole seconds (the one signed with, else the last measured), or None."""
+        offset = self.offset if self.offset is not None else self.measured
+        return None if offset is None else round(offset.total_seconds())
+
+    def warning(self) -> Message | None:
+        """What the officer should read about this laptop's clock, if anything."""
+        if self.offset is not None:
+            return clock_message(self.offset, corrected=True)
+        if self.measured is not None and abs(self.measured) >= CLOCK_WARNING:
+            return clock_message(self.measured, corrected=False)
+        return None
+
+
+def clock_skew(response: requests.Response) -> Problem | None:
+    """HQ's ``401 clock-skew`` problem in ``response``, or None for any other answer."""
+    if response.status_code != 401:
+        return None
+    problem = Problem.from_response(response)
+    return problem if problem.slug == "clock-skew" else None
+
+
 class RetryingHttp:
     """HTTP requests to HQ with the retry rules of :mod:`sync.retry`.
 
     Returns every response that is not worth retrying (2xx, 3xx, 4xx but 429) to the caller;
-    raises :class:`NetworkUnavailable` when the attempts run out.
+    raises :class:`NetworkUnavailable` when the attempts run out. Every answer's ``Date`` is
+    read into :attr:`clock`.
     """
 
     def __init__(
@@ -64,6 +176,7 @@ class RetryingHttp:
         sleep: Callable[[float], object],
         random: Callable[[], float],
         cancelled: Callable[[], bool] = lambda: False,
+        clock: HqClock | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.http = http
@@ -72,6 +185,41 @@ class RetryingHttp:
         self.sleep = sleep
         self.random = random
         self.cancelled = cancelled
+        self.clock = clock or HqClock()
+
+    def device_request(
+        self,
+        method: str,
+        path: str,
+        key: Ed25519PrivateKey,
+        device_id: str,
+        *,
+        policy: RetryPolicy | None = None,
+    ) -> requests.Response:
+        """A device-signed request, signed afresh for each try with :attr:`clock`'s time.
+
+        ``path`` is the endpoint's path as signed (docs/PROTOCOL.md, "Device-signed
+        requests"). When HQ refuses the time (``401 clock-skew``), the request is signed again
+        with the time HQ's ``Date`` header gives and sent once more; the offset is kept for
+        the requests that follow. Without a usable ``Date`` it raises :class:`HqRefused`,
+        telling the officer to set the laptop's clock. Any other answer is returned.
+        """
+
+        def headers() -> dict[str, str]:
+            at = self.clock.signing_time()
+            return {
+                "Accept": "application/json",
+                **request_headers(key, device_id, method=method, path=path, at=at),
+            }
+
+        response = self.request(method, path, policy=policy, headers=headers)
+        problem = clock_skew(response)
+        if problem is None:
+            return response
+        if not self.clock.correct(response):
+            raise HqRefused(clock_skew_message(problem, hq_time_known=False), problem)
+        response.close()
+        return self.request(method, path, policy=policy, headers=headers)
 
     def request(
         self,
@@ -115,15 +263,26 @@ class RetryingHttp:
                 # The exception text repeats the URL and nested causes; its type says enough.
                 failure = type(exc).__name__
             else:
+                self.clock.observe(response)
                 if not is_retryable(response.status_code):
                     return response
                 failure = f"HTTP {response.status_code} {response.reason}"
-                retry_after = parse_retry_after(response.headers.get("Retry-After"))
+                retry_after = _retry_after(response)
                 response.close()
             attempt += 1
             if policy.max_attempts is not None and attempt >= policy.max_attempts:
                 raise NetworkUnavailable(_network_message(self.base_url, attempt, failure))
             self.sleep(policy.delay(attempt - 1, retry_after, self.random))
+
+
+def _retry_after(response: requests.Response) -> float | None:
+    """``Retry-After`` in seconds; an HTTP date counts from the answer's ``Date``, if any.
+
+    So a laptop whose clock is wrong waits what HQ asked for, not hours (or not at all).
+    """
+    sent = hq_date(response.headers.get("Date"))
+    clock = sent.timestamp if sent is not None else time.time
+    return parse_retry_after(response.headers.get("Retry-After"), clock=clock)
 
 
 def _network_message(base_url: str, attempts: int, failure: str) -> Message:

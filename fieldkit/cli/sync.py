@@ -450,6 +450,11 @@ def sync_reference(officer_id: str, once: bool, hq_url: str | None, as_json: boo
     except NetworkUnavailable as exc:
         click.echo(exc.text(s.lang), err=True)
         sys.exit(EXIT_PARTIAL)
+    finally:
+        # The laptop's clock is off HQ's (and was perhaps set right for the signature).
+        clock = client.clock.warning()
+        if clock is not None:
+            click.echo(clock.text(s.lang), err=True)
     if as_json:
         print_json(outcome.as_json(s.lang))
     else:

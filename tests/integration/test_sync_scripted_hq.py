@@ -1,24 +1,30 @@
-"""The sync client against a scripted HQ on 127.0.0.1: forged receipts, refusals, outages,
-captive portals, and the connectivity monitor.
+"""The sync client against a scripted HQ on 127.0.0.1: forged receipts, strict checkpoints,
+refusals, outages, captive portals, wrong laptop clocks, and the connectivity monitor.
 
-The scripted HQ speaks the real protocol (it opens batches and signs receipts with
-``sync.envelope``) and can be told to misbehave on the next requests.
+The scripted HQ speaks the real protocol (it opens batches, signs checkpoints, reference data
+and receipts with ``sync.envelope``, and checks device-signed requests as HQ does, against its
+own clock, which a test can shift) and can be told to misbehave on the next requests.
 """
 
 from __future__ import annotations
 
 import base64
 import contextlib
+import hashlib
 import json
 import threading
 import time
 from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from click.testing import CliRunner
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from fieldkit.cli.sync import sync as sync_command
 from fieldkit.domain.synth import synthetic_applicants
 from fieldkit.vault import service, syncstate
 from fieldkit.vault.vault import Vault
@@ -27,6 +33,8 @@ from sync.client import HqRefused, HqUntrusted, SyncClient
 from sync.connectivity import ConnectivityMonitor
 from sync.reference import (
     DEVICE_HEADER,
+    MAX_CLOCK_SKEW,
+    REFERENCE_PATH,
     SIGNATURE_HEADER,
     TIME_HEADER,
     checkpoint_path,
@@ -48,11 +56,66 @@ class ScriptedHq:
         self.faults: list[tuple[str, object]] = []  # (path prefix, fault)
         self.requests: list[str] = []
         self.checkpoint_headers: list[dict[str, str]] = []
+        self.signed_times: list[tuple[str, str]] = []  # (path, Fieldkit-Time) of signed requests
         self.health = 200
+        # HQ's clock is the real one shifted by this; its Date header too, shifted further by
+        # date_shift (a lying proxy), or "omit"/"junk" for none or an unusable one.
+        self.clock_shift = timedelta(0)
+        self.date_shift = timedelta(0)
+        self.date: str | None = None
         self.lock = threading.Lock()
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self.clock_shift
+
+    @property
+    def signing_kid(self) -> str:
+        return hashlib.sha256(self.signing.public_key().public_bytes_raw()).hexdigest()[:16]
 
     def signed(self, document: dict) -> dict:
         return envelope.sign_document(document, self.signing)
+
+    def check_signed(self, path: str, headers: Mapping[str, str]) -> tuple[int, dict] | None:
+        """HQ's checks of a device-signed request (docs/PROTOCOL.md), against HQ's clock."""
+        if not all(headers.get(h) for h in (DEVICE_HEADER, TIME_HEADER, SIGNATURE_HEADER)):
+            return 401, {"type": "/problems/unauthenticated", "title": "Unauthenticated",
+                         "status": 401, "detail": "Send the Fieldkit-* headers."}  # fmt: skip
+        at = headers[TIME_HEADER]
+        self.signed_times.append((path, at))
+        if abs(datetime.fromisoformat(at) - self.now()) > MAX_CLOCK_SKEW:
+            detail = f"Signed at {at}; HQ's clock is {self.now().isoformat()}."
+            return 401, {"type": "/problems/clock-skew", "title": "Clock skew", "status": 401,
+                         "detail": detail}  # fmt: skip
+        try:
+            message = request_message("GET", path, headers[DEVICE_HEADER], at)
+            Ed25519PublicKey.from_public_bytes(self.device_key).verify(
+                base64.b64decode(headers[SIGNATURE_HEADER]), message
+            )
+        except InvalidSignature:
+            return 401, {"type": "/problems/bad-signature", "title": "Bad signature",
+                         "status": 401, "detail": "Not signed by this device's key."}  # fmt: skip
+        return None
+
+    def reference(self, headers: Mapping[str, str]) -> tuple[int, dict]:
+        """Reference data with nothing in it but HQ's keys, for a request the device signed."""
+        refused = self.check_signed(REFERENCE_PATH, headers)
+        if refused is not None:
+            return refused
+        signing_public = self.signing.public_key().public_bytes_raw()
+        return 200, self.signed(
+            {
+                "type": "reference", "v": 1, "device_id": headers[DEVICE_HEADER], "version": 1,
+                "issued_at": self.now().isoformat(), "hq_signing_kid": self.signing_kid,
+                "hq_keys": {
+                    "encryption": {"kid": envelope.hq_kid(self.public),
+                                   "public_key": base64.b64encode(self.public).decode()},
+                    "signing": {"kid": self.signing_kid,
+                                "public_key": base64.b64encode(signing_public).decode()},
+                },
+                "revoked": None, "revoked_devices": [], "revoked_officers": [], "fees": None,
+                "watchlist": None, "rosters": [],
+            }
+        )  # fmt: skip
 
     def fault_for(self, path: str) -> object:
         with self.lock:
@@ -77,16 +140,9 @@ class ScriptedHq:
 
     def checkpoint(self, device_id: str, headers: Mapping[str, str]) -> tuple[int, dict]:
         """HQ's checkpoint, for a request signed by the device over this path (as HQ checks)."""
-        try:
-            message = request_message(
-                "GET", checkpoint_path(device_id), headers[DEVICE_HEADER], headers[TIME_HEADER]
-            )
-            Ed25519PublicKey.from_public_bytes(self.device_key).verify(
-                base64.b64decode(headers[SIGNATURE_HEADER]), message
-            )
-        except (KeyError, InvalidSignature):
-            return 401, {"type": "/problems/bad-signature", "title": "Bad signature",
-                         "status": 401, "detail": "Not signed by this device's key."}  # fmt: skip
+        refused = self.check_signed(checkpoint_path(device_id), headers)
+        if refused is not None:
+            return refused
         if headers[DEVICE_HEADER] != device_id:
             return 403, {"type": "/problems/device-mismatch", "title": "Device mismatch",
                          "status": 403, "detail": "Another device's checkpoint."}  # fmt: skip
@@ -99,6 +155,8 @@ class ScriptedHq:
                 "next_seq": (seqs[-1] + 1) if seqs else 1,
                 "received": [s for s in seqs if missing and s > missing[0]],
                 "missing": missing,
+                "at": self.now().isoformat(),
+                "hq_signing_kid": self.signing_kid,
             }
         )
 
@@ -117,7 +175,7 @@ class ScriptedHq:
             "ct_sha256": parsed.ct_sha256,
             "count": header.count,
             "accepted_at": "2026-11-28T06:00:01+00:00",
-            "hq_signing_kid": "test",
+            "hq_signing_kid": self.signing_kid,
         }
         self.receipts[header.batch_id] = receipt
         return 201, self.signed(receipt)
@@ -135,6 +193,15 @@ def hq():
     class Handler(BaseHTTPRequestHandler):
         def log_message(self, *args):
             pass
+
+        def send_header(self, keyword, value):
+            if keyword == "Date":  # the one send_response adds: HQ's clock, or as scripted
+                if scripted.date == "omit":
+                    return
+                sent = scripted.now() + scripted.date_shift
+                value = "some time today" if scripted.date == "junk" else format_datetime(
+                    sent, usegmt=True)  # fmt: skip
+            super().send_header(keyword, value)
 
         def reply(self, status, headers, payload):
             self.send_response(status)
@@ -164,6 +231,8 @@ def hq():
                 status, answer = scripted.enroll(json.loads(body))
             elif self.path.endswith("/checkpoint"):
                 status, answer = scripted.checkpoint(self.path.split("/")[3], self.headers)
+            elif self.path == REFERENCE_PATH:
+                status, answer = scripted.reference(self.headers)
             else:
                 status, answer = scripted.receipt_for(body)
             if callable(fault):
@@ -296,6 +365,146 @@ def test_a_refused_checkpoint_stops_the_sync_before_any_batch(hq, session):
     )  # fmt: skip
     assert "Fieldkit-Signature" in refusal.message.en
     assert "/v1/batches" not in hq.requests and acked(session) == []
+
+
+@pytest.mark.parametrize(
+    ("change", "why"),
+    [
+        ({"device_id": None}, "no device_id"),
+        ({"device_id": "00000000-0000-4000-8000-000000000000"}, "another device"),
+        ({"v": 2}, "another version"),
+        ({"hq_signing_kid": "0123456789abcdef"}, "another signing key"),
+    ],
+)
+def test_a_signed_checkpoint_that_is_not_this_devices_v1_stops_the_sync(hq, session, change, why):
+    def altered(status, answer):
+        document = {**answer["document"], **change}
+        return status, hq.signed({k: v for k, v in document.items() if v is not None})
+
+    hq.faults.append(("/v1/devices/", altered))
+    report = client(hq, session).sync(once=True)
+    assert report.exit_code == 3, why
+    assert "checkpoint" in report.untrusted.en and "does not match" in report.untrusted.en
+    assert "/v1/batches" not in hq.requests and acked(session) == []
+
+
+# -- a laptop clock far from HQ's -----------------------------------------------------------------
+
+
+def _minutes_apart(a: str, b: datetime) -> float:
+    return abs((datetime.fromisoformat(a) - b).total_seconds()) / 60
+
+
+def test_a_laptop_clock_hours_off_is_set_right_from_hqs_date_for_the_whole_run(hq, session):
+    hq.clock_shift = timedelta(hours=3)  # HQ is right; the laptop is 3 hours behind
+    started = datetime.now(UTC)
+    report = client(hq, session).sync(once=True, reference=True)
+    assert report.exit_code == 0, report.as_json("en")
+    path = checkpoint_path(session.vault.device_id)
+    assert [p for p, _ in hq.signed_times] == [path, path, REFERENCE_PATH], (
+        "the refused checkpoint was signed again and sent once more; the reference request "
+        "was signed with HQ's time at once"
+    )
+    (_, refused), (_, resent), (_, reference) = hq.signed_times
+    assert _minutes_apart(refused, started) < 1, "first with the laptop's own time"
+    for at in (resent, reference):
+        assert _minutes_apart(at, started + timedelta(hours=3)) < 1, "then with HQ's"
+    assert report.clock_corrected and abs(report.clock_offset - 3 * 3600) <= 2
+    as_json = report.as_json("en")
+    assert as_json["clock_corrected"] is True and as_json["clock_offset_seconds"] == (
+        report.clock_offset
+    )
+    warning = report.warnings[0]
+    assert "180 minutes (about 3 hours) behind HQ's" in warning.en
+    assert "Set the laptop's date and time" in warning.en
+    assert "180 menit (sekitar 3 jam) lebih lambat dari jam HQ" in warning.id
+    assert "Setel tanggal dan jam laptop" in warning.id
+
+    # Every batch went once, and the vault's own times stayed the laptop's.
+    assert len(hq.receipts) == len(acked(session)) == syncstate.summary(session.conn).batches
+    assert report.complete
+    soon = (datetime.now(UTC) + timedelta(minutes=1)).isoformat()
+    stamped = session.conn.execute(
+        "SELECT created_at, acked_at FROM sync_batches UNION ALL SELECT at, at FROM audit"
+    ).fetchall()
+    assert stamped and all(a < soon and b < soon for a, b in stamped), "no time from HQ's clock"
+
+
+def test_each_run_measures_hqs_clock_afresh(hq, session):
+    hq.clock_shift = timedelta(hours=-2)  # the laptop is 2 hours ahead
+    sync_client = client(hq, session)
+    first = sync_client.sync(once=True)
+    assert first.exit_code == 0 and first.clock_corrected
+    assert "120 minutes (about 2 hours) ahead of HQ's" in first.warnings[0].en
+    hq.clock_shift = timedelta(0)  # the officer set the laptop's clock
+    hq.signed_times.clear()
+    second = sync_client.sync(once=True)
+    assert second.exit_code == 0 and not second.clock_corrected
+    assert len(hq.signed_times) == 1, "signed with the laptop's clock, accepted at once"
+    assert abs(second.clock_offset) <= 2 and second.warnings == []
+
+
+def test_a_clock_a_few_minutes_off_is_accepted_and_reported(hq, session):
+    hq.clock_shift = timedelta(minutes=5)
+    report = client(hq, session).sync(once=True)
+    assert report.exit_code == 0 and not report.clock_corrected
+    assert len(hq.signed_times) == 1, "within HQ's 10 minutes: nothing to correct"
+    assert abs(report.clock_offset - 300) <= 2
+    assert "5 minutes behind HQ's" in report.warnings[0].en
+    assert "5 menit lebih lambat dari jam HQ" in report.warnings[0].id
+
+
+def test_the_command_line_tells_the_officer_in_both_languages(hq, session, tmp_path):
+    hq.clock_shift = timedelta(hours=3)
+    env = {
+        "FIELDKIT_HOME": str(tmp_path / "device"),
+        "FIELDKIT_OFFICER": "sup1",
+        "FIELDKIT_PASSPHRASE": PASSPHRASE,
+        "FIELDKIT_LANG": "en",
+    }
+    runner = CliRunner()
+    synced = runner.invoke(sync_command, ["--once", "--json"], env=env)
+    assert synced.exit_code == 0, synced.output
+    report = json.loads(synced.stdout)
+    assert report["clock_corrected"] is True
+    assert abs(report["clock_offset_seconds"] - 3 * 3600) <= 2
+    assert report["warnings"][0].startswith("This laptop's clock is 180 minutes")
+
+    text = runner.invoke(sync_command, ["--once"], env={**env, "FIELDKIT_LANG": "id"})
+    assert text.exit_code == 0, text.output
+    assert "Jam laptop ini 180 menit (sekitar 3 jam) lebih lambat dari jam HQ" in text.stderr
+
+    reference = runner.invoke(sync_command, ["reference", "--once", "--json"], env=env)
+    assert reference.exit_code == 0, reference.output
+    assert "180 minutes (about 3 hours) behind HQ's" in reference.stderr
+    assert json.loads(reference.stdout)["version"] == 1, "the JSON on stdout stays clean"
+
+
+@pytest.mark.parametrize("date", ["omit", "junk"])
+def test_without_a_usable_date_from_hq_the_officer_is_told_to_set_the_clock(hq, session, date):
+    hq.clock_shift = timedelta(hours=3)
+    hq.date = date
+    report = client(hq, session).sync(once=True)
+    assert report.exit_code == 1
+    [refusal] = report.refused
+    assert (refusal.problem.status, refusal.problem.slug) == (401, "clock-skew")
+    assert "Date header" in refusal.message.en
+    assert "Set the laptop's date and time" in refusal.message.en
+    assert "Setel tanggal dan jam laptop" in refusal.message.id
+    assert len(hq.signed_times) == 1, "nothing to correct with: not sent again"
+    assert "/v1/batches" not in hq.requests and acked(session) == []
+    assert not report.clock_corrected and report.clock_offset is None
+
+
+def test_a_date_that_does_not_agree_with_hqs_check_is_tried_once_only(hq, session):
+    hq.clock_shift = timedelta(hours=3)
+    hq.date_shift = timedelta(hours=-3)  # a proxy's Date: the laptop's own, wrong, time
+    report = client(hq, session).sync(once=True)
+    assert report.exit_code == 1
+    assert [r.problem.slug for r in report.refused] == ["clock-skew"]
+    assert "clock is too far from HQ's" in report.refused[0].message.en
+    assert len(hq.signed_times) == 2, "re-signed and retried once, then refused"
+    assert "/v1/batches" not in hq.requests
 
 
 # -- refusals and outages -------------------------------------------------------------------------

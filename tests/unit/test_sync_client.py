@@ -249,7 +249,7 @@ def test_the_public_names_stay_importable_from_sync_client():
                  "Problem", "problem_message"],
         retry: ["RetryPolicy", "is_retryable", "parse_retry_after", "ONCE_ATTEMPTS",
                 "RETRY_STATUSES"],
-        transport: ["USER_AGENT", "LOOPBACK_HOSTS", "RetryingHttp", "check_hq_url"],
+        transport: ["USER_AGENT", "LOOPBACK_HOSTS", "RetryingHttp", "HqClock", "check_hq_url"],
         enrollment: ["require_enrollment"],
         checkpoint: ["Checkpoint", "CHECKPOINT"],
         receipts: ["RECEIPT", "check_receipt", "apply_receipt"],
