@@ -389,6 +389,10 @@ class SyncClient:
         """Send a batch; True when acknowledged. A device-wide refusal propagates."""
         try:
             status, sent = self._send(batch, pinned, policy)
+        except syncstate.EnvelopeEmptied:
+            # Since this run listed it, another process applied HQ's receipt (USB) and a purge
+            # emptied it: delivered already, nothing to send.
+            return False
         except HqRefused as exc:
             if exc.problem.slug in DEVICE_PROBLEMS:
                 raise

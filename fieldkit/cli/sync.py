@@ -321,8 +321,12 @@ def sync_export(officer_id: str, directory: Path, flush: bool, as_json: bool) ->
     directory.mkdir(parents=True, exist_ok=True)
     written = []
     for batch in syncstate.batches(session.conn, unacked_only=True):
+        try:
+            data = syncstate.envelope(session.conn, batch.seq)
+        except syncstate.EnvelopeEmptied:  # acknowledged and purged by another process since
+            continue
         path = directory / f"{batch.seq}-{batch.batch_id}{BATCH_SUFFIX}"
-        _write_atomically(path, syncstate.envelope(session.conn, batch.seq))
+        _write_atomically(path, data)
         written.append((batch, path))
     if written:
         session.note(

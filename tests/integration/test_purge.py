@@ -54,6 +54,9 @@ from sync import batches as sync_batches
 from sync import envelope
 from sync.batches import cut_batch
 from sync.client import SyncClient
+from sync.hq.keys import signing_kid
+from sync.report import SyncReport
+from sync.retry import RetryPolicy
 
 SUP, SUP_NAME, SUP_PW = "sup1", "Rina Wati", "kopi tubruk pagi hari"
 OFF2, OFF2_NAME, OFF2_PW = "off2", "Dedi Kurnia", "sate ayam madura enak"
@@ -782,6 +785,7 @@ class FakeHq:
                 "next_seq": last + 1,
                 "received": [],
                 "missing": sorted(set(range(1, last + 1)) - set(self.held)),
+                "hq_signing_kid": signing_kid(self.signing.public_key().public_bytes_raw()),
             }
             return _response(200, envelope.sign_document(document, self.signing))
         if method == "POST" and path == "/v1/batches":
@@ -1134,3 +1138,22 @@ def test_emptied_envelopes_on_the_command_line(field: Field, cli: click.Group) -
     assert field.sql(
         "SELECT COUNT(*) FROM audit WHERE action = ?", (ENVELOPES_EMPTIED_ACTION,)
     ) == [(3,)]
+
+
+def test_a_batch_acknowledged_and_emptied_by_another_process_mid_sync_is_skipped(
+    field: Field,
+) -> None:
+    session, conn = field.session, field.session.conn
+    hq = FakeHq()
+    pinned = hq.enroll(session)
+    field.visit(1, 2, PAST)
+    listed = cut_batch(session, pinned)  # what a running sync has listed to send
+    assert listed is not None and not listed.acked
+    # Meanwhile another process applies HQ's receipt (USB) and purges with no retention.
+    assert syncstate.acknowledge(conn, listed.seq, {"batch_id": listed.batch_id})
+    emptied = purge(session, now=datetime.now(UTC) + WEEK, retention=timedelta(0))
+    assert emptied.envelopes_emptied.batches == 1
+    client = SyncClient(hq.url, session, http=hq)  # type: ignore[arg-type]
+    report = SyncReport()
+    sent = client._send_one(listed, pinned, RetryPolicy(), report)
+    assert sent is False and report.refused == [] and hq.posted == []
