@@ -279,9 +279,10 @@ class SyncClient:
 
             def pull() -> None:
                 report.reference = outcome = self.pull_reference(policy)
-                if (outcome.visits_added or outcome.entries_added) and not report.refused:
-                    # The assigned visits and rosters it wrote go back to HQ in this sync,
-                    # sealed to HQ's key as now pinned, so the sync ends with nothing waiting.
+                wrote = outcome.visits_added or outcome.entries_added or outcome.visits_withdrawn
+                if wrote and not report.refused:
+                    # The visits and rosters it wrote (assigned or withdrawn) go back to HQ in
+                    # this sync, sealed to HQ's key as now pinned, so it ends with nothing waiting.
                     fresh = require_enrollment(self.session.vault)
                     self._send_new(fresh, policy, report, progress, flush, report.acked)
 

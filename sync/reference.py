@@ -10,6 +10,8 @@ backwards, and applies it in one vault transaction:
 - HQ's current encryption key is pinned for future batches (it is accepted only inside a
   document signed by the pinned signing key);
 - visits HQ assigned to this device land as ``visit`` and ``roster`` records (idempotent by id);
+- visits HQ withdrew (``withdrawn``) get a new version in state ``withdrawn``, their roster
+  entries too, audited once per visit as ``roster_withdrawn``; captured applicants are kept;
 - the officers HQ revoked are kept in clear (:func:`fieldkit.vault.syncstate.revoked_officers`);
 - the signed document is sealed in the vault under the data key, so the watchlist is never
   in clear on disk; :func:`watchlist_hit` reads it, and the vault's service takes the
@@ -38,9 +40,9 @@ from fieldkit.domain.fees import parse_fee_schedules
 from fieldkit.domain.findings import Lang, Message, error
 from fieldkit.vault import audit, db, syncstate
 from fieldkit.vault.errors import InvalidInput, VaultError
-from fieldkit.vault.records import Change
+from fieldkit.vault.records import PURGED_STATE, Change
 from fieldkit.vault.roster import ENTRY_FIELDS
-from fieldkit.vault.service import ROSTER, VISIT
+from fieldkit.vault.service import ROSTER, VISIT, WITHDRAWN
 from fieldkit.vault.syncstate import Enrollment, ReferenceUnavailable
 from fieldkit.vault.vault import Session, now
 from sync import envelope
@@ -201,6 +203,15 @@ class RosterAssignment:
 
 
 @dataclass(frozen=True, slots=True)
+class Withdrawal:
+    """A visit HQ had assigned to this device and took back, with HQ's reason."""
+
+    visit_id: str
+    reason: str
+    withdrawn_at: str
+
+
+@dataclass(frozen=True, slots=True)
 class Reference:
     """A verified reference document, read into its parts."""
 
@@ -213,6 +224,7 @@ class Reference:
     fees: dict[str, Any] | None
     watchlist_size: int | None
     rosters: tuple[RosterAssignment, ...]
+    withdrawn: tuple[Withdrawal, ...] = ()
 
 
 def _keys(raw: object, pinned: Enrollment) -> tuple[str, bytes]:
@@ -315,6 +327,23 @@ def _rosters(raw: object) -> tuple[RosterAssignment, ...]:
     return tuple(out)
 
 
+def _withdrawn(raw: object) -> tuple[Withdrawal, ...]:
+    """``withdrawn`` is optional: HQ sends it only when it withdrew a visit from this device."""
+    if raw is None:
+        return ()
+    out = []
+    for number, item in enumerate(_list(raw, "withdrawn")):
+        where = f"withdrawn[{number}]"
+        entry = _obj(item, where)
+        visit_id = _text(entry, "visit_id", where)
+        if not _UUID.fullmatch(visit_id):
+            raise _malformed(f"{where}.visit_id")
+        out.append(
+            Withdrawal(visit_id, _text(entry, "reason", where), _text(entry, "withdrawn_at", where))
+        )
+    return tuple(out)
+
+
 def read_reference(payload: object, pinned: Enrollment, device_id: str) -> Reference:
     """Verify a signed reference document with the pinned HQ key and read it (nothing applied).
 
@@ -358,6 +387,7 @@ def read_reference(payload: object, pinned: Enrollment, device_id: str) -> Refer
         fees=_fees(document["fees"]),
         watchlist_size=_watchlist(document["watchlist"]),
         rosters=_rosters(document["rosters"]),
+        withdrawn=_withdrawn(document.get("withdrawn")),
     )
 
 
@@ -374,6 +404,7 @@ class ReferenceOutcome:
     hq_kid: str | None = None
     visits_added: int = 0
     entries_added: int = 0
+    visits_withdrawn: int = 0
     revoked_officers: int = 0
     fees: bool = False
     watchlist: int | None = None
@@ -388,6 +419,9 @@ class ReferenceOutcome:
         if self.visits_added or self.entries_added:
             parts_id.append(f"{self.visits_added} kunjungan, {self.entries_added} pemohon")
             parts_en.append(f"{self.visits_added} visits, {self.entries_added} roster entries")
+        if self.visits_withdrawn:
+            parts_id.append(f"{self.visits_withdrawn} kunjungan ditarik HQ")
+            parts_en.append(f"{self.visits_withdrawn} visits withdrawn by HQ")
         if self.hq_kid:
             parts_id.append(f"kunci HQ baru {self.hq_kid}")
             parts_en.append(f"new HQ key {self.hq_kid}")
@@ -405,6 +439,7 @@ class ReferenceOutcome:
             "hq_kid": self.hq_kid,
             "visits_added": self.visits_added,
             "entries_added": self.entries_added,
+            "visits_withdrawn": self.visits_withdrawn,
             "revoked_officers": self.revoked_officers,
             "fees": self.fees,
             "watchlist": self.watchlist,
@@ -484,6 +519,57 @@ def _apply_rosters(session: Session, reference: Reference, at: str) -> tuple[int
     return visits, entries
 
 
+def _held_visit_state(session: Session, visit_id: str) -> str | None:
+    """The state of the newest version of a visit on this laptop, or None if it holds none."""
+    row = session.conn.execute(
+        "SELECT state FROM records WHERE kind = ? AND id = ?", (VISIT, visit_id)
+    ).fetchone()
+    return str(row[0]) if row is not None else None
+
+
+def _withdraw_visit(session: Session, withdrawal: Withdrawal, version: int, at: str) -> bool:
+    """Mark one held visit and its roster entries withdrawn (one audit entry); False if not.
+
+    Visits this laptop never held, already withdrawn or purged are left alone; applicants are
+    never touched (they are officer work and still sync).
+    """
+    if _held_visit_state(session, withdrawal.visit_id) in (None, WITHDRAWN, PURGED_STATE):
+        return False
+    held = session.read(VISIT, withdrawal.visit_id)
+    marked = {
+        **held.data,
+        "withdrawal": {
+            "reason": withdrawal.reason,
+            "withdrawn_at": withdrawal.withdrawn_at,
+            "reference_version": version,
+        },
+    }
+    changes = [Change(VISIT, held.id, marked, WITHDRAWN, held.id, held.version)]
+    changes.extend(
+        Change(ROSTER, entry.id, entry.data, WITHDRAWN, held.id, entry.version)
+        for entry in session.latest(ROSTER, held.id)
+        if entry.state != WITHDRAWN
+    )
+    session.write_in_transaction(
+        changes,
+        action="roster_withdrawn",
+        at=at,
+        summary=(
+            f"visit:{held.id}",
+            {"source": "hq", "reason": withdrawal.reason, "reference_version": version},
+        ),
+    )
+    return True
+
+
+def _apply_withdrawals(session: Session, reference: Reference, at: str) -> int:
+    """Apply HQ's withdrawals in the caller's transaction; how many visits were withdrawn now."""
+    return sum(
+        _withdraw_visit(session, withdrawal, reference.version, at)
+        for withdrawal in reference.withdrawn
+    )
+
+
 def apply_reference(session: Session, payload: object) -> ReferenceOutcome:
     """Verify and apply a signed reference document from HQ, all or nothing.
 
@@ -535,13 +621,20 @@ def apply_reference(session: Session, payload: object) -> ReferenceOutcome:
     at = now()
     with db.transaction(conn):
         outcome.visits_added, outcome.entries_added = _apply_rosters(session, reference, at)
+        outcome.visits_withdrawn = _apply_withdrawals(session, reference, at)
         if reference.hq_kid != pinned.hq_kid:
             syncstate.pin_encryption_key(conn, reference.hq_kid, reference.hq_encryption_public_key)
             outcome.hq_kid = reference.hq_kid
         syncstate.save_revoked_officers(conn, list(reference.revoked_officers))
         kept = {"document": kept_document(document), "sig": payload["sig"]}  # type: ignore[index]
         syncstate.store_reference(session, kept, reference.version, reference.issued_at)
-        if outcome.new or outcome.hq_kid or outcome.visits_added or outcome.entries_added:
+        if (
+            outcome.new
+            or outcome.hq_kid
+            or outcome.visits_added
+            or outcome.entries_added
+            or (outcome.visits_withdrawn)
+        ):
             audit.append(
                 conn,
                 vault.vault_id,
@@ -555,6 +648,7 @@ def apply_reference(session: Session, payload: object) -> ReferenceOutcome:
                     "previous_hq_kid": pinned.hq_kid if outcome.hq_kid else None,
                     "visits_added": outcome.visits_added,
                     "entries_added": outcome.entries_added,
+                    "visits_withdrawn": outcome.visits_withdrawn,
                     "revoked_officers": outcome.revoked_officers,
                     "fees": outcome.fees,
                     "watchlist": outcome.watchlist,

@@ -57,7 +57,8 @@ def applicant_add(officer_id: str, visit_id: str, source: click.utils.LazyFile) 
     """Capture applicants as one action and print their ids, one per line.
 
     Every applicant is checked first; if any is invalid, the field-level errors are printed,
-    nothing is stored and the exit code is 2.
+    nothing is stored and the exit code is 2. A visit HQ withdrew takes no new applicants
+    (exit 1, with HQ's reason); applicants already captured there stay as they are.
     """
     s = settings()
     items = read_applicants(source)

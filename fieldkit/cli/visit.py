@@ -73,7 +73,10 @@ def visit_create(
 @officer_option
 @click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
 def visit_list(officer_id: str, as_json: bool) -> None:
-    """List the visits planned on this laptop."""
+    """List the visits planned on this laptop.
+
+    A visit HQ withdrew is marked with HQ's time and reason; it takes no new applicants.
+    """
     s = settings()
     session = open_session(officer_id)
     found = service.visits(session)
@@ -86,3 +89,6 @@ def visit_list(officer_id: str, as_json: bool) -> None:
         click.echo(
             f"{v.id}  {v.data['date']} {v.data['session']:<5} {v.data['kind']:<8} {v.data['site']}"
         )
+        withdrawn = service.withdrawal(v)
+        if withdrawn is not None:
+            click.echo("    " + service.withdrawn_message(v.id, withdrawn).text(s.lang))

@@ -55,6 +55,10 @@ class NotAllowed(VaultError):
     """The officer's role does not allow the action."""
 
 
+class VisitWithdrawn(VaultError):
+    """HQ withdrew the visit: nothing new may be captured into it (exit 1, as refusals)."""
+
+
 class IntegrityError(VaultError):
     """Stored data failed authentication: tampered, moved between rows or replayed.
 

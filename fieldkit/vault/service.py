@@ -15,7 +15,7 @@ from fieldkit.domain.applicant import check_applicant
 from fieldkit.domain.calendar import check_visit_plan
 from fieldkit.domain.findings import Finding, Message
 from fieldkit.vault import syncstate
-from fieldkit.vault.errors import InvalidInput, NotFound
+from fieldkit.vault.errors import InvalidInput, NotFound, VisitWithdrawn
 from fieldkit.vault.ids import new_id, new_ids
 from fieldkit.vault.records import Change, Record
 from fieldkit.vault.vault import Session, Vault
@@ -23,6 +23,8 @@ from fieldkit.vault.vault import Session, Vault
 VISIT = "visit"
 APPLICANT = "applicant"
 ROSTER = "roster"
+# The state HQ's withdrawal gives a visit and its roster entries (sync/reference.py).
+WITHDRAWN = "withdrawn"
 
 
 def _invalid(findings: list[tuple[int, Finding]]) -> InvalidInput:
@@ -74,6 +76,48 @@ def visit(session: Session, visit_id: str) -> Record:
     return session.read(VISIT, visit_id)
 
 
+@dataclass(frozen=True, slots=True)
+class Withdrawal:
+    """HQ took this visit back: when (HQ's time) and why (HQ's words)."""
+
+    reason: str
+    withdrawn_at: str
+
+
+def withdrawal(record: Record) -> Withdrawal | None:
+    """How HQ withdrew the visit ``record``, or None while it is not withdrawn."""
+    if record.state != WITHDRAWN:
+        return None
+    raw = record.data.get("withdrawal")
+    held = raw if isinstance(raw, dict) else {}
+    reason = str(held.get("reason") or "").rstrip(".") or "tanpa alasan / no reason given"
+    return Withdrawal(reason, str(held.get("withdrawn_at") or "-"))
+
+
+def withdrawn_message(visit_id: str, withdrawn: Withdrawal) -> Message:
+    """What an officer reads about a withdrawn visit."""
+    return Message(
+        f"Kunjungan {visit_id} ditarik oleh HQ pada {withdrawn.withdrawn_at}: {withdrawn.reason}.",
+        f"Visit {visit_id} was withdrawn by HQ at {withdrawn.withdrawn_at}: {withdrawn.reason}.",
+    )
+
+
+def require_open_visit(record: Record) -> None:
+    """Raise :class:`VisitWithdrawn` when HQ withdrew the visit: no new captures into it."""
+    withdrawn = withdrawal(record)
+    if withdrawn is None:
+        return
+    told = withdrawn_message(record.id, withdrawn)
+    raise VisitWithdrawn(
+        Message(
+            f"{told.id.rstrip('.')}. Pemohon baru tidak dapat dicatat di kunjungan ini; "
+            "pemohon yang sudah dicatat tetap tersimpan dan tetap dikirim ke HQ.",
+            f"{told.en.rstrip('.')}. New applicants cannot be captured into it; applicants "
+            "already captured are kept and still sent to HQ.",
+        )
+    )
+
+
 def add_applicants(
     session: Session, visit_id: str, raw_applicants: Sequence[object], on: date | None = None
 ) -> list[str]:
@@ -81,10 +125,12 @@ def add_applicants(
 
     Findings carry the 1-based position of the applicant they concern. Fees are quoted with
     the schedules HQ published in its reference data when the vault holds them, else with the
-    packaged ones. Refused on a device HQ has revoked.
+    packaged ones. Refused on a device HQ has revoked and for a visit HQ withdrew
+    (:class:`VisitWithdrawn`).
     """
     syncstate.require_active_device(session.vault)
     plan = visit(session, visit_id)
+    require_open_visit(plan)
     on = on or date.today()
     schedules = syncstate.published_fee_schedules(session)
     checked = [

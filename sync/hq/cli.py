@@ -422,7 +422,8 @@ def roster_assign(device_id: str, visit_json: Path, as_json: bool) -> None:
 
     Every entry is checked with the same rules as the device's roster import; one bad entry
     refuses the file (exit 2, findings by entry number, no values shown). The device receives
-    the visit and entries at its next sync, with the ids printed here.
+    the visit and entries at its next sync, with the ids printed here. Every assignment is a
+    new visit id: a withdrawn visit is never assigned again (exit 1); assign a new one.
     """
     from sync.hq import reference
 
@@ -436,7 +437,7 @@ def roster_assign(device_id: str, visit_json: Path, as_json: bool) -> None:
         version, assigned_at = store.assign_roster(
             engine, device_id, checked.visit_id, checked.visit, checked.entries
         )
-    except store.UnknownDevice as exc:
+    except (store.UnknownDevice, store.AssignmentRefused) as exc:
         raise Failed(str(exc)) from None
     _print_findings(checked.warnings)
     result = {
@@ -461,20 +462,12 @@ def roster_assign(device_id: str, visit_json: Path, as_json: bool) -> None:
 @click.option("--device", "device_id", default=None, help="Only this device's visits.")
 @click.option("--json", "as_json", is_flag=True, help="Print the assignments as JSON.")
 def roster_list(device_id: str | None, as_json: bool) -> None:
-    """List assigned visits: visit id, device, date, session, site and number of entries."""
+    """List assigned visits: visit id, device, date, session, site and number of entries.
+
+    Withdrawn visits are listed too, marked WITHDRAWN with their time and reason.
+    """
     rows = store.roster_list(_engine(_home()), device_id)
-    items = [
-        {
-            "visit_id": r["visit_id"],
-            "device_id": r["device_id"],
-            "assigned_at": store.iso(r["assigned_at"]),
-            "date": r["visit"].get("date"),
-            "session": r["visit"].get("session"),
-            "site": r["visit"].get("site"),
-            "entries": len(r["entries"]),
-        }
-        for r in rows
-    ]
+    items = [_roster_item(r) for r in rows]
     if as_json:
         _print_json(items)
         return
@@ -484,6 +477,77 @@ def roster_list(device_id: str | None, as_json: bool) -> None:
         click.echo(
             f"{item['visit_id']}  device {item['device_id']}  {item['date']} {item['session']}  "
             f"{item['site']}  {item['entries']} entries"
+        )
+        if item["withdrawn_at"] is not None:
+            click.echo(f"    WITHDRAWN {item['withdrawn_at']}: {item['withdraw_reason']}")
+
+
+def _roster_item(row: dict[str, Any]) -> dict[str, Any]:
+    """One assignment as ``roster list`` shows it."""
+    withdrawn_at = row.get("withdrawn_at")
+    return {
+        "visit_id": row["visit_id"],
+        "device_id": row["device_id"],
+        "assigned_at": store.iso(row["assigned_at"]),
+        "date": row["visit"].get("date"),
+        "session": row["visit"].get("session"),
+        "site": row["visit"].get("site"),
+        "entries": len(row["entries"]),
+        "withdrawn_at": store.iso(withdrawn_at) if withdrawn_at is not None else None,
+        "withdraw_reason": row.get("withdraw_reason"),
+    }
+
+
+MAX_REASON_CHARS = 200
+_NIK_LIKE = re.compile(r"\d{16}")
+
+
+def _withdraw_reason(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
+    """A reason is one line of 1–200 characters that holds nothing like a NIK."""
+    reason = " ".join(value.split())
+    if not reason or len(reason) > MAX_REASON_CHARS:
+        raise click.BadParameter(f"give a reason of 1 to {MAX_REASON_CHARS} characters.")
+    if _NIK_LIKE.search(reason.replace(" ", "")):
+        raise click.BadParameter("the reason looks like it holds a NIK; write no personal data.")
+    return reason
+
+
+@roster.command("withdraw")
+@click.argument("visit_id")
+@click.option(
+    "--reason",
+    required=True,
+    callback=_withdraw_reason,
+    help="Why the visit is taken back (wrong device, cancelled …), 1–200 characters. Officers "
+    "see it on the device and it is kept in the audit logs in clear: no personal data.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def roster_withdraw(visit_id: str, reason: str, as_json: bool) -> None:
+    """Take back an assigned visit (wrong visit or device, or cancelled).
+
+    The device learns it at its next sync: the visit and its roster entries are marked
+    withdrawn, new captures into it are refused, and applicants already captured are kept and
+    still delivered. The assignment stays listed (WITHDRAWN) and its visit id can never be
+    assigned again. Exit 1 for a visit never assigned or already withdrawn.
+    """
+    engine = _engine(_home())
+    try:
+        version, withdrawn_at, device_id = store.withdraw_roster(engine, visit_id, reason)
+    except store.AssignmentRefused as exc:
+        raise Failed(str(exc)) from None
+    result = {
+        "visit_id": visit_id,
+        "device_id": device_id,
+        "withdrawn_at": store.iso(withdrawn_at),
+        "reason": reason,
+        "reference_version": version,
+    }
+    if as_json:
+        _print_json(result)
+    else:
+        click.echo(
+            f"Visit {visit_id} withdrawn from device {device_id} at {store.iso(withdrawn_at)} "
+            f"(reference version {version})."
         )
 
 
@@ -771,6 +835,7 @@ def status(as_json: bool) -> None:
     click.echo(
         f"reference data: version {ref['version']}, fees published "  # type: ignore[index]
         f"{ref['fees_published_at'] or 'never'}, watchlist {ref['watchlist']} NIK(s), "  # type: ignore[index]
-        f"{ref['roster_assignments']} visit(s) assigned, "  # type: ignore[index]
+        f"{ref['roster_assignments']} visit(s) assigned "  # type: ignore[index]
+        f"({ref['roster_withdrawn']} withdrawn), "  # type: ignore[index]
         f"{ref['revoked_officers']} officer revocation(s)"  # type: ignore[index]
     )

@@ -4,12 +4,13 @@
 proves itself with a signature by its device key over the request and the time; the answer is a
 document signed with HQ's signing key holding, for that device: the visits and roster entries
 assigned to it, the published fee schedules, the watchlist (HMAC-SHA256 digests of NIKs under
-a key that travels in the document), the revoked devices and officers, and HQ's current public
-keys. A revoked device gets a document that says so, without rosters, fees or watchlist.
+a key that travels in the document), the revoked devices and officers, HQ's current public
+keys, and (only when there is one) the visits HQ withdrew from it. A revoked device gets a
+document that says so, without rosters, fees, watchlist or withdrawals.
 
-The operator commands (``fieldkit-hq roster assign``, ``fees publish``, ``watchlist import``,
-``officer revoke``) check their input here before the store records it; every change raises
-the reference version (:func:`sync.hq.store.bump_reference`).
+The operator commands (``fieldkit-hq roster assign``, ``roster withdraw``, ``fees publish``,
+``watchlist import``, ``officer revoke``) check their input here before the store records it;
+every change raises the reference version (:func:`sync.hq.store.bump_reference`).
 """
 
 from __future__ import annotations
@@ -222,7 +223,26 @@ def document_for(
         }
         for r in snapshot.rosters
     ]
+    withdrawn = _withdrawn(snapshot)
+    if withdrawn:
+        document["withdrawn"] = withdrawn
     return document
+
+
+def _withdrawn(snapshot: store.ReferenceSnapshot) -> list[dict[str, object]]:
+    """The visits assigned to this device and withdrawn since, oldest withdrawal first.
+
+    Sent only when there is one (docs/PROTOCOL.md): an empty list would change the contents
+    of a version devices already hold, which they refuse.
+    """
+    return [
+        {
+            "visit_id": r["visit_id"],
+            "reason": r["withdraw_reason"],
+            "withdrawn_at": store.iso(r["withdrawn_at"]),
+        }
+        for r in snapshot.withdrawn
+    ]
 
 
 def answer(engine: Engine, keys: HQKeys, creds: Credentials) -> dict[str, object]:

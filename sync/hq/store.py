@@ -209,6 +209,9 @@ roster_assignments = sa.Table(
     sa.Column("assigned_at", UTCDateTime(), nullable=False),
     sa.Column("visit", json_type(), nullable=False),
     sa.Column("entries", json_type(), nullable=False),
+    # Migration 0003: a withdrawn assignment is kept, never deleted or assigned again.
+    sa.Column("withdrawn_at", UTCDateTime(), nullable=True),
+    sa.Column("withdraw_reason", sa.Text(), nullable=True),
     sa.Index("ix_roster_assignments_device", "device_id"),
 )
 
@@ -848,6 +851,10 @@ class UnknownDevice(LookupError):
     """No enrolled device has that id (or it is revoked, where that matters)."""
 
 
+class AssignmentRefused(LookupError):
+    """The visit id is unknown, already withdrawn, or (to assign) already used."""
+
+
 def assign_roster(
     engine: Engine,
     device_id: str,
@@ -855,7 +862,11 @@ def assign_roster(
     visit: Mapping[str, Any],
     entries: list[dict[str, Any]],
 ) -> tuple[int, datetime]:
-    """Assign a visit and its roster entries to an active device; the new reference version."""
+    """Assign a visit and its roster entries to an active device; the new reference version.
+
+    A visit id already used (assigned, or assigned and withdrawn) is refused with
+    :class:`AssignmentRefused`: a withdrawn visit stays withdrawn.
+    """
     moment = now()
     with engine.begin() as conn:
         device = get_device(conn, device_id, lock=True)
@@ -863,6 +874,7 @@ def assign_roster(
             raise UnknownDevice(f"No device {device_id}.")
         if device.revoked:
             raise UnknownDevice(f"Device {device_id} is revoked.")
+        _refuse_used_visit_id(conn, visit_id)
         conn.execute(
             roster_assignments.insert().values(
                 visit_id=visit_id,
@@ -874,6 +886,59 @@ def assign_roster(
         )
         version = bump_reference(conn)
     return version, moment
+
+
+def _refuse_used_visit_id(conn: Connection, visit_id: str) -> None:
+    """Raise :class:`AssignmentRefused` when ``visit_id`` was ever assigned."""
+    withdrawn_at = conn.execute(
+        sa.select(roster_assignments.c.withdrawn_at).where(
+            roster_assignments.c.visit_id == visit_id
+        )
+    ).first()
+    if withdrawn_at is None:
+        return
+    if withdrawn_at[0] is not None:
+        raise AssignmentRefused(
+            f"Visit {visit_id} was withdrawn at {iso(withdrawn_at[0])}; a withdrawn visit "
+            "cannot be assigned again (assign a new visit instead)."
+        )
+    raise AssignmentRefused(f"Visit {visit_id} is already assigned.")
+
+
+def withdraw_roster(engine: Engine, visit_id: str, reason: str) -> tuple[int, datetime, str]:
+    """Withdraw an assigned visit; ``(reference version, withdrawn_at, device_id)``.
+
+    The assignment is kept (``withdrawn_at``, ``withdraw_reason``) and no longer sent in
+    ``rosters``; its device is told in ``withdrawn``. :class:`AssignmentRefused` for a visit
+    never assigned or already withdrawn.
+    """
+    moment = now()
+    with engine.begin() as conn:
+        device_id = conn.execute(
+            roster_assignments.update()
+            .where(
+                roster_assignments.c.visit_id == visit_id,
+                roster_assignments.c.withdrawn_at.is_(None),
+            )
+            .values(withdrawn_at=moment, withdraw_reason=reason)
+            .returning(roster_assignments.c.device_id)
+        ).scalar()
+        if device_id is None:
+            _refuse_withdrawal(conn, visit_id)
+        version = bump_reference(conn)
+    return version, moment, str(device_id)
+
+
+def _refuse_withdrawal(conn: Connection, visit_id: str) -> None:
+    """Raise :class:`AssignmentRefused` saying why ``visit_id`` cannot be withdrawn."""
+    withdrawn_at = conn.execute(
+        sa.select(roster_assignments.c.withdrawn_at).where(
+            roster_assignments.c.visit_id == visit_id
+        )
+    ).scalar()
+    if withdrawn_at is None:
+        raise AssignmentRefused(f"No visit {visit_id} was assigned to a device.")
+    raise AssignmentRefused(f"Visit {visit_id} was already withdrawn at {iso(withdrawn_at)}.")
 
 
 def revoke_officer(
@@ -916,6 +981,7 @@ class ReferenceSnapshot:
     watchlist: list[str]
     rosters: list[Mapping[str, Any]]
     revoked_devices: list[Device]
+    withdrawn: list[Mapping[str, Any]]
     revoked_officers: list[Mapping[str, Any]]
 
 
@@ -925,7 +991,7 @@ def reference_snapshot(conn: Connection, device_id: str) -> ReferenceSnapshot:
     digests = [
         row[0] for row in conn.execute(sa.select(watchlist.c.digest).order_by(watchlist.c.digest))
     ]
-    rosters = [
+    assigned = [
         dict(row._mapping)
         for row in conn.execute(
             sa.select(roster_assignments)
@@ -933,6 +999,11 @@ def reference_snapshot(conn: Connection, device_id: str) -> ReferenceSnapshot:
             .order_by(roster_assignments.c.assigned_at, roster_assignments.c.visit_id)
         )
     ]
+    rosters = [r for r in assigned if r["withdrawn_at"] is None]
+    withdrawn = sorted(
+        (r for r in assigned if r["withdrawn_at"] is not None),
+        key=lambda r: (r["withdrawn_at"], r["visit_id"]),
+    )
     revoked = [
         _device(row)
         for row in conn.execute(
@@ -961,17 +1032,26 @@ def reference_snapshot(conn: Connection, device_id: str) -> ReferenceSnapshot:
         watchlist=digests if state is not None and state.watchlist_key is not None else [],
         rosters=rosters,
         revoked_devices=revoked,
+        withdrawn=withdrawn,
         revoked_officers=officers,
     )
 
 
 def reference_summary(engine: Engine) -> dict[str, object]:
-    """Counts for ``fieldkit-hq status``: version, fees, watchlist size, rosters, revocations."""
+    """Counts for ``fieldkit-hq status``: version, fees, watchlist size, rosters, revocations.
+
+    ``roster_assignments`` counts every assignment, ``roster_withdrawn`` those withdrawn.
+    """
     with reading(engine) as conn:
         state = conn.execute(sa.select(reference_state).where(reference_state.c.id == 1)).first()
         watchlist_size = conn.execute(sa.select(sa.func.count()).select_from(watchlist)).scalar()
         assignments = conn.execute(
             sa.select(sa.func.count()).select_from(roster_assignments)
+        ).scalar()
+        withdrawn = conn.execute(
+            sa.select(sa.func.count())
+            .select_from(roster_assignments)
+            .where(roster_assignments.c.withdrawn_at.is_not(None))
         ).scalar()
         officers = conn.execute(
             sa.select(sa.func.count()).select_from(officer_revocations)
@@ -982,12 +1062,13 @@ def reference_summary(engine: Engine) -> dict[str, object]:
         "fees_published_at": iso(fees_at) if fees_at else None,
         "watchlist": int(watchlist_size or 0),
         "roster_assignments": int(assignments or 0),
+        "roster_withdrawn": int(withdrawn or 0),
         "revoked_officers": int(officers or 0),
     }
 
 
 def roster_list(engine: Engine, device_id: str | None = None) -> list[dict[str, Any]]:
-    """Roster assignments (newest last), optionally for one device."""
+    """Roster assignments (newest last, withdrawn ones included), optionally for one device."""
     query = sa.select(roster_assignments).order_by(
         roster_assignments.c.assigned_at, roster_assignments.c.visit_id
     )

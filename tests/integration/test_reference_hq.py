@@ -324,7 +324,7 @@ def test_hq_keeps_only_digests_of_the_watchlist(server, tmp_path):
 @pytest.mark.parametrize(
     "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 )
-def test_the_schema_is_migrated_to_0002_and_keys_are_noted_once(backend, tmp_path, request):
+def test_the_schema_is_migrated_to_the_newest_and_keys_are_noted_once(backend, tmp_path, request):
     url = (
         request.getfixturevalue("postgres_url").replace("postgresql://", "postgresql+psycopg://")
         if backend == "postgres"
@@ -335,7 +335,7 @@ def test_the_schema_is_migrated_to_0002_and_keys_are_noted_once(backend, tmp_pat
         with engine.connect() as conn:
             context = MigrationContext.configure(conn, opts={"compare_type": True})
             assert compare_metadata(context, store.metadata) == []
-            assert context.get_current_revision() == "0002"
+            assert context.get_current_revision() == "0003"
         assert store.note_hq_keys(engine, "a" * 16) == 1
         assert store.note_hq_keys(engine, "a" * 16) == 1, "the same key is no news"
         assert store.note_hq_keys(engine, "b" * 16) == 2, "a rotated key is"
