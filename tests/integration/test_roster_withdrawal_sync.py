@@ -18,6 +18,7 @@ from fieldkit.cli.main import main
 from fieldkit.vault import service
 from fieldkit.vault.errors import VisitWithdrawn
 from fieldkit.vault.records import Change
+from fieldkit.vault.roster import import_roster
 from fieldkit.vault.vault import Session
 from sync.hq import store
 from tests.integration.test_hq_harness import Server, init_hq, start_server, stop_server
@@ -124,6 +125,10 @@ def _withdrawal_reaches_the_device(server: Server, tmp: Path) -> None:
         service.add_applicants(session, visit_id, eazy_applicants(1, 704))
     assert refused.value.exit_code == 1 and REASON in refused.value.message.en
     assert "Pemohon baru tidak dapat dicatat" in refused.value.message.id
+    late = tmp / "late-roster.csv"
+    late.write_text("Nama,NIK\nSITI AMINAH,3175014506709001\n", encoding="utf-8")
+    with pytest.raises(VisitWithdrawn):  # nor is a roster imported into it
+        import_roster(session, visit_id, late)
     session.write(
         [Change("applicant", applicant_id, {**kept.data, "notes": "selesai"}, "completed",
                 visit_id, expected_version=1)],

@@ -16,7 +16,7 @@ from fieldkit.vault.roster.fields import BOOKING_CODE, NIK, Source
 from fieldkit.vault.roster.rejections import already_in_roster, duplicate
 from fieldkit.vault.roster.sheets import data_rows, read_sheet
 from fieldkit.vault.roster.unusable import empty
-from fieldkit.vault.service import ROSTER, visit
+from fieldkit.vault.service import ROSTER, require_open_visit, visit
 from fieldkit.vault.vault import Session, now
 
 Progress = Callable[[int, int], None]
@@ -75,6 +75,7 @@ def import_roster(
     """
     syncstate.require_active_device(session.vault)
     plan = visit(session, visit_id)
+    require_open_visit(plan)  # HQ withdrew it: nobody new is expected there
     today = today or date.today()
     rows, header = read_sheet(Path(path))
     numbered = list(data_rows(rows, header))
