@@ -202,6 +202,7 @@ def _loads(text: str) -> object:
 # brackets: lines with neither (nearly all) need no walk.
 MAX_ITEM_DEPTH = 64
 _INT64 = range(-(2**63), 2**63)
+_LONG_DIGITS = re.compile(rb"[0-9]{19,}")  # where an integer beyond 64 bits could be, at sealing
 
 
 def _storable_problem(value: object, depth: int = 1) -> str | None:
@@ -525,6 +526,14 @@ def seal_batch(
     lines = _json_lines(items)
     if len(lines) > MAX_BODY_BYTES:
         raise _bad_body(f"the body inflates beyond {MAX_BODY_BYTES} bytes")
+    # HQ refuses a line it could not store as it came: refuse it here, before it is sealed and
+    # would be resent, and refused, for ever.
+    for number, (line, item) in enumerate(zip(lines.split(b"\n"), items, strict=False), 1):
+        _check_storable(line, item, number)
+        if any(len(digits) > 18 for digits in _LONG_DIGITS.findall(line)):
+            problem = _storable_problem(item)
+            if problem:
+                raise _bad_body(f"line {number}: {problem}")
     body = zlib.compress(lines, 9)
     ciphertext = SUITE.encrypt(
         body, hq_public_key(hq_public), info=BATCH_INFO_PREFIX + header_bytes

@@ -373,7 +373,10 @@ def keys_retire(kid: str, force: bool) -> None:
         )
     keys.retire_encryption_key(home, _passphrase(), kid)
     note = f" despite {len(blockers)} device(s) above" if blockers else ""
-    click.echo(f"HQ key {kid} retired{note}; batches sealed to it are now refused.")
+    click.echo(
+        f"HQ key {kid} retired{note}. Restart `fieldkit-hq serve`: running workers keep "
+        "accepting it until they restart."
+    )
 
 
 # --- reference data ----------------------------------------------------------------------------

@@ -7,7 +7,8 @@
 5. duplicate ``(device_id, batch_id)``: same ciphertext hash → the stored receipt (200);
    another hash → ``batch-id-reused`` 409 (flagged)
 6. ``seq`` already used by another batch id → ``sequence-reused`` 409 (flagged: a cloned or
-   rolled-back device)
+   rolled-back device); ``seq`` more than ``MAX_SEQ_AHEAD`` beyond the device's highest →
+   ``sequence-too-far`` 422 (flagged: HQ would otherwise track an unbounded gap)
 7. decrypt → ``undecryptable`` 422; decompress, parse, count, item shapes, outbox and audit
    ranges → ``malformed-body`` 422
 8. validate each applicant with the domain rules (findings stored, never a rejection)
@@ -46,6 +47,10 @@ log = logging.getLogger("fieldkit.hq")
 
 MAX_INT = 2**63 - 1
 MAX_VERSION = 2**31 - 1
+# A device cuts batches one after another; 1,000 batches (500,000 items) that never reached HQ
+# is far beyond any visit. Beyond it a seq is a bug or an attack, and a gap that size would
+# make every checkpoint and status list it.
+MAX_SEQ_AHEAD = 1000
 APPLICANT = "applicant"
 VISIT = "visit"
 
@@ -58,6 +63,7 @@ TITLES: dict[str, str] = {
     "unknown-hq-key": "Sealed to an unknown HQ key",
     "batch-id-reused": "Batch id reused",
     "sequence-reused": "Sequence number reused",
+    "sequence-too-far": "Sequence number too far ahead",
     "undecryptable": "Undecryptable batch",
     "malformed-body": "Malformed batch body",
     "enroll-code-invalid": "Enrollment code invalid",
@@ -83,6 +89,7 @@ STATUS: dict[str, int] = {
     "unknown-hq-key": 422,
     "batch-id-reused": 409,
     "sequence-reused": 409,
+    "sequence-too-far": 422,
     "undecryptable": 422,
     "malformed-body": 422,
     "enroll-code-invalid": 403,
@@ -275,6 +282,8 @@ def _ingest(engine: Engine, keys: HQKeys, data: bytes, ctx: _Context, source: st
                 f"the current key is {keys.current_kid}.",
             )
         stored = _duplicate_or_clash(conn, header, ct_sha256)
+        if stored is None:
+            _check_not_too_far(conn, header)
     if stored is not None:
         return stored
     # 7. decrypt and decode
@@ -346,6 +355,26 @@ def _duplicate_or_clash(
             "sequence-reused",
         )
     return None
+
+
+def _check_not_too_far(conn: Connection, header: envelope.BatchHeader) -> None:
+    """Refuse (and flag) a seq more than MAX_SEQ_AHEAD beyond the device's highest."""
+    highest = conn.execute(
+        sa.select(sa.func.max(store.batches.c.seq)).where(
+            store.batches.c.device_id == header.device_id
+        )
+    ).scalar()
+    limit = int(highest or 0) + MAX_SEQ_AHEAD
+    if header.seq > limit:
+        raise _Clash(
+            Problem(
+                "sequence-too-far",
+                f"Seq {header.seq} is more than {MAX_SEQ_AHEAD} beyond the highest seq HQ holds "
+                f"from device {header.device_id} ({int(highest or 0)}): a device bug or a forged "
+                "sequence.",
+            ),
+            "sequence-too-far",
+        )
 
 
 # --- the body ---------------------------------------------------------------------------------

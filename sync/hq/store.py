@@ -380,6 +380,9 @@ def insert_new(
     """
     if not rows:
         return set()
+    # Outside a transaction the staging table would empty itself before the INSERT … SELECT.
+    if not conn.in_transaction():
+        raise RuntimeError("insert_new needs the caller's transaction")
     keys = list(table.primary_key.columns)
     if conn.dialect.name != "postgresql":
         statement = insert(conn, table).on_conflict_do_nothing().returning(*keys)
@@ -392,8 +395,11 @@ def insert_new(
     staging = f"{table.name}_incoming"
     # Only our own table's and columns' names are formatted into the SQL, never input.
     with conn.connection.driver_connection.cursor() as cur:
+        # Only the columns this code writes, without constraints: a later migration adding a
+        # NOT NULL column with a default to the table does not break workers still running.
         cur.execute(
-            f"CREATE TEMP TABLE IF NOT EXISTS {staging} (LIKE {table.name}) ON COMMIT DELETE ROWS"
+            f"CREATE TEMP TABLE IF NOT EXISTS {staging} ON COMMIT DELETE ROWS AS "
+            f"SELECT {names} FROM {table.name} WITH NO DATA"
         )
         with cur.copy(f"COPY {staging} ({names}) FROM STDIN") as copy:
             for row in rows:

@@ -97,3 +97,32 @@ def test_the_shortcut_agrees_with_the_walk(item: dict[str, object]) -> None:
     else:
         assert problem is None
         assert decoded == [item]
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        ({"notes": "a\x00b"}, "NUL"),
+        ({"n": 2**63}, "64 bits"),
+        ({"deep": json.loads(b"[" * 70 + b"]" * 70)}, "levels deep"),
+    ],
+)
+def test_a_device_refuses_to_seal_what_hq_could_not_store(data: object, reason: str) -> None:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    _, public = env.generate_hq_encryption_key()
+    item = {"t": "a", "seq": 1, "data": data}
+    header = env.BatchHeader(
+        device_id="0b6f1c1e-2f6a-4d43-9a55-8c8d1a3e7f10",
+        batch_id="5d1d6c9e-8a7b-4c3d-9e2f-1a0b9c8d7e6f",
+        seq=1,
+        created_at="2026-11-28T09:00:00+00:00",
+        hq_kid=env.hq_kid(public),
+        count=1,
+        outbox=None,
+        audit=(1, 1),
+        audit_head="00" * 32,
+    )
+    with pytest.raises(env.EnvelopeError) as refused:
+        env.seal_batch(header, [item], hq_public=public, device_key=Ed25519PrivateKey.generate())
+    assert refused.value.code == "malformed-body" and reason in refused.value.detail
