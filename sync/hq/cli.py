@@ -208,7 +208,10 @@ def serve(host: str, port: int, workers: int, log_level: str) -> None:
         f"HQ key {settings.keys.current_kid}, http://{host}:{port} ({workers} worker(s))",
         err=True,
     )
-    serving.serve(settings, secret, host=host, port=port, workers=workers, log_level=log_level)
+    if not serving.serve(
+        settings, secret, host=host, port=port, workers=workers, log_level=log_level
+    ):
+        raise Failed("A worker could not start (see the log above); HQ stopped.")
 
 
 # --- devices ---------------------------------------------------------------------------------

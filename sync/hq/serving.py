@@ -18,6 +18,7 @@ Two things uvicorn's ``run()`` would get wrong for us with ``--workers N`` > 1:
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import socket
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
+from uvicorn.config import STARTUP_FAILURE
 from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn.supervisors import Multiprocess
 
@@ -55,18 +57,29 @@ class WorkerApp:
     passphrase: str = field(repr=False)
 
     def __call__(self) -> FastAPI:
-        """Build this worker's app."""
+        """Build this worker's app; exit with uvicorn's startup-failure code if it cannot.
+
+        Any other exit would make the supervisor restart the worker in a loop; this one makes
+        it stop, and :func:`serve` report the failure.
+        """
         from sync.hq import app, keys
 
         app.configure_logging()
-        unlocked = keys.unlock(self.home, self.passphrase)
-        return app.create_app(app.Settings(self.home, self.db_url, unlocked, migrate=False))
+        try:
+            unlocked = keys.unlock(self.home, self.passphrase)
+            return app.create_app(app.Settings(self.home, self.db_url, unlocked, migrate=False))
+        except Exception as exc:
+            logging.getLogger("fieldkit.hq").error("worker could not start: %s", exc)
+            raise SystemExit(STARTUP_FAILURE) from None
 
 
 def serve(
     settings: Any, passphrase: str, *, host: str, port: int, workers: int, log_level: str
-) -> None:
-    """Serve HQ on ``host:port`` until interrupted (``settings`` is an unlocked app.Settings)."""
+) -> bool:
+    """Serve HQ on ``host:port`` until interrupted (``settings`` is an unlocked app.Settings).
+
+    Returns False when a worker failed to start (the supervisor then stops them all).
+    """
     from sync.hq import app, keys
 
     if workers == 1:
@@ -74,7 +87,7 @@ def serve(
             app.Settings(settings.home, settings.db_url, settings.keys, migrate=False)
         )
         uvicorn.run(single, host=host, port=port, log_level=log_level, http=NoDelayH11Protocol)
-        return
+        return True
     # Spawned workers inherit the environment: they get the passphrase from the pipe instead.
     os.environ.pop(keys.PASSPHRASE_ENV, None)
     config = uvicorn.Config(
@@ -88,4 +101,6 @@ def serve(
     )
     # What uvicorn.run does for workers > 1, minus its demand for an import string.
     sock = config.bind_socket()
-    Multiprocess(config, sockets=[sock]).run()
+    supervisor = Multiprocess(config, sockets=[sock])
+    supervisor.run()
+    return not any(worker.exitcode == STARTUP_FAILURE for worker in supervisor.processes)

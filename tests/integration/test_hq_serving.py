@@ -11,7 +11,13 @@ import pytest
 import uvicorn
 
 from sync.hq import keys, serving
-from tests.integration.test_hq_harness import PASSPHRASE, init_hq, start_server, stop_server
+from tests.integration.test_hq_harness import (
+    PASSPHRASE,
+    free_port,
+    init_hq,
+    start_server,
+    stop_server,
+)
 
 
 def _children(pid: int) -> list[int]:
@@ -100,3 +106,18 @@ async def _empty_app(scope, receive, send):  # type: ignore[no-untyped-def]
 
 def test_accepted_connections_get_tcp_nodelay():
     assert asyncio.run(_accepted_nodelay()) != 0
+
+
+def test_a_worker_that_cannot_start_stops_serve_instead_of_restarting_for_ever(tmp_path):
+    from sync.hq import app
+
+    hq = init_hq(tmp_path / "hq", None)
+    settings = app.Settings(hq.home, hq.url, keys.unlock(hq.home, PASSPHRASE), migrate=False)
+    port = free_port()
+    # The workers get a wrong passphrase (as if the key file changed after the supervisor
+    # unlocked it): each exits with uvicorn's startup-failure code and the supervisor stops.
+    ok = serving.serve(
+        settings, "not the passphrase at all", host="127.0.0.1", port=port, workers=2,
+        log_level="critical",
+    )  # fmt: skip
+    assert ok is False  # (before the fix the supervisor restarted the workers for ever)
