@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # A two-minute tour of fieldkit on synthetic people: a fresh vault in a temporary directory,
-# a visit, a roster import, captured applicants, a NIK check, the status and the audit chain.
-# Nothing is written outside the temporary directory, which is removed at the end.
+# a visit, a roster import, captured applicants, a NIK check, the status and the audit chain;
+# then an HQ on this machine (SQLite, 127.0.0.1), the laptop enrolled and synced, and what HQ
+# received. Nothing is written outside the temporary directory, which is removed at the end.
 set -euo pipefail
 bin="$(cd "$(dirname "$0")/.." && pwd)/.venv/bin"
 work="$(mktemp -d)"
-trap 'rm -rf "$work"' EXIT
+hq_pid=""
+cleanup() { [ -n "$hq_pid" ] && kill "$hq_pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"; }
+trap cleanup EXIT
 export FIELDKIT_HOME="$work/home" FIELDKIT_OFFICER=sup1 FIELDKIT_LANG="${FIELDKIT_LANG:-id}"
 # A demo passphrase; on a field laptop fieldkit asks for it without echo.
 export FIELDKIT_PASSPHRASE="demo kopi tubruk pagi"
@@ -49,3 +52,25 @@ say "fieldkit status (tanpa kata sandi: hanya hitungan)"
 
 say "fieldkit audit verify"
 "$bin/fieldkit" audit verify
+
+say "fieldkit-hq init + serve: HQ di mesin ini (SQLite, 127.0.0.1)"
+export FIELDKIT_HQ_HOME="$work/hq" FIELDKIT_HQ_PASSPHRASE="demo hq rendang sabtu malam"
+"$bin/fieldkit-hq" init
+port=$("$bin/python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+"$bin/fieldkit-hq" serve --port "$port" --log-level warning 2>"$work/hq.log" &
+hq_pid=$!
+for _ in $(seq 1 100); do
+  "$bin/python" -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$port/healthz')" \
+    2>/dev/null && break
+  sleep 0.2
+done
+
+say "fieldkit enroll: kode sekali pakai dari HQ, laptop menyematkan kunci HQ"
+code=$("$bin/fieldkit-hq" device enroll-code --expires 1h --json | "$bin/python" -c 'import json, sys; print(json.load(sys.stdin)["code"])')
+"$bin/fieldkit" enroll --hq "http://127.0.0.1:$port" --code "$code"
+
+say "fieldkit sync --once: batch tersegel dan bertanda tangan, tanda terima dari HQ"
+"$bin/fieldkit" sync --once
+
+say "fieldkit-hq status: apa yang diterima HQ (tepat sekali)"
+"$bin/fieldkit-hq" status
