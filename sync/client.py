@@ -12,7 +12,7 @@ The parts it is built from, each in its own module:
 - :mod:`sync.retry`: which failures are retried, and the full-jitter backoff honouring
   ``Retry-After``;
 - :mod:`sync.transport`: HQ's base URL, HTTP requests retried by those rules, and device-signed
-  requests signed with HQ's time when the laptop's clock is off (:class:`HqClock`);
+  requests signed with HQ's signed time when the laptop's clock is off (:class:`HqClock`);
 - :mod:`sync.errors`: the errors, HQ's problem details and what the officer reads for them;
 - :mod:`sync.enrollment`: enrolling with a one-time code and pinning HQ's keys;
 - :mod:`sync.signed`, :mod:`sync.checkpoint`, :mod:`sync.receipts`: HQ-signed documents, the
@@ -214,6 +214,7 @@ class SyncClient:
         each try (docs/PROTOCOL.md, "Checkpoint"; :func:`sync.checkpoint.fetch_checkpoint`),
         with HQ's time once HQ refused the laptop's (:class:`~sync.transport.HqClock`).
         """
+        self.clock.pin(pinned)
         return fetch_checkpoint(self.http, self.session, pinned, policy)
 
     # -- sending ------------------------------------------------------------------------------
@@ -266,8 +267,9 @@ class SyncClient:
         HQ's refusals, unreachable HQ and bad signatures are reported in the
         :class:`SyncReport`, never raised; :class:`NotEnrolled` is raised, and
         :class:`~fieldkit.vault.syncstate.DeviceRevoked` once HQ's reference data said so.
-        A laptop clock HQ refuses is set right for the run's signatures from HQ's ``Date``
-        header; the report carries the offset and a warning to set the clock.
+        A laptop clock HQ refuses is set right for the run's signatures from HQ's signed time
+        in the refusal (never its ``Date`` header); the report carries the offset and a warning
+        to set the clock.
         """
         pinned = require_enrollment(self.session.vault)
         syncstate.require_active_device(self.session.vault)
@@ -314,7 +316,7 @@ class SyncClient:
         and :class:`~fieldkit.vault.syncstate.DeviceRevoked` (already revoked: nothing is asked).
         """
         vault = self.session.vault
-        require_enrollment(vault)
+        self.clock.pin(require_enrollment(vault))
         syncstate.require_active_device(vault)
         key = self.session.device_signing_key()
         response = self.http.device_request(

@@ -1,20 +1,25 @@
-"""HQ-signed documents (receipts, checkpoints) as the field client reads them.
+"""HQ-signed documents (receipts, checkpoints, HQ's time) as the field client reads them.
 
 Each is verified with the HQ signing key pinned at enrollment (:func:`verify_signed`) before
 anything in it is believed; a document that verifies but does not match this laptop's data is
 refused too (:func:`untrusted_document`). Both are :class:`~sync.errors.HqUntrusted`: nothing is
-marked as delivered.
+marked as delivered. :func:`read_hq_time` reads the signed time of a ``401 clock-skew`` answer.
 """
 
 from __future__ import annotations
 
 import hashlib
+from datetime import UTC, datetime
 from typing import Any
 
 from fieldkit.domain.findings import Message
 from fieldkit.vault.syncstate import Enrollment
 from sync import envelope
 from sync.errors import HqUntrusted
+
+HQ_TIME_KIND = "hq-time"
+_HQ_TIME = Message("waktu HQ", "HQ's time")
+_MAX_TIME_CHARS = 40
 
 
 def pinned_signing_kid(pinned: Enrollment) -> str:
@@ -65,3 +70,38 @@ def untrusted_document(what: Message) -> HqUntrusted:
             "was marked as delivered; report it to HQ.",
         )
     )
+
+
+def read_hq_time(payload: object, pinned: Enrollment, device_id: str) -> datetime | None:
+    """HQ's time from the signed ``hq_time`` of a ``401 clock-skew`` answer, or None.
+
+    ``payload`` is ``{"document": {…}, "sig": …}`` (docs/PROTOCOL.md, "Device-signed
+    requests"): it counts only when it verifies with the pinned HQ signing key and its
+    document is ``v`` 1, ``kind`` ``hq-time``, for ``device_id``, names the pinned signing key
+    and gives ``at`` as ISO 8601 with an offset. Anything else (missing, forged, another
+    device's, another kind) is None: the caller then has no time it may sign with.
+    """
+    if payload is None:
+        return None
+    try:
+        document = verify_signed(payload, pinned, _HQ_TIME)
+    except HqUntrusted:
+        return None
+    version, at = document.get("v"), document.get("at")
+    if (
+        type(version) is not int
+        or version != 1
+        or document.get("kind") != HQ_TIME_KIND
+        or document.get("device_id") != device_id
+        or document.get("hq_signing_kid") != pinned_signing_kid(pinned)
+        or not isinstance(at, str)
+        or len(at) > _MAX_TIME_CHARS
+    ):
+        return None
+    try:
+        when = datetime.fromisoformat(at)
+    except ValueError:
+        return None
+    if when.utcoffset() is None or not 1970 <= when.year < 9000:
+        return None
+    return when.astimezone(UTC)

@@ -4,8 +4,8 @@
 :class:`~sync.errors.NetworkUnavailable` when the tries run out; what an answer means is the
 caller's business. :meth:`RetryingHttp.device_request` sends a device-signed request
 (docs/PROTOCOL.md, "Device-signed requests") with the time of its :class:`HqClock`, which
-corrects a laptop clock that HQ refuses. :func:`garbled` is what a caller raises for a ``2xx``
-that is not HQ's JSON.
+corrects a laptop clock that HQ refuses, with HQ's signed time only. :func:`garbled` is what
+a caller raises for a ``2xx`` that is not HQ's JSON.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from fieldkit import __version__
 from fieldkit.domain.findings import Message
+from fieldkit.vault.syncstate import Enrollment
 from sync.errors import (
     BadHqUrl,
     HqRefused,
@@ -32,6 +33,7 @@ from sync.errors import (
 )
 from sync.reference import request_headers
 from sync.retry import RetryPolicy, is_retryable, parse_retry_after
+from sync.signed import read_hq_time
 
 USER_AGENT = f"fieldkit/{__version__}"
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
@@ -87,11 +89,15 @@ class HqClock:
     """The time this laptop signs its requests with: its own clock, set right by HQ's if need be.
 
     Field laptops often have wrong clocks, and HQ refuses a device-signed request whose
-    ``Fieldkit-Time`` is more than 10 minutes from its own (``401 clock-skew``). Every answer's
-    HTTP ``Date`` header is read (:meth:`observe`, kept as :attr:`measured`); after such a
-    refusal the offset it gives is kept (:meth:`correct`, :attr:`offset`) and added to the
-    laptop's time in every later signature. The system clock is never changed, and nothing
-    stored in the vault uses the offset: what the laptop captures is stamped with its own clock.
+    ``Fieldkit-Time`` is more than 10 minutes from its own (``401 clock-skew``). That refusal
+    carries HQ's time signed with HQ's signing key (``hq_time``); once it verifies with the key
+    pinned at enrollment (:meth:`pin`), the offset it gives is kept (:meth:`correct`,
+    :attr:`offset`) and added to the laptop's time in every later signature. The HTTP ``Date``
+    header is not authenticated: anything between the laptop and HQ can set it, and a far-future
+    one would have the laptop sign requests that could be replayed then. So it is only read to
+    warn the officer (:meth:`observe`, :attr:`measured`), never signed with. The system clock is
+    never changed, and nothing stored in the vault uses the offset: what the laptop captures is
+    stamped with its own clock.
 
     ``now`` is the laptop's clock as the client reads it (an aware datetime); tests shift it.
     Offsets are HQ's time minus the laptop's: positive when the laptop is behind.
@@ -101,6 +107,11 @@ class HqClock:
         self.now = now or _laptop_now
         self.offset: timedelta | None = None
         self.measured: timedelta | None = None
+        self.pinned: Enrollment | None = None
+
+    def pin(self, pinned: Enrollment) -> None:
+        """Verify HQ's signed time with the HQ signing key of ``pinned`` (before a request)."""
+        self.pinned = pinned
 
     def reset(self) -> None:
         """Forget what was measured (a new sync run measures afresh)."""
@@ -114,7 +125,9 @@ class HqClock:
     def observe(self, response: requests.Response) -> timedelta | None:
         """The offset HQ's ``Date`` header in ``response`` shows (kept as :attr:`measured`).
 
-        The header has whole seconds, so HQ's time is taken as half a second past it.
+        Only for the officer's warning (:meth:`warning`): the header is not authenticated, so
+        it never sets the time signed with. It has whole seconds, so HQ's time is taken as half
+        a second past it.
         """
         hq_time = hq_date(response.headers.get("Date"))
         if hq_time is None:
@@ -122,12 +135,20 @@ class HqClock:
         self.measured = hq_time + timedelta(seconds=0.5) - self.now().astimezone(UTC)
         return self.measured
 
-    def correct(self, response: requests.Response) -> bool:
-        """Sign from now on with the time HQ's ``Date`` gives; False when it gives none."""
-        measured = self.observe(response)
-        if measured is None:
+    def correct(self, response: requests.Response, device_id: str) -> bool:
+        """Sign from now on with HQ's signed time in a ``401 clock-skew`` answer.
+
+        False, and nothing changes, unless the answer's ``hq_time`` member verifies with the
+        pinned HQ signing key and is HQ's time for ``device_id`` (:func:`read_hq_time`); the
+        ``Date`` header never counts. A replayed old ``hq_time`` can only move the time signed
+        with into the past, which HQ refuses too.
+        """
+        if self.pinned is None:
             return False
-        self.offset = measured
+        hq_time = read_hq_time(_hq_time_member(response), self.pinned, device_id)
+        if hq_time is None:
+            return False
+        self.offset = self.measured = hq_time - self.now().astimezone(UTC)
         return True
 
     @property
@@ -158,12 +179,21 @@ def clock_skew(response: requests.Response) -> Problem | None:
     return problem if problem.slug == "clock-skew" else None
 
 
+def _hq_time_member(response: requests.Response) -> object:
+    """The ``hq_time`` extension member of a problem answer, or None."""
+    try:
+        body = response.json()
+    except (ValueError, RecursionError):
+        return None
+    return body.get("hq_time") if isinstance(body, dict) else None
+
+
 class RetryingHttp:
     """HTTP requests to HQ with the retry rules of :mod:`sync.retry`.
 
     Returns every response that is not worth retrying (2xx, 3xx, 4xx but 429) to the caller;
     raises :class:`NetworkUnavailable` when the attempts run out. Every answer's ``Date`` is
-    read into :attr:`clock`.
+    read into :attr:`clock` (for the officer's warning only).
     """
 
     def __init__(
@@ -200,9 +230,10 @@ class RetryingHttp:
 
         ``path`` is the endpoint's path as signed (docs/PROTOCOL.md, "Device-signed
         requests"). When HQ refuses the time (``401 clock-skew``), the request is signed again
-        with the time HQ's ``Date`` header gives and sent once more; the offset is kept for
-        the requests that follow. Without a usable ``Date`` it raises :class:`HqRefused`,
-        telling the officer to set the laptop's clock. Any other answer is returned.
+        with HQ's signed time from that answer (:meth:`HqClock.correct`; never its ``Date``
+        header) and sent once more; the offset is kept for the requests that follow. Without a
+        valid signed time it raises :class:`HqRefused`, telling the officer to set the laptop's
+        clock. Any other answer is returned.
         """
 
         def headers() -> dict[str, str]:
@@ -216,8 +247,8 @@ class RetryingHttp:
         problem = clock_skew(response)
         if problem is None:
             return response
-        if not self.clock.correct(response):
-            raise HqRefused(clock_skew_message(problem, hq_time_known=False), problem)
+        if not self.clock.correct(response, device_id):
+            raise HqRefused(clock_skew_message(problem), problem)
         response.close()
         return self.request(method, path, policy=policy, headers=headers)
 

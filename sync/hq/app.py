@@ -18,9 +18,10 @@ import logging
 import os
 import re
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -36,7 +37,7 @@ from fieldkit import __version__
 from sync import envelope
 from sync.hq import ingest, keys, reference, store
 from sync.hq.ingest import Problem
-from sync.reference import DEVICE_HEADER, checkpoint_path
+from sync.reference import DEVICE_HEADER, REFERENCE_PATH, TIME_HEADER, checkpoint_path
 
 log = logging.getLogger("fieldkit.hq")
 
@@ -84,11 +85,14 @@ def configure_logging(level: int = logging.INFO) -> None:
 # --- responses ---------------------------------------------------------------------------------
 
 
-def problem_response(problem: Problem) -> JSONResponse:
-    """The RFC 9457 response for a problem."""
+def problem_response(problem: Problem, **extensions: object) -> JSONResponse:
+    """The RFC 9457 response for a problem, with any extension members given."""
     headers = {"Connection": "close"} if problem.status == 413 else None
     return JSONResponse(
-        problem.as_json(), status_code=problem.status, media_type=PROBLEM_JSON, headers=headers
+        {**problem.as_json(), **extensions},
+        status_code=problem.status,
+        media_type=PROBLEM_JSON,
+        headers=headers,
     )
 
 
@@ -284,6 +288,53 @@ def create_app(settings: Settings) -> FastAPI:
             status_code=201,
         )
 
+    def _hq_time(headers: Mapping[str, str], path: str) -> dict[str, object] | None:
+        """HQ's time, signed, for the enrolled device that signed a refused time over ``path``.
+
+        The ``hq_time`` member of a ``401 clock-skew`` answer (docs/PROTOCOL.md, "Device-signed
+        requests"): the device signs again with it rather than with the unauthenticated
+        ``Date`` header. None (no member) unless the headers name an enrolled device (revoked
+        or not) whose key signed them: HQ's time is no oracle for strangers.
+        """
+        try:
+            # The headers as :func:`reference.credentials` read them, bar the time's window.
+            signed_at = datetime.fromisoformat(headers.get(TIME_HEADER, ""))
+            creds = reference.credentials(headers, clock=signed_at)
+        except (Problem, ValueError, TypeError):
+            return None
+        with store.reading(engine) as conn:
+            device = store.get_device(conn, creds.device_id)
+        if device is None:
+            return None
+        try:
+            reference.verify_request(device, creds, path)
+        except Problem:
+            return None
+        document: dict[str, object] = {
+            "v": 1,
+            "kind": "hq-time",
+            "device_id": creds.device_id,
+            "at": store.iso(store.now()),
+            "hq_signing_kid": hq_keys.signing_kid,
+        }
+        return envelope.sign_document(document, hq_keys.signing_key)
+
+    async def _refused(
+        request: Request, problem: Problem, path: str, device_id: str | None
+    ) -> JSONResponse:
+        """Log a refusal of a device-signed request and answer it.
+
+        A ``clock-skew`` answer carries HQ's signed time when :func:`_hq_time` gives one.
+        """
+        rejected = reject(request, problem, device_id=device_id)
+        if rejected.slug == "clock-skew":
+            signed = await run_in_threadpool(_hq_time, request.headers, path)
+            if signed is not None:
+                response = problem_response(rejected, hq_time=signed)
+                response.headers["Cache-Control"] = "no-store"
+                return response
+        return problem_response(rejected)
+
     def _checkpoint(device_id: str, creds: reference.Credentials) -> dict[str, object]:
         """The signed checkpoint of ``device_id`` for a request signed by that device.
 
@@ -326,7 +377,7 @@ def create_app(settings: Settings) -> FastAPI:
             creds = reference.credentials(request.headers)
             signed = await run_in_threadpool(_checkpoint, device_id, creds)
         except Problem as problem:
-            raise reject(request, problem, device_id=logged) from None
+            return await _refused(request, problem, checkpoint_path(device_id), logged)
         return JSONResponse(signed, headers={"Cache-Control": "no-store"})
 
     @app.get("/v1/reference")
@@ -338,7 +389,7 @@ def create_app(settings: Settings) -> FastAPI:
             creds = reference.credentials(request.headers)
             signed = await run_in_threadpool(reference.answer, engine, hq_keys, creds)
         except Problem as problem:
-            raise reject(request, problem, device_id=device_id) from None
+            return await _refused(request, problem, REFERENCE_PATH, device_id)
         return JSONResponse(signed, headers={"Cache-Control": "no-store"})
 
     @app.post("/v1/batches")

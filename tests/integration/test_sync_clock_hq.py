@@ -1,9 +1,10 @@
 """A laptop whose clock is hours off syncs with the real HQ (``fieldkit-hq serve``).
 
-HQ refuses device-signed requests more than 10 minutes from its clock (``401 clock-skew``);
-the client takes HQ's time from the answer's ``Date`` header, signs the refused request again
-and keeps the offset for the run. The laptop's signing clock is injected (``SyncClient(clock=
-...)``), so nothing else in the process sees a shifted time.
+HQ refuses device-signed requests more than 10 minutes from its clock (``401 clock-skew``),
+and tells an enrolled device its time signed with HQ's signing key (``hq_time``); the client
+takes HQ's time from that (never from the unauthenticated ``Date`` header), signs the refused
+request again and keeps the offset for the run. The laptop's signing clock is injected
+(``SyncClient(clock=...)``), so nothing else in the process sees a shifted time.
 """
 
 from __future__ import annotations
@@ -11,8 +12,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import requests
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from fieldkit.vault import syncstate
 from sync.client import SyncClient
+from sync.reference import REFERENCE_PATH, checkpoint_path, request_headers
+from sync.signed import read_hq_time
 from tests.integration.test_sync_end_to_end import (
     assert_hq_holds_exactly,
     new_device,
@@ -69,3 +75,58 @@ def test_a_laptop_clock_three_hours_ahead_syncs_every_batch_exactly_once(hq, tmp
         "SELECT created_at, acked_at FROM sync_batches UNION ALL SELECT at, at FROM audit"
     ).fetchall()
     assert stamped and all(a < later and b < later for a, b in stamped)
+
+
+def _skewed(
+    hq, key: Ed25519PrivateKey, device_id: str, path: str, signed_path: str | None = None
+) -> requests.Response:
+    """A request to ``path`` signed by ``key`` for ``device_id`` (over ``signed_path`` if
+    given), three hours ahead."""
+    at = ahead().isoformat(timespec="microseconds")
+    headers = request_headers(key, device_id, path=signed_path or path, at=at)
+    return requests.get(hq.url + path, headers=headers, timeout=10)
+
+
+@pytest.mark.parametrize("endpoint", ["checkpoint", "reference"])
+def test_the_clock_skew_answer_carries_hqs_signed_time_for_an_enrolled_device(
+    hq, tmp_path, endpoint
+):
+    session = new_device(tmp_path / "device", hq, 1)
+    device = session.vault.device_id
+    path = checkpoint_path(device) if endpoint == "checkpoint" else REFERENCE_PATH
+    pinned = syncstate.enrollment(session.vault)
+    before = datetime.now(UTC)
+    response = _skewed(hq, session.device_signing_key(), device, path)
+    after = datetime.now(UTC)
+    assert response.status_code == 401
+    assert response.headers["Content-Type"] == "application/problem+json"
+    assert response.headers["Cache-Control"] == "no-store"
+    problem = response.json()
+    assert problem["type"] == "/problems/clock-skew"
+    signed = problem["hq_time"]
+    assert set(signed) == {"document", "sig"}
+    assert set(signed["document"]) == {"v", "kind", "device_id", "at", "hq_signing_kid"}
+    at = read_hq_time(signed, pinned, device)
+    assert at is not None and before - timedelta(seconds=1) <= at <= after + timedelta(seconds=1)
+    assert datetime.fromisoformat(signed["document"]["at"]).utcoffset() == timedelta(0)
+    assert read_hq_time(signed, pinned, "0b9a8c7d-1e2f-4a3b-8c4d-5e6f7a8b9c0d") is None
+
+
+def test_no_signed_time_for_an_unknown_device_or_a_signature_not_the_devices(hq, tmp_path):
+    stranger = "0b9a8c7d-1e2f-4a3b-8c4d-5e6f7a8b9c0d"
+    session = new_device(tmp_path / "device", hq, 1)
+    device = session.vault.device_id
+    impostor = Ed25519PrivateKey.generate()
+    own = session.device_signing_key()
+    for key, device_id, path, signed_path in (
+        (impostor, stranger, REFERENCE_PATH, None),
+        (impostor, stranger, checkpoint_path(stranger), None),
+        (impostor, device, REFERENCE_PATH, None),  # an enrolled device's id, not its key
+        (impostor, device, checkpoint_path(device), None),
+        (own, device, checkpoint_path(device), REFERENCE_PATH),  # signed for another endpoint
+        (own, device, REFERENCE_PATH, checkpoint_path(device)),
+    ):
+        response = _skewed(hq, key, device_id, path, signed_path)
+        assert response.status_code == 401, (device_id, path)
+        problem = response.json()
+        assert problem["type"] == "/problems/clock-skew" and "hq_time" not in problem

@@ -63,6 +63,10 @@ class ScriptedHq:
         self.clock_shift = timedelta(0)
         self.date_shift = timedelta(0)
         self.date: str | None = None
+        # What a clock-skew answer carries as hq_time: HQ's signed time (None), or this
+        # function's answer given the signed time (a network in the way, or a broken HQ).
+        self.hq_time: object = None
+        self.hq_times: list[dict] = []  # the signed times HQ gave
         self.lock = threading.Lock()
 
     def now(self) -> datetime:
@@ -82,16 +86,29 @@ class ScriptedHq:
                          "status": 401, "detail": "Send the Fieldkit-* headers."}  # fmt: skip
         at = headers[TIME_HEADER]
         self.signed_times.append((path, at))
-        if abs(datetime.fromisoformat(at) - self.now()) > MAX_CLOCK_SKEW:
-            detail = f"Signed at {at}; HQ's clock is {self.now().isoformat()}."
-            return 401, {"type": "/problems/clock-skew", "title": "Clock skew", "status": 401,
-                         "detail": detail}  # fmt: skip
         try:
             message = request_message("GET", path, headers[DEVICE_HEADER], at)
             Ed25519PublicKey.from_public_bytes(self.device_key).verify(
                 base64.b64decode(headers[SIGNATURE_HEADER]), message
             )
+            by_device = True
         except InvalidSignature:
+            by_device = False
+        if abs(datetime.fromisoformat(at) - self.now()) > MAX_CLOCK_SKEW:
+            detail = f"Signed at {at}; HQ's clock is {self.now().isoformat()}."
+            problem = {"type": "/problems/clock-skew", "title": "Clock skew", "status": 401,
+                       "detail": detail}  # fmt: skip
+            if by_device:  # HQ's signed time, for the enrolled device only (docs/PROTOCOL.md)
+                signed = self.signed(
+                    {"v": 1, "kind": "hq-time", "device_id": headers[DEVICE_HEADER],
+                     "at": self.now().isoformat(), "hq_signing_kid": self.signing_kid}
+                )  # fmt: skip
+                self.hq_times.append(signed)
+                given = self.hq_time(signed) if callable(self.hq_time) else signed
+                if given is not None:
+                    problem["hq_time"] = given
+            return 401, problem
+        if not by_device:
             return 401, {"type": "/problems/bad-signature", "title": "Bad signature",
                          "status": 401, "detail": "Not signed by this device's key."}  # fmt: skip
         return None
@@ -395,7 +412,7 @@ def _minutes_apart(a: str, b: datetime) -> float:
     return abs((datetime.fromisoformat(a) - b).total_seconds()) / 60
 
 
-def test_a_laptop_clock_hours_off_is_set_right_from_hqs_date_for_the_whole_run(hq, session):
+def test_a_laptop_clock_hours_off_is_set_right_from_hqs_signed_time_for_the_whole_run(hq, session):
     hq.clock_shift = timedelta(hours=3)  # HQ is right; the laptop is 3 hours behind
     started = datetime.now(UTC)
     report = client(hq, session).sync(once=True, reference=True)
@@ -480,31 +497,65 @@ def test_the_command_line_tells_the_officer_in_both_languages(hq, session, tmp_p
     assert json.loads(reference.stdout)["version"] == 1, "the JSON on stdout stays clean"
 
 
-@pytest.mark.parametrize("date", ["omit", "junk"])
-def test_without_a_usable_date_from_hq_the_officer_is_told_to_set_the_clock(hq, session, date):
+OTHER = "0b9a8c7d-1e2f-4a3b-8c4d-5e6f7a8b9c0d"  # a device id that is not the laptop's
+
+
+def _forged(signed: dict) -> dict:
+    return envelope.sign_document(signed["document"], Ed25519PrivateKey.generate())
+
+
+@pytest.mark.parametrize("date", ["omit", "junk", "good", "far-future"])
+@pytest.mark.parametrize("hq_time", ["missing", "forged", "another device", "another kind"])
+def test_without_hqs_signed_time_the_officer_is_told_to_set_the_clock(hq, session, date, hq_time):
     hq.clock_shift = timedelta(hours=3)
-    hq.date = date
+    hq.date = date if date in ("omit", "junk") else None
+    if date == "far-future":
+        hq.date_shift = timedelta(days=400)  # a hostile proxy's Date
+    hq.hq_time = {
+        "missing": lambda signed: None,
+        "forged": _forged,
+        "another device": lambda signed: hq.signed({**signed["document"], "device_id": OTHER}),
+        "another kind": lambda signed: hq.signed({**signed["document"], "kind": "checkpoint"}),
+    }[hq_time]
     report = client(hq, session).sync(once=True)
     assert report.exit_code == 1
     [refusal] = report.refused
     assert (refusal.problem.status, refusal.problem.slug) == (401, "clock-skew")
-    assert "Date header" in refusal.message.en
+    assert "This laptop's clock is too far from HQ's" in refusal.message.en
     assert "Set the laptop's date and time" in refusal.message.en
     assert "Setel tanggal dan jam laptop" in refusal.message.id
     assert len(hq.signed_times) == 1, "nothing to correct with: not sent again"
     assert "/v1/batches" not in hq.requests and acked(session) == []
-    assert not report.clock_corrected and report.clock_offset is None
+    assert not report.clock_corrected
 
 
-def test_a_date_that_does_not_agree_with_hqs_check_is_tried_once_only(hq, session):
+def test_a_proxys_far_future_date_is_never_signed_with(hq, session):
+    hq.clock_shift = timedelta(hours=3)  # the laptop is 3 hours behind
+    hq.date_shift = timedelta(days=400)  # and the Date header says 400 days later still
+    started = datetime.now(UTC)
+    report = client(hq, session).sync(once=True, reference=True)
+    assert report.exit_code == 0, report.as_json("en")
+    assert report.clock_corrected and abs(report.clock_offset - 3 * 3600) <= 2, "HQ's signed time"
+    assert len(hq.signed_times) == 3
+    for _, at in hq.signed_times[1:]:
+        assert _minutes_apart(at, started + timedelta(hours=3)) < 1, "HQ's time, not the Date's"
+
+
+def test_a_replayed_old_signed_time_is_tried_once_only(hq, session):
     hq.clock_shift = timedelta(hours=3)
-    hq.date_shift = timedelta(hours=-3)  # a proxy's Date: the laptop's own, wrong, time
+    client(hq, session).sync(once=True)  # HQ signs a time for this device, which is kept
+    [old] = hq.hq_times
+    hq.clock_shift = timedelta(hours=5)  # two hours later, the network replays that one
+    hq.hq_time = lambda signed: old
+    hq.signed_times.clear()
     report = client(hq, session).sync(once=True)
     assert report.exit_code == 1
     assert [r.problem.slug for r in report.refused] == ["clock-skew"]
     assert "clock is too far from HQ's" in report.refused[0].message.en
-    assert len(hq.signed_times) == 2, "re-signed and retried once, then refused"
-    assert "/v1/batches" not in hq.requests
+    assert len(hq.signed_times) == 2, "re-signed with a time HQ refuses too, then stopped"
+    (_, first), (_, second) = hq.signed_times
+    assert datetime.fromisoformat(second) > datetime.fromisoformat(first), "behind HQ still"
+    assert _minutes_apart(second, datetime.now(UTC) + timedelta(hours=5)) > 100
 
 
 # -- refusals and outages -------------------------------------------------------------------------
