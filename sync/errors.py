@@ -206,27 +206,18 @@ def problem_message(problem: Problem, batch: StoredBatch | None = None) -> Messa
     )
 
 
-def clock_skew_message(problem: Problem, *, hq_time_known: bool = True) -> Message:
+def clock_skew_message(problem: Problem) -> Message:
     """What an officer reads when HQ refuses this laptop's time and it could not be set right.
 
-    ``hq_time_known`` False: HQ's answer carried no usable ``Date`` header, so the laptop could
-    not sign with HQ's time instead (docs/sync.md, "HQ's clock").
+    Either HQ's answer carried no valid signed time (``hq_time``) to sign with instead, or HQ
+    refused the corrected time too (docs/sync.md, "HQ's clock").
     """
     why = (problem.detail or problem.title or str(problem.status)).rstrip(".")
-    if hq_time_known:
-        return Message(
-            f"Jam laptop ini terlalu jauh dari jam HQ ({why}). Setel tanggal dan jam laptop, "
-            "lalu coba lagi.",
-            f"This laptop's clock is too far from HQ's ({why}). Set the laptop's date and time, "
-            "then try again.",
-        )
     return Message(
-        f"Jam laptop ini terlalu jauh dari jam HQ ({why}), dan jawaban HQ tidak menyebut "
-        "jamnya (header Date), jadi laptop tidak bisa menyesuaikan diri. Setel tanggal dan jam "
-        "laptop, lalu coba lagi. Data tetap aman di laptop.",
-        f"This laptop's clock is too far from HQ's ({why}), and HQ's answer did not give its "
-        "time (a Date header), so the laptop could not adjust to it. Set the laptop's date and "
-        "time, then try again. The data stays safe on this laptop.",
+        f"Jam laptop ini terlalu jauh dari jam HQ ({why}). Setel tanggal dan jam laptop, "
+        "lalu coba lagi. Data tetap aman di laptop.",
+        f"This laptop's clock is too far from HQ's ({why}). Set the laptop's date and time, "
+        "then try again. The data stays safe on this laptop.",
     )
 
 

@@ -13,6 +13,7 @@ import os
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from unittest import mock
 
 import pytest
 import requests
@@ -369,7 +370,9 @@ def attack_malformed_body(server, device):
 def attack_nul_in_record_text(server, device):
     item = device.applicant(str(uuid.uuid4()))
     item["data"]["notes"] = "a\x00b"
-    header, sealed = device.cut(seq=2, items=[item])
+    # A device of ours refuses to seal this; an older or hostile one need not.
+    with mock.patch.object(envelope, "_check_storable", lambda *args: None):
+        header, sealed = device.cut(seq=2, items=[item])
     return header, sealed, 422, "malformed-body"
 
 

@@ -118,7 +118,7 @@ def test_a_clock_skew_gets_its_own_message():
     assert GENERIC not in message.en
     assert message.en == (
         "This laptop's clock is too far from HQ's (HQ's clock is 2026-11-28T06:00:00+00:00). "
-        "Set the laptop's date and time, then try again."
+        "Set the laptop's date and time, then try again. The data stays safe on this laptop."
     )
     assert message.id.startswith("Jam laptop ini terlalu jauh dari jam HQ")
     assert "Setel tanggal dan jam laptop" in message.id
