@@ -17,7 +17,7 @@ from fieldkit.vault.syncstate import Enrollment, StoredBatch
 from fieldkit.vault.vault import Session
 from sync.enrollment import require_enrollment
 from sync.errors import ReceiptNotOurs
-from sync.signed import untrusted_document, verify_signed
+from sync.signed import pinned_signing_kid, untrusted_document, verify_signed
 
 RECEIPT = Message("Tanda terima", "receipt")
 
@@ -25,16 +25,22 @@ RECEIPT = Message("Tanda terima", "receipt")
 def check_receipt(
     payload: object, pinned: Enrollment, batch: StoredBatch, device_id: str
 ) -> dict[str, Any]:
-    """Verify a receipt and that it names this device, the batch id, seq and ciphertext."""
+    """Verify a receipt and that it is this batch's: v 1, the pinned signing key's kid.
+
+    It must name this device, the batch id, seq, ciphertext hash and item count.
+    """
     receipt = verify_signed(payload, pinned, RECEIPT)
     expected = {
         "device_id": device_id,
         "batch_id": batch.batch_id,
         "seq": batch.seq,
         "ct_sha256": batch.ct_sha256,
+        "count": batch.count,
+        "hq_signing_kid": pinned_signing_kid(pinned),
     }
     mismatch = any(receipt.get(key) != value for key, value in expected.items())
-    if mismatch or receipt.get("count", batch.count) != batch.count:
+    version = receipt.get("v")
+    if mismatch or type(version) is not int or version != 1:
         raise untrusted_document(_receipt_of(batch.seq))
     return receipt
 

@@ -804,7 +804,7 @@ class FakeHq:
                 "ct_sha256": parsed.ct_sha256,
                 "count": header.count,
                 "accepted_at": datetime.now(UTC).isoformat(timespec="seconds"),
-                "hq_signing_kid": "test",
+                "hq_signing_kid": signing_kid(self.signing.public_key().public_bytes_raw()),
             }
             signed = envelope.sign_document(receipt, self.signing)
             return _response(201, {"receipt": signed["document"], "sig": signed["sig"]})

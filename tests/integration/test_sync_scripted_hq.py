@@ -347,6 +347,31 @@ def test_a_signed_receipt_for_other_bytes_acknowledges_nothing(hq, session):
     assert acked(session) == []
 
 
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"v": 2},
+        {"v": True},
+        {"count": None},
+        {"hq_signing_kid": "0123456789abcdef"},
+        {"device_id": "0b6f1c1e-2f6a-4d43-9a55-8c8d1a3e7f10"},
+    ],
+    ids=["v2", "v-true", "no-count", "other-kid", "other-device"],
+)
+def test_a_signed_receipt_that_is_not_ours_in_every_field_acknowledges_nothing(hq, session, change):
+    def altered(status, answer):
+        document = {**answer["document"], **change}
+        if change.get("count", 0) is None:
+            del document["count"]
+        return status, hq.signed(document)
+
+    hq.faults.append(("/v1/batches", altered))
+    report = client(hq, session).sync(once=True)
+    assert report.exit_code == 3
+    assert "does not match" in report.untrusted.en
+    assert acked(session) == []
+
+
 def test_a_checkpoint_with_a_bad_signature_stops_the_sync(hq, session):
     hq.faults.append(("/v1/devices/", lambda status, answer: (status, {**answer, "sig": "A" * 88})))
     report = client(hq, session).sync(once=True)
