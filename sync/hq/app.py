@@ -42,6 +42,9 @@ from sync.reference import DEVICE_HEADER, REFERENCE_PATH, TIME_HEADER, checkpoin
 log = logging.getLogger("fieldkit.hq")
 
 PROBLEM_JSON = "application/problem+json"
+# Refusals of a device-signed request that come after its signature verified (docs/PROTOCOL.md,
+# "Checkpoint", "Reference data"): the device they are logged under is proven, not claimed.
+_AFTER_DEVICE_SIGNATURE = frozenset({"device-mismatch", "device-revoked", "keys-changing"})
 MAX_ENROLL_BYTES = 16 * 1024
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _ENROLL_KEYS = frozenset({"code", "device_id", "vault_id", "device_public_key"})
@@ -241,7 +244,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.settings = settings
     _install_handlers(app)
 
-    def reject(request: Request, problem: Problem, **ids: str | int | None) -> Problem:
+    def reject(request: Request, problem: Problem, **ids: str | int | bool | None) -> Problem:
         return ingest.reject(engine, problem, client=_client(request), **ids)  # type: ignore[arg-type]
 
     @app.get("/healthz")
@@ -326,7 +329,12 @@ def create_app(settings: Settings) -> FastAPI:
 
         A ``clock-skew`` answer carries HQ's signed time when :func:`_hq_time` gives one.
         """
-        rejected = reject(request, problem, device_id=device_id)
+        rejected = reject(
+            request,
+            problem,
+            device_id=device_id,
+            device_verified=problem.slug in _AFTER_DEVICE_SIGNATURE,
+        )
         if rejected.slug == "clock-skew":
             signed = await run_in_threadpool(_hq_time, request.headers, path)
             if signed is not None:

@@ -164,6 +164,7 @@ class _Context:
     device_id: str | None = None
     batch_id: str | None = None
     seq: int | None = None
+    verified: bool = False  # the device's signature verified
 
 
 @dataclass
@@ -204,14 +205,20 @@ def reject(
     device_id: str | None = None,
     batch_id: str | None = None,
     seq: int | None = None,
+    device_verified: bool = False,
 ) -> Problem:
-    """Log a refusal in ``rejections`` and the log; return the problem for raising."""
+    """Log a refusal in ``rejections`` and the log; return the problem for raising.
+
+    ``device_verified``: the device's signature was verified before the refusal (otherwise
+    ``device_id`` is only what the request claimed).
+    """
     log.warning(
-        "rejected %s (%d) from %s: device=%s batch=%s seq=%s: %s",
+        "rejected %s (%d) from %s: device=%s%s batch=%s seq=%s: %s",
         problem.slug,
         problem.status,
         client or "-",
         device_id or "-",
+        "" if device_verified or not device_id else " (claimed)",
         batch_id or "-",
         seq if seq is not None else "-",
         problem.detail,
@@ -226,6 +233,7 @@ def reject(
             device_id=device_id,
             batch_id=batch_id,
             seq=seq,
+            device_verified=device_verified,
         )
     except sa.exc.SQLAlchemyError:
         log.exception("could not log the rejection above in the store")
@@ -254,6 +262,7 @@ def ingest(
             device_id=ctx.device_id,
             batch_id=ctx.batch_id,
             seq=ctx.seq,
+            device_verified=ctx.verified,
         ) from None
 
 
@@ -274,6 +283,7 @@ def _ingest(engine: Engine, keys: HQKeys, data: bytes, ctx: _Context, source: st
             envelope.verify_signature(env, device.public_key)
         except EnvelopeError as exc:
             raise Problem.from_envelope(exc) from None
+        ctx.verified = True
         private = keys.decryption_key(header.hq_kid)
         if private is None:
             raise Problem(

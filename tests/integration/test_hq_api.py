@@ -408,6 +408,11 @@ def test_each_attack_is_refused_with_its_problem_and_nothing_is_ingested(server,
     assert len(logged) == 1
     assert logged[0]["device_id"] == header.device_id
     assert logged[0]["client"] == "127.0.0.1"
+    # The device is proven only once its signature verified; before, it is what was claimed.
+    assert logged[0]["device_verified"] is (slug not in _BEFORE_SIGNATURE), slug
+
+
+_BEFORE_SIGNATURE = {"unknown-device", "device-revoked", "bad-signature", "malformed-envelope"}
 
 
 def _count_rejections(server: Server, slug: str) -> int:
@@ -483,6 +488,7 @@ def refused_and_logged(
     )
     assert len(rows) == 1, rows
     assert rows[0]["status"] == status and rows[0]["client"] == "127.0.0.1"
+    assert rows[0]["device_verified"] is (slug in {"device-mismatch", "device-revoked"}), slug
     return body
 
 

@@ -18,8 +18,13 @@ def add_rejection(
     device_id: str | None = None,
     batch_id: str | None = None,
     seq: int | None = None,
+    device_verified: bool = False,
 ) -> None:
-    """Log a refused request (its own transaction, so it survives the refusal)."""
+    """Log a refused request (its own transaction, so it survives the refusal).
+
+    ``device_verified``: HQ had verified the device's signature before refusing, so
+    ``device_id`` is proven rather than merely claimed.
+    """
     with engine.begin() as conn:
         conn.execute(
             rejections.insert().values(
@@ -31,6 +36,7 @@ def add_rejection(
                 status=status,
                 detail=detail,
                 client=_clip(client, 512),
+                device_verified=device_verified,
             )
         )
 

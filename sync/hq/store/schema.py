@@ -133,6 +133,9 @@ rejections = sa.Table(
     sa.Column("status", sa.Integer(), nullable=False),
     sa.Column("detail", sa.Text(), nullable=False),
     sa.Column("client", sa.String(512), nullable=True),
+    # True when HQ had verified the device's signature before refusing: only then is
+    # ``device_id`` proven; otherwise it is what the request claimed (anyone can claim any id).
+    sa.Column("device_verified", sa.Boolean(), nullable=False, server_default=sa.false()),
     sa.Index("ix_rejections_at", "at"),
     sa.Index("ix_rejections_device", "device_id"),
 )
