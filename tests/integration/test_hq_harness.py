@@ -16,6 +16,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -299,6 +300,16 @@ def start_server(hq: HQHome, workers: int = 2) -> Server:
             time.sleep(0.1)
     process.kill()
     raise AssertionError(f"serve did not answer /healthz in 30 s:\n{log.read_text()}")
+
+
+@contextmanager
+def serving(hq: HQHome, workers: int = 2) -> Iterator[Server]:
+    """``fieldkit-hq serve`` for a ``with`` block (:func:`start_server`, :func:`stop_server`)."""
+    running = start_server(hq, workers)
+    try:
+        yield running
+    finally:
+        stop_server(running)
 
 
 def stop_server(server: Server) -> None:

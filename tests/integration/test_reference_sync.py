@@ -50,6 +50,7 @@ from tests.integration.test_hq_harness import (
     Server,
     init_hq,
     run_cli,
+    serving,
     start_server,
     stop_server,
 )
@@ -157,11 +158,8 @@ def cheap_kdf(monkeypatch):
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     hq = init_hq(tmp_path_factory.mktemp("hq"), None)
-    running = start_server(hq, workers=1)
-    try:
+    with serving(hq, workers=1) as running:
         yield running
-    finally:
-        stop_server(running)
 
 
 # -- the main path ------------------------------------------------------------------------------
@@ -235,11 +233,8 @@ def test_published_reference_is_verified_and_applied_sqlite(server, tmp_path):
 @pytest.mark.postgres
 def test_published_reference_is_verified_and_applied_postgres(tmp_path, postgres_url):
     hq = init_hq(tmp_path / "hq", postgres_url)
-    running = start_server(hq, workers=2)
-    try:
+    with serving(hq, workers=2) as running:
         _published_reference_is_verified_and_applied(running, tmp_path)
-    finally:
-        stop_server(running)
 
 
 # -- refusals -----------------------------------------------------------------------------------

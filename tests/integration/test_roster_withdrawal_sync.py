@@ -21,7 +21,7 @@ from fieldkit.vault.records import Change
 from fieldkit.vault.roster import import_roster
 from fieldkit.vault.vault import Session
 from sync.hq import store
-from tests.integration.test_hq_harness import Server, init_hq, start_server, stop_server
+from tests.integration.test_hq_harness import Server, init_hq, serving
 from tests.integration.test_reference_sync import (
     PASSPHRASE,
     client,
@@ -198,18 +198,12 @@ def _withdrawal_reaches_the_device(server: Server, tmp: Path) -> None:
 
 def test_a_withdrawal_reaches_the_device_sqlite(tmp_path):
     hq = init_hq(tmp_path / "hq", None)
-    running = start_server(hq, workers=1)
-    try:
+    with serving(hq, workers=1) as running:
         _withdrawal_reaches_the_device(running, tmp_path)
-    finally:
-        stop_server(running)
 
 
 @pytest.mark.postgres
 def test_a_withdrawal_reaches_the_device_postgres(tmp_path, postgres_url):
     hq = init_hq(tmp_path / "hq", postgres_url)
-    running = start_server(hq, workers=2)
-    try:
+    with serving(hq, workers=2) as running:
         _withdrawal_reaches_the_device(running, tmp_path)
-    finally:
-        stop_server(running)
