@@ -27,7 +27,8 @@ from pathlib import Path
 
 import cryptography
 
-from fieldkit.vault import kdf, service
+from fieldkit import kdf
+from fieldkit.vault import service
 from fieldkit.vault.vault import Session, Vault
 
 REPO = Path(__file__).resolve().parent.parent

@@ -40,10 +40,10 @@ from pathlib import Path
 import requests
 import sqlalchemy as sa
 
-import sync.client as sync_client
+import sync.device.client as sync_client
 from bench import _common as c
 from bench import sync_harness as h
-from sync.client import SyncClient
+from sync.device.client import SyncClient
 
 STORES = ("sqlite", "postgres")
 

@@ -39,10 +39,11 @@ from pathlib import Path
 import requests
 
 from bench import _common as c
+from fieldkit import kdf
 from fieldkit.domain.synth import synthetic_applicants
-from fieldkit.vault import kdf, service
+from fieldkit.vault import service
 from fieldkit.vault.vault import Session, Vault
-from sync.client import SyncClient
+from sync.device.client import SyncClient
 
 HQ_PASSPHRASE = "markas besar kanim bogor untuk pengukuran"
 PG_ADMIN_URL = os.environ.get("FIELDKIT_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -504,7 +505,7 @@ def reopen(home: Path) -> Session:
 
 def outbox_items(session: Session) -> list[dict[str, object]]:
     """Every record version in the outbox as the body item a batch carries (decrypted)."""
-    from sync.batches import record_item
+    from sync.device.batches import record_item
 
     rows = session.conn.execute("SELECT seq, kind, id, version FROM outbox ORDER BY seq")
     return [record_item(session, *row) for row in rows.fetchall()]
@@ -642,7 +643,7 @@ class WireRun:
 
 def envelope_parts(data: bytes, hq_keys: object) -> dict[str, int]:
     """Sizes of an envelope's parts, and of its body before compression (opened with HQ's key)."""
-    from sync import envelope
+    from sync.wire import envelope
 
     parsed = envelope.parse_envelope(data)
     private = hq_keys.decryption_key(parsed.header.hq_kid)  # type: ignore[attr-defined]
@@ -673,9 +674,9 @@ def measure_wire(tmp: Path, applicants: int, seed: int, per_save: int) -> WireRu
     one per request with ``requests`` on one kept-alive connection to :func:`trivial_app` under
     the same uvicorn, through a second relay.
     """
-    from sync import envelope
-    from sync.client import USER_AGENT
+    from sync.device.client import USER_AGENT
     from sync.hq import keys
+    from sync.wire import envelope
 
     with (
         running_hq(tmp / "hq") as hq,

@@ -9,7 +9,7 @@ entries a vault writes for them (vault created, unlock, device enrolled, visit c
 ``sync.batches.cut_batch`` cuts them (at most 500 items; while records wait, a quarter of each
 batch is kept for audit entries, so 1,000 applicants, their visit and 1,004 audit entries make
 5 batches of records+audit: 375+125, 375+125, 251+249, 0+500, 0+5) and sealed with
-``sync.envelope.seal_batch`` to HQ's key with the device's key, with the audit chain computed
+``sync.wire.envelope.seal_batch`` to HQ's key with the device's key, with the audit chain computed
 from the device's vault id.
 
 Then, for each ``--workers`` value: the baseline server (a trivial ASGI app under uvicorn
@@ -51,11 +51,11 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from bench import _common as c
 from bench import sync_harness as h
 from fieldkit.domain.applicant import check_applicant
+from fieldkit.domain.ids import new_ids
 from fieldkit.domain.synth import synthetic_applicants
-from fieldkit.vault.ids import new_ids
-from sync import envelope
-from sync.batches import MAX_ITEMS, _shares
-from sync.client import USER_AGENT
+from sync.device.batches import MAX_ITEMS, _shares
+from sync.device.client import USER_AGENT
+from sync.wire import envelope
 
 TARGET_RECORDS_PER_S = 5000
 STORES = ("postgres", "sqlite")

@@ -21,7 +21,8 @@ import sys
 import time
 
 from bench import _common as c
-from fieldkit.vault import kdf, keyring
+from fieldkit import kdf
+from fieldkit.vault import keyring
 from fieldkit.vault.vault import Vault
 
 TARGET_DIFF_MS = 50.0

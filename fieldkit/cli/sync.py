@@ -16,8 +16,8 @@ from fieldkit.cli.output import EXIT_FAILED, EXIT_INTEGRITY, EXIT_OK, print_json
 from fieldkit.cli.unlock import OFFICER_ENV, officer_option, open_session
 from fieldkit.vault import syncstate
 from fieldkit.vault.vault import Vault
-from sync.batches import cut_batches
-from sync.client import (
+from sync.device.batches import cut_batches
+from sync.device.client import (
     EXIT_PARTIAL,
     EXIT_UNTRUSTED,
     HqRefused,
@@ -30,7 +30,7 @@ from sync.client import (
     check_hq_url,
     require_enrollment,
 )
-from sync.reference import watchlist_hit
+from sync.device.reference import watchlist_hit
 
 JSON_HELP = "Print the result as JSON."
 SYNC_EPILOG = """\b

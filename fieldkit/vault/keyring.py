@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from fieldkit.vault import kdf
+from fieldkit import kdf
 from fieldkit.vault.crypto import (
     SLOT_SUITE,
     AuthenticationFailed,

@@ -16,8 +16,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from fieldkit import kdf
 from fieldkit.domain.findings import Message
-from fieldkit.vault import audit, db, kdf, keyring, syncstate
+from fieldkit.domain.passphrase import passphrase_problem
+from fieldkit.vault import audit, db, keyring, syncstate
 from fieldkit.vault.crypto import (
     AuthenticationFailed,
     BlindIndexer,
@@ -35,7 +37,6 @@ from fieldkit.vault.errors import (
     VaultError,
     WeakPassphrase,
 )
-from fieldkit.vault.passphrase import passphrase_problem
 from fieldkit.vault.records import KeyShredded, index_digests, record_aad, seal_visit_key
 from fieldkit.vault.vault import Session, check_officer_id, meta_json, now, seal_device_key
 

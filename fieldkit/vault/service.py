@@ -14,16 +14,16 @@ from datetime import date
 from fieldkit.domain.applicant import check_applicant
 from fieldkit.domain.calendar import check_visit_plan
 from fieldkit.domain.findings import Finding, Message
+from fieldkit.domain.ids import new_id, new_ids
 from fieldkit.vault import syncstate
 from fieldkit.vault.errors import InvalidInput, NotFound, VisitWithdrawn
-from fieldkit.vault.ids import new_id, new_ids
 from fieldkit.vault.records import Change, Record
 from fieldkit.vault.vault import Session, Vault
 
 VISIT = "visit"
 APPLICANT = "applicant"
 ROSTER = "roster"
-# The state HQ's withdrawal gives a visit and its roster entries (sync/reference.py).
+# The state HQ's withdrawal gives a visit and its roster entries (sync/device/reference.py).
 WITHDRAWN = "withdrawn"
 
 

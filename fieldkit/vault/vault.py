@@ -19,8 +19,10 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+from fieldkit import kdf
 from fieldkit.domain.findings import Message
-from fieldkit.vault import audit, db, kdf, keyring, outbox, records
+from fieldkit.domain.passphrase import passphrase_problem
+from fieldkit.vault import audit, db, keyring, outbox, records
 from fieldkit.vault.crypto import (
     AuthenticationFailed,
     Sealer,
@@ -44,7 +46,6 @@ from fieldkit.vault.errors import (
     WrongPassphrase,
 )
 from fieldkit.vault.home import vault_path
-from fieldkit.vault.passphrase import passphrase_problem
 
 VAULT_FORMAT = 1
 FREE_FAILURES = 5

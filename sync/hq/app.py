@@ -34,10 +34,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
 from fieldkit import __version__
-from sync import envelope
 from sync.hq import ingest, keys, reference, store
 from sync.hq.ingest import Problem
-from sync.reference import DEVICE_HEADER, REFERENCE_PATH, TIME_HEADER, checkpoint_path
+from sync.wire import envelope
+from sync.wire.requests import DEVICE_HEADER, REFERENCE_PATH, TIME_HEADER, checkpoint_path
 
 log = logging.getLogger("fieldkit.hq")
 

@@ -38,10 +38,10 @@ from fieldkit.domain.applicant import FIELDS as APPLICANT_FIELDS
 from fieldkit.domain.applicant import check_applicant
 from fieldkit.domain.fees import FeeSchedule, parse_fee_schedules
 from fieldkit.domain.findings import Finding
-from sync import envelope
-from sync.envelope import EnvelopeError
 from sync.hq import store
 from sync.hq.keys import HQKeys
+from sync.wire import envelope
+from sync.wire.envelope import EnvelopeError
 
 log = logging.getLogger("fieldkit.hq")
 

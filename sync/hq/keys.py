@@ -28,8 +28,8 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from fieldkit.vault import kdf
-from sync import envelope
+from fieldkit import kdf
+from sync.wire import envelope
 
 HOME_ENV = "FIELDKIT_HQ_HOME"
 PASSPHRASE_ENV = "FIELDKIT_HQ_PASSPHRASE"

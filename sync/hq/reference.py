@@ -34,26 +34,28 @@ from fieldkit.domain.dates import parse_iso_date
 from fieldkit.domain.fees import parse_fee_schedules
 from fieldkit.domain.findings import Checked, Finding, error, warning
 from fieldkit.domain.identifiers import check_booking_code, check_person_name, check_phone
+from fieldkit.domain.ids import new_id, new_ids
 from fieldkit.domain.nik import parse_nik
-from fieldkit.vault.ids import new_id, new_ids
-from fieldkit.vault.roster import ENTRY_FIELDS
-from sync import envelope
+from fieldkit.domain.roster import ENTRY_FIELDS
 from sync.hq import store
 from sync.hq.ingest import Problem
 from sync.hq.keys import HQKeys
-from sync.reference import (
-    DEVICE_HEADER,
+from sync.wire import envelope
+from sync.wire.reference import (
     DOCUMENT_TYPE,
-    MAX_CLOCK_SKEW,
-    REFERENCE_PATH,
-    SIGNATURE_HEADER,
-    TIME_HEADER,
     VERSION,
     VISIT_FIELDS,
     WATCHLIST_KEY_BYTES,
     normalise_nik,
-    request_message,
     watchlist_digest,
+)
+from sync.wire.requests import (
+    DEVICE_HEADER,
+    MAX_CLOCK_SKEW,
+    REFERENCE_PATH,
+    SIGNATURE_HEADER,
+    TIME_HEADER,
+    request_message,
 )
 
 ROSTER_FILE_KEYS = frozenset({"visit", "entries"})

@@ -25,8 +25,8 @@ from pathlib import Path
 
 import pytest
 
+from fieldkit.kdf import TEST_KDF_ENV
 from fieldkit.vault import outbox, service
-from fieldkit.vault.kdf import TEST_KDF_ENV
 from fieldkit.vault.vault import Session, Vault
 from tests.integration.crash_writer import OFFICER, PASSPHRASE, digest
 

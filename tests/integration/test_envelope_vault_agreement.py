@@ -1,4 +1,4 @@
-"""HQ re-implements the audit hash (sync/envelope.py) without importing the vault: prove that
+"""HQ re-implements the audit hash (sync/wire/envelope.py) without importing the vault: prove that
 it reproduces, bit for bit, the hashes a real vault stores, and that a batch cut from a real
 vault carries them to HQ intact."""
 
@@ -12,7 +12,7 @@ import pytest
 from fieldkit.domain.synth import synthetic_applicants
 from fieldkit.vault import service
 from fieldkit.vault.vault import Vault
-from sync import envelope as env
+from sync.wire import envelope as env
 
 AUDIT_COLUMNS = "seq, at, officer_id, action, subject, detail, prev_hash, hash"
 

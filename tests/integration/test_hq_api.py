@@ -19,9 +19,9 @@ import pytest
 import requests
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from sync import envelope
 from sync.hq import store
-from sync.reference import (
+from sync.wire import envelope
+from sync.wire.requests import (
     DEVICE_HEADER,
     SIGNATURE_HEADER,
     TIME_HEADER,

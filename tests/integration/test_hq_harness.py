@@ -1,6 +1,6 @@
 """What the HQ tests share: an HQ home made by the real CLI, a field device that seals real batches.
 
-Nothing here stands in for HQ: the device side uses ``sync.envelope`` exactly as a laptop does
+Nothing here stands in for HQ: the device side uses ``sync.wire.envelope`` exactly as a laptop does
 (its own Ed25519 key, batches sealed to the HQ key it was given at enrollment, the audit chain
 computed from its vault id). The tests at the bottom check the harness against the vault.
 """
@@ -26,8 +26,8 @@ import sqlalchemy as sa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from fieldkit.domain.synth import synthetic_applicants
-from sync import envelope
 from sync.hq import store
+from sync.wire import envelope
 
 PASSPHRASE = "kunci markas besar untuk pengujian"
 ROOT = Path(__file__).resolve().parents[2]
@@ -354,7 +354,7 @@ def running_hq_for(request: pytest.FixtureRequest, tmp_path_factory) -> Iterator
 
 
 def test_the_device_audit_chain_is_the_vaults(tmp_path):
-    """HQ's recomputation (sync.envelope) agrees with the chain a real vault writes."""
+    """HQ's recomputation (sync.wire.envelope) agrees with the chain a real vault writes."""
     from fieldkit.vault import audit
 
     vault_id = str(uuid.uuid4())

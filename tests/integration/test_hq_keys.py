@@ -8,9 +8,9 @@ import stat
 
 import pytest
 
-from fieldkit.vault import kdf
-from sync import envelope
+from fieldkit import kdf
 from sync.hq import keys
+from sync.wire import envelope
 
 PASSPHRASE = "kunci markas besar untuk pengujian"
 

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from fieldkit.vault import kdf
+from fieldkit import kdf
 from sync.hq import ingest, keys, store
 from tests.integration.test_hq_harness import PASSPHRASE, Device
 

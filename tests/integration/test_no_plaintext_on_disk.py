@@ -28,8 +28,8 @@ from pathlib import Path
 
 from fieldkit.domain.identifiers import check_person_name
 from fieldkit.domain.synth import synthetic_applicants
+from fieldkit.kdf import TEST_KDF_ENV
 from fieldkit.vault import service
-from fieldkit.vault.kdf import TEST_KDF_ENV
 from fieldkit.vault.records import Change
 from fieldkit.vault.vault import Vault
 

@@ -26,13 +26,14 @@ import requests
 from click.testing import CliRunner
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from fieldkit import kdf
 from fieldkit.cli.main import FieldkitGroup
 from fieldkit.cli.purge import purge as purge_command
 from fieldkit.cli.sync import sync as sync_command
 from fieldkit.cli.vaultcmd import audit as audit_command
 from fieldkit.cli.vaultcmd import status as status_command
 from fieldkit.domain.synth import synthetic_applicants
-from fieldkit.vault import db, kdf, officers, service, syncstate
+from fieldkit.vault import db, officers, service, syncstate
 from fieldkit.vault.crypto import AuthenticationFailed, derive_key, open_sealed, seal
 from fieldkit.vault.errors import IntegrityError, VaultError
 from fieldkit.vault.home import vault_path
@@ -50,13 +51,13 @@ from fieldkit.vault.purge import (
 from fieldkit.vault.records import Change, open_visit_key, record_aad
 from fieldkit.vault.syncstate import EnvelopeEmptied
 from fieldkit.vault.vault import Session, Vault
-from sync import batches as sync_batches
-from sync import envelope
-from sync.batches import cut_batch
-from sync.client import SyncClient
+from sync.device import batches as sync_batches
+from sync.device.batches import cut_batch
+from sync.device.client import SyncClient
+from sync.device.report import SyncReport
+from sync.device.retry import RetryPolicy
 from sync.hq.keys import signing_kid
-from sync.report import SyncReport
-from sync.retry import RetryPolicy
+from sync.wire import envelope
 
 SUP, SUP_NAME, SUP_PW = "sup1", "Rina Wati", "kopi tubruk pagi hari"
 OFF2, OFF2_NAME, OFF2_PW = "off2", "Dedi Kurnia", "sate ayam madura enak"

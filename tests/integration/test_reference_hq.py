@@ -20,15 +20,15 @@ from alembic.migration import MigrationContext
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from fieldkit.domain.synth import synthetic_applicants
-from sync import envelope
 from sync.hq import store
-from sync.reference import (
+from sync.wire import envelope
+from sync.wire.reference import watchlist_digest
+from sync.wire.requests import (
     DEVICE_HEADER,
     REFERENCE_PATH,
     SIGNATURE_HEADER,
     TIME_HEADER,
     request_headers,
-    watchlist_digest,
 )
 from tests.integration.test_hq_harness import (
     Device,

@@ -31,17 +31,12 @@ from fieldkit.vault.errors import InvalidInput
 from fieldkit.vault.roster import ENTRY_FIELDS
 from fieldkit.vault.syncstate import DeviceRevoked, OfficerRevoked, ReferenceUnavailable
 from fieldkit.vault.vault import Session, Vault
-from sync import envelope
-from sync.client import SyncClient
+from sync.device.client import SyncClient
+from sync.device.reference import UntrustedReference, apply_reference, watchlist_hit
 from sync.hq import keys, store
-from sync.reference import (
-    REFERENCE_PATH,
-    UntrustedReference,
-    apply_reference,
-    request_headers,
-    watchlist_digest,
-    watchlist_hit,
-)
+from sync.wire import envelope
+from sync.wire.reference import watchlist_digest
+from sync.wire.requests import REFERENCE_PATH, request_headers
 from tests.integration.test_hq_harness import (
     PASSPHRASE as HQ_PASSPHRASE,
 )

@@ -16,9 +16,9 @@ import requests
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from fieldkit.vault import syncstate
-from sync.client import SyncClient
-from sync.reference import REFERENCE_PATH, checkpoint_path, request_headers
-from sync.signed import read_hq_time
+from sync.device.client import SyncClient
+from sync.device.signed import read_hq_time
+from sync.wire.requests import REFERENCE_PATH, checkpoint_path, request_headers
 from tests.integration.test_sync_end_to_end import (
     assert_hq_holds_exactly,
     new_device,

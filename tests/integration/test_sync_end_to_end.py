@@ -30,7 +30,7 @@ from fieldkit.cli.sync import sync as sync_command
 from fieldkit.domain.synth import synthetic_applicants
 from fieldkit.vault import service, syncstate
 from fieldkit.vault.vault import Session, Vault
-from sync.client import SyncClient
+from sync.device.client import SyncClient
 from sync.hq import store
 
 HQ_PASSPHRASE = "markas besar kanim jakarta"
@@ -295,7 +295,7 @@ CHILD = textwrap.dedent(
     """
     import sys, time, requests
     from fieldkit.vault.vault import Vault
-    from sync.client import SyncClient
+    from sync.device.client import SyncClient
 
     stop_at = sys.argv[1]
     session = Vault.open().unlock("sup1", sys.argv[3])

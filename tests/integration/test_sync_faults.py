@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from fieldkit.domain.synth import synthetic_applicants
 from fieldkit.vault import audit, service, syncstate
 from fieldkit.vault.vault import Session, Vault
-from sync.client import ONCE_ATTEMPTS, RetryPolicy, SyncClient, SyncReport
+from sync.device.client import ONCE_ATTEMPTS, RetryPolicy, SyncClient, SyncReport
 from sync.hq import store
 from tests.integration.test_sync_end_to_end import PASSPHRASE, Hq, running_hq
 from tests.support.faultproxy import FAULTS, FaultPlan, FaultProxy

@@ -2,7 +2,7 @@
 refusals, outages, captive portals, wrong laptop clocks, and the connectivity monitor.
 
 The scripted HQ speaks the real protocol (it opens batches, signs checkpoints, reference data
-and receipts with ``sync.envelope``, and checks device-signed requests as HQ does, against its
+and receipts with ``sync.wire.envelope``, and checks device-signed requests as HQ does, against its
 own clock, which a test can shift) and can be told to misbehave on the next requests.
 """
 
@@ -28,10 +28,10 @@ from fieldkit.cli.sync import sync as sync_command
 from fieldkit.domain.synth import synthetic_applicants
 from fieldkit.vault import service, syncstate
 from fieldkit.vault.vault import Vault
-from sync import envelope
-from sync.client import HqRefused, HqUntrusted, SyncClient
-from sync.connectivity import ConnectivityMonitor
-from sync.reference import (
+from sync.device.client import HqRefused, HqUntrusted, SyncClient
+from sync.device.connectivity import ConnectivityMonitor
+from sync.wire import envelope
+from sync.wire.requests import (
     DEVICE_HEADER,
     MAX_CLOCK_SKEW,
     REFERENCE_PATH,

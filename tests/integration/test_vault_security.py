@@ -21,8 +21,9 @@ from types import SimpleNamespace
 
 import pytest
 
+from fieldkit import kdf
 from fieldkit.domain.synth import synthetic_applicants
-from fieldkit.vault import audit, kdf, keyring, officers, outbox, records, service
+from fieldkit.vault import audit, keyring, officers, outbox, records, service
 from fieldkit.vault.crypto import (
     AuthenticationFailed,
     blind_index,

@@ -1,4 +1,4 @@
-"""The sealed batch (sync/envelope.py) with real cryptography: round trips, every refusal with
+"""The sealed batch (sync/wire/envelope.py) with real cryptography: round trips, every refusal with
 its problem code, fuzzing, the size budget, and the published test vector.
 
 Regenerate docs/protocol-vector.json (new ephemeral key, same fixed long-term keys) with
@@ -27,8 +27,8 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sync import envelope as env
-from sync.envelope import BatchHeader, EnvelopeError
+from sync.wire import envelope as env
+from sync.wire.envelope import BatchHeader, EnvelopeError
 
 ROOT = Path(__file__).resolve().parents[2]
 VECTOR_PATH = ROOT / "docs" / "protocol-vector.json"
@@ -793,8 +793,8 @@ def realistic_batches(per_batch: int, *, capture_fields: bool = False) -> list[b
     """500 synthetic applicants captured one by one, each with its audit entry, sealed in
     batches of ``per_batch`` applicants (records first, then their audit entries)."""
     from fieldkit.domain.applicant import check_applicant
+    from fieldkit.domain.ids import new_ids
     from fieldkit.domain.synth import synthetic_applicants
-    from fieldkit.vault.ids import new_ids
 
     people = list(synthetic_applicants(500, 1))
     ids = new_ids(len(people))

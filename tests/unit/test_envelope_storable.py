@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sync import envelope as env
+from sync.wire import envelope as env
 
 
 def _body(*lines: bytes) -> bytes:

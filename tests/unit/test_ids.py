@@ -3,7 +3,7 @@
 import time
 import uuid
 
-from fieldkit.vault import ids
+from fieldkit.domain import ids
 
 
 def test_ids_are_version_7_ordered_and_unique():

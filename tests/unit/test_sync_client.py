@@ -16,11 +16,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 import requests
 
-import sync.client
-from sync import checkpoint, enrollment, errors, receipts, report, retry, transport
-from sync.errors import NetworkUnavailable, Problem, SyncError, problem_message
-from sync.retry import RetryPolicy, is_retryable, parse_retry_after
-from sync.transport import RetryingHttp, check_hq_url
+import sync.device.client
+from sync.device import checkpoint, enrollment, errors, receipts, report, retry, transport
+from sync.device.errors import NetworkUnavailable, Problem, SyncError, problem_message
+from sync.device.retry import RetryPolicy, is_retryable, parse_retry_after
+from sync.device.transport import RetryingHttp, check_hq_url
 
 # -- backoff math ---------------------------------------------------------------------------
 
@@ -257,7 +257,7 @@ def test_the_public_names_stay_importable_from_sync_client():
     }  # fmt: skip
     for module, names in homes.items():
         for name in names:
-            assert getattr(sync.client, name) is getattr(module, name), (module, name)
-            assert name in sync.client.__all__, name
+            assert getattr(sync.device.client, name) is getattr(module, name), (module, name)
+            assert name in sync.device.client.__all__, name
     for name in ("SyncClient", "verify_signed", "BATCH_MEDIA_TYPE", "Progress", "cut_batch"):
-        assert hasattr(sync.client, name), name
+        assert hasattr(sync.device.client, name), name

@@ -19,12 +19,12 @@ import requests
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from fieldkit.vault.syncstate import Enrollment
-from sync import envelope
-from sync.errors import HqRefused, clock_message
-from sync.reference import SIGNATURE_HEADER, TIME_HEADER, request_message
-from sync.retry import RetryPolicy, parse_retry_after
-from sync.signed import read_hq_time
-from sync.transport import HqClock, RetryingHttp, hq_date
+from sync.device.errors import HqRefused, clock_message
+from sync.device.retry import RetryPolicy, parse_retry_after
+from sync.device.signed import read_hq_time
+from sync.device.transport import HqClock, RetryingHttp, hq_date
+from sync.wire import envelope
+from sync.wire.requests import SIGNATURE_HEADER, TIME_HEADER, request_message
 
 LAPTOP = datetime(2026, 11, 28, 3, 0, 0, tzinfo=UTC)  # the laptop's (wrong) clock
 HQ = LAPTOP + timedelta(hours=3)  # HQ's

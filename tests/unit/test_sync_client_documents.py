@@ -8,9 +8,9 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from fieldkit.vault.syncstate import Enrollment
-from sync import envelope
-from sync.checkpoint import Checkpoint, read_checkpoint
-from sync.errors import DEVICE_PROBLEMS, HqUntrusted, Problem, problem_message
+from sync.device.checkpoint import Checkpoint, read_checkpoint
+from sync.device.errors import DEVICE_PROBLEMS, HqUntrusted, Problem, problem_message
+from sync.wire import envelope
 
 DEVICE = "8e1f4b2c-6a3d-4e7f-9b05-c4d3e2f1a0b9"
 HQ_SIGNING = Ed25519PrivateKey.generate()

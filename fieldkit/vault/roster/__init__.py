@@ -76,7 +76,7 @@ be told), :mod:`.unusable` (refusing the whole file), :mod:`.importing` (the imp
 transaction), :mod:`.listing` (a visit's entries).
 """
 
-from fieldkit.vault.roster.fields import (
+from fieldkit.domain.roster import (
     APPLICATION_TYPE,
     BIRTH_DATE,
     BOOKING_CODE,

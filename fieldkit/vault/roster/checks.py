@@ -12,8 +12,7 @@ from fieldkit.domain.calendar import VisitKind
 from fieldkit.domain.findings import Checked, Finding
 from fieldkit.domain.identifiers import check_booking_code, check_person_name, check_phone
 from fieldkit.domain.nik import parse_nik
-from fieldkit.vault.records import Record
-from fieldkit.vault.roster.fields import (
+from fieldkit.domain.roster import (
     APPLICATION_TYPE,
     BIRTH_DATE,
     BOOKING_CODE,
@@ -26,6 +25,7 @@ from fieldkit.vault.roster.fields import (
     SESSION,
     Source,
 )
+from fieldkit.vault.records import Record
 from fieldkit.vault.roster.rejections import (
     BIRTH_IN_FUTURE,
     NIK_NUMERIC,

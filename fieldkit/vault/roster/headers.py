@@ -6,8 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from fieldkit.vault.errors import InvalidInput
-from fieldkit.vault.roster.fields import (
+from fieldkit.domain.roster import (
     APPLICATION_TYPE,
     BIRTH_DATE,
     BOOKING_CODE,
@@ -20,6 +19,7 @@ from fieldkit.vault.roster.fields import (
     SESSION,
     Source,
 )
+from fieldkit.vault.errors import InvalidInput
 from fieldkit.vault.roster.unusable import unusable
 from fieldkit.vault.roster.values import word
 

@@ -8,11 +8,11 @@ from datetime import date
 from pathlib import Path
 
 from fieldkit.domain.findings import Finding
+from fieldkit.domain.ids import new_ids
+from fieldkit.domain.roster import BOOKING_CODE, NIK, Source
 from fieldkit.vault import audit, db, syncstate
-from fieldkit.vault.ids import new_ids
 from fieldkit.vault.records import Change
 from fieldkit.vault.roster.checks import RowChecker
-from fieldkit.vault.roster.fields import BOOKING_CODE, NIK, Source
 from fieldkit.vault.roster.rejections import already_in_roster, duplicate
 from fieldkit.vault.roster.sheets import data_rows, read_sheet
 from fieldkit.vault.roster.unusable import empty

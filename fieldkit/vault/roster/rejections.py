@@ -9,14 +9,7 @@ from datetime import date
 
 from fieldkit.domain.calendar import Session as BookingSession
 from fieldkit.domain.findings import Finding, error, warning
-from fieldkit.vault.roster.fields import (
-    APPLICATION_TYPE,
-    BIRTH_DATE,
-    BOOKING_DATE,
-    LABELS,
-    NIK,
-    SESSION,
-)
+from fieldkit.domain.roster import APPLICATION_TYPE, BIRTH_DATE, BOOKING_DATE, LABELS, NIK, SESSION
 
 NIK_NUMERIC = error(
     "roster.nik_numeric",

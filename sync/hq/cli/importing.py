@@ -10,7 +10,6 @@ from pathlib import Path
 
 import click
 
-from sync import envelope
 from sync.hq import keys
 from sync.hq.cli.common import (
     EXIT_REFUSED,
@@ -19,6 +18,7 @@ from sync.hq.cli.common import (
     _passphrase,
     _require_init,
 )
+from sync.wire import envelope
 
 
 def _order(path: Path) -> tuple[int, str, int, str]:

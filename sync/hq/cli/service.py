@@ -25,8 +25,8 @@ def init(as_json: bool) -> None:
     store (SQLite in the home directory, or FIELDKIT_HQ_DB). Existing keys are never
     overwritten.
     """
-    from fieldkit.vault import kdf
-    from fieldkit.vault.passphrase import passphrase_problem
+    from fieldkit import kdf
+    from fieldkit.domain.passphrase import passphrase_problem
 
     home = _home()
     if keys.keys_path(home).exists():

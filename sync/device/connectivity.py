@@ -21,7 +21,7 @@ from collections.abc import Callable
 
 import requests
 
-from sync.client import USER_AGENT
+from sync.device.client import USER_AGENT
 
 HEALTH_PATH = "/healthz"
 

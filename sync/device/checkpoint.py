@@ -15,11 +15,11 @@ from typing import Any
 from fieldkit.domain.findings import Message
 from fieldkit.vault.syncstate import Enrollment, StoredBatch
 from fieldkit.vault.vault import Session
-from sync.errors import HqRefused
-from sync.reference import checkpoint_path
-from sync.retry import RetryPolicy
-from sync.signed import pinned_signing_kid, untrusted_document, verify_signed
-from sync.transport import RetryingHttp, garbled
+from sync.device.errors import HqRefused
+from sync.device.retry import RetryPolicy
+from sync.device.signed import pinned_signing_kid, untrusted_document, verify_signed
+from sync.device.transport import RetryingHttp, garbled
+from sync.wire.requests import checkpoint_path
 
 CHECKPOINT = Message("Checkpoint", "checkpoint")
 # The checkpoint document's version (docs/PROTOCOL.md, "Checkpoint").

@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from fieldkit.domain.findings import Lang, Message
-from sync.checkpoint import Checkpoint
-from sync.errors import EXIT_OK, EXIT_PARTIAL, EXIT_REFUSED, EXIT_UNTRUSTED, Problem
-from sync.reference import ReferenceOutcome
+from sync.device.checkpoint import Checkpoint
+from sync.device.errors import EXIT_OK, EXIT_PARTIAL, EXIT_REFUSED, EXIT_UNTRUSTED, Problem
+from sync.device.reference import ReferenceOutcome
 
 
 @dataclass(frozen=True, slots=True)

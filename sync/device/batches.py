@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from fieldkit.vault import db, syncstate
 from fieldkit.vault.syncstate import AuditEntry, Enrollment, NewBatch, StoredBatch
 from fieldkit.vault.vault import Session, now
-from sync import envelope
+from sync.wire import envelope
 
 MAX_ITEMS = envelope.MAX_ITEMS
 # Audit entries that never start a batch by themselves (see the module docstring).

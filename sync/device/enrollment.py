@@ -20,10 +20,10 @@ from fieldkit.vault import syncstate
 from fieldkit.vault.errors import NotAllowed
 from fieldkit.vault.syncstate import Enrollment
 from fieldkit.vault.vault import Session, Vault, now
-from sync import envelope
-from sync.errors import AlreadyEnrolled, HqRefused, HqUntrusted, NotEnrolled
-from sync.retry import RetryPolicy
-from sync.transport import RetryingHttp, garbled
+from sync.device.errors import AlreadyEnrolled, HqRefused, HqUntrusted, NotEnrolled
+from sync.device.retry import RetryPolicy
+from sync.device.transport import RetryingHttp, garbled
+from sync.wire import envelope
 
 ENROLL_PATH = "/v1/enroll"
 

@@ -14,8 +14,8 @@ from typing import Any
 
 from fieldkit.domain.findings import Message
 from fieldkit.vault.syncstate import Enrollment
-from sync import envelope
-from sync.errors import HqUntrusted
+from sync.device.errors import HqUntrusted
+from sync.wire import envelope
 
 HQ_TIME_KIND = "hq-time"
 _HQ_TIME = Message("waktu HQ", "HQ's time")

@@ -28,106 +28,33 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import hmac
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from typing import Any
-
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from fieldkit.domain.fees import parse_fee_schedules
 from fieldkit.domain.findings import Lang, Message, error
+from fieldkit.domain.roster import ENTRY_FIELDS
 from fieldkit.vault import audit, db, syncstate
 from fieldkit.vault.errors import InvalidInput, VaultError
 from fieldkit.vault.records import PURGED_STATE, Change
-from fieldkit.vault.roster import ENTRY_FIELDS
 from fieldkit.vault.service import ROSTER, VISIT, WITHDRAWN
 from fieldkit.vault.syncstate import Enrollment, ReferenceUnavailable
 from fieldkit.vault.vault import Session, now
-from sync import envelope
-
-REFERENCE_PATH = "/v1/reference"
-CHECKPOINT_PATH = "/v1/devices/{device_id}/checkpoint"
-DOCUMENT_TYPE = "reference"
-VERSION = 1
-DEVICE_HEADER = "Fieldkit-Device"
-TIME_HEADER = "Fieldkit-Time"
-SIGNATURE_HEADER = "Fieldkit-Signature"
-REQUEST_LABEL = "fieldkit/v1/request"
-MAX_CLOCK_SKEW = timedelta(minutes=10)
-WATCHLIST_KEY_BYTES = 32
-VISIT_FIELDS = ("kind", "date", "session", "site", "coordinator_name", "coordinator_phone")
-DOCUMENT_KEYS = frozenset(
-    {
-        "type",
-        "v",
-        "device_id",
-        "version",
-        "issued_at",
-        "hq_signing_kid",
-        "hq_keys",
-        "revoked",
-        "revoked_devices",
-        "revoked_officers",
-        "fees",
-        "watchlist",
-        "rosters",
-    }
+from sync.wire import envelope
+from sync.wire.reference import (
+    DOCUMENT_KEYS,
+    DOCUMENT_TYPE,
+    VERSION,
+    VISIT_FIELDS,
+    WATCHLIST_KEY_BYTES,
+    normalise_nik,
+    watchlist_digest,
 )
 
-_NIK = re.compile(r"[0-9]{16}")
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 _OFFICER_ID = re.compile(r"[A-Za-z0-9._-]{1,32}")
-
-
-# -- shared by HQ and the device -------------------------------------------------------------
-
-
-def checkpoint_path(device_id: str) -> str:
-    """The path of a device's checkpoint, as requested and as signed in its headers."""
-    return CHECKPOINT_PATH.format(device_id=device_id)
-
-
-def request_message(method: str, path: str, device_id: str, at: str) -> bytes:
-    """What the device signs to authenticate a request: canonical JSON of its parts."""
-    return envelope.canonical([REQUEST_LABEL, method.upper(), path, device_id, at])
-
-
-def request_headers(
-    key: Ed25519PrivateKey,
-    device_id: str,
-    *,
-    method: str = "GET",
-    path: str = REFERENCE_PATH,
-    at: str | None = None,
-) -> dict[str, str]:
-    """The ``Fieldkit-Device``, ``Fieldkit-Time`` and ``Fieldkit-Signature`` headers.
-
-    The signature binds the method, the path (without HQ's base URL or a query), the device
-    and the time, so headers made for one endpoint do not open another.
-    """
-    at = at or datetime.now(UTC).isoformat(timespec="microseconds")
-    signature = key.sign(request_message(method, path, device_id, at))
-    return {
-        DEVICE_HEADER: device_id,
-        TIME_HEADER: at,
-        SIGNATURE_HEADER: base64.b64encode(signature).decode("ascii"),
-    }
-
-
-def normalise_nik(raw: object) -> str | None:
-    """A NIK as the watchlist digests it: 16 ASCII digits, white space removed; else None."""
-    if not isinstance(raw, str):
-        return None
-    text = "".join(raw.split())
-    return text if _NIK.fullmatch(text) else None
-
-
-def watchlist_digest(key: bytes, nik: str) -> str:
-    """HMAC-SHA256(watchlist key, NIK) in lower-case hex."""
-    return hmac.new(key, nik.encode("ascii"), hashlib.sha256).hexdigest()
 
 
 # -- reading a signed document ---------------------------------------------------------------

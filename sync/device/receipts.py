@@ -15,9 +15,9 @@ from fieldkit.domain.findings import Message
 from fieldkit.vault import syncstate
 from fieldkit.vault.syncstate import Enrollment, StoredBatch
 from fieldkit.vault.vault import Session
-from sync.enrollment import require_enrollment
-from sync.errors import ReceiptNotOurs
-from sync.signed import pinned_signing_kid, untrusted_document, verify_signed
+from sync.device.enrollment import require_enrollment
+from sync.device.errors import ReceiptNotOurs
+from sync.device.signed import pinned_signing_kid, untrusted_document, verify_signed
 
 RECEIPT = Message("Tanda terima", "receipt")
 

@@ -1,4 +1,4 @@
-"""HTTP to HQ: its base URL, requests retried by :mod:`sync.retry`'s rules, and HQ's clock.
+"""HTTP to HQ: its base URL, requests retried by :mod:`sync.device.retry`'s rules, and HQ's clock.
 
 :class:`RetryingHttp` returns every answer not worth retrying to its caller and raises
 :class:`~sync.errors.NetworkUnavailable` when the tries run out; what an answer means is the
@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fieldkit import __version__
 from fieldkit.domain.findings import Message
 from fieldkit.vault.syncstate import Enrollment
-from sync.errors import (
+from sync.device.errors import (
     BadHqUrl,
     HqRefused,
     NetworkUnavailable,
@@ -31,9 +31,9 @@ from sync.errors import (
     clock_message,
     clock_skew_message,
 )
-from sync.reference import request_headers
-from sync.retry import RetryPolicy, is_retryable, parse_retry_after
-from sync.signed import read_hq_time
+from sync.device.retry import RetryPolicy, is_retryable, parse_retry_after
+from sync.device.signed import read_hq_time
+from sync.wire.requests import request_headers
 
 USER_AGENT = f"fieldkit/{__version__}"
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
@@ -189,7 +189,7 @@ def _hq_time_member(response: requests.Response) -> object:
 
 
 class RetryingHttp:
-    """HTTP requests to HQ with the retry rules of :mod:`sync.retry`.
+    """HTTP requests to HQ with the retry rules of :mod:`sync.device.retry`.
 
     Returns every response that is not worth retrying (2xx, 3xx, 4xx but 429) to the caller;
     raises :class:`NetworkUnavailable` when the attempts run out. Every answer's ``Date`` is

@@ -7,18 +7,17 @@ same vault transaction that marks the batch acknowledged. Acknowledged batches a
 again; unacknowledged ones are resent byte for byte with their original batch id, which HQ
 deduplicates, so a sync killed at any point resumes safely.
 
-The parts it is built from, each in its own module:
+The parts it is built from, each in its own module of :mod:`sync.device`:
 
-- :mod:`sync.retry`: which failures are retried, and the full-jitter backoff honouring
-  ``Retry-After``;
-- :mod:`sync.transport`: HQ's base URL, HTTP requests retried by those rules, and device-signed
+- ``retry``: which failures are retried, and the full-jitter backoff honouring ``Retry-After``;
+- ``transport``: HQ's base URL, HTTP requests retried by those rules, and device-signed
   requests signed with HQ's signed time when the laptop's clock is off (:class:`HqClock`);
-- :mod:`sync.errors`: the errors, HQ's problem details and what the officer reads for them;
-- :mod:`sync.enrollment`: enrolling with a one-time code and pinning HQ's keys;
-- :mod:`sync.signed`, :mod:`sync.checkpoint`, :mod:`sync.receipts`: HQ-signed documents, the
-  checkpoint and the receipts (also those brought back on a USB stick);
-- :mod:`sync.report`: what a run did and its exit code;
-- :mod:`sync.batches` cuts the batches, :mod:`sync.reference` applies HQ's reference data.
+- ``errors``: the errors, HQ's problem details and what the officer reads for them;
+- ``enrollment``: enrolling with a one-time code and pinning HQ's keys;
+- ``signed``, ``checkpoint``, ``receipts``: HQ-signed documents, the checkpoint and the
+  receipts (also those brought back on a USB stick);
+- ``report``: what a run did and its exit code;
+- ``batches`` cuts the batches, ``reference`` applies HQ's reference data.
 
 Their public names stay importable from here.
 """
@@ -39,11 +38,11 @@ from fieldkit.vault.syncstate import Enrollment, StoredBatch
 from fieldkit.vault.vault import Session
 
 # Looked up in this module at each call: bench/sync_e2e.py times the cuts by patching
-# sync.client.cut_batch.
-from sync.batches import cut_batch, waiting
-from sync.checkpoint import CHECKPOINT, Checkpoint, disagreements, fetch_checkpoint
-from sync.enrollment import enroll, require_enrollment
-from sync.errors import (
+# sync.device.client.cut_batch.
+from sync.device.batches import cut_batch, waiting
+from sync.device.checkpoint import CHECKPOINT, Checkpoint, disagreements, fetch_checkpoint
+from sync.device.enrollment import enroll, require_enrollment
+from sync.device.errors import (
     DEVICE_PROBLEMS,
     EXIT_OK,
     EXIT_PARTIAL,
@@ -61,17 +60,18 @@ from sync.errors import (
     SyncError,
     problem_message,
 )
-from sync.receipts import RECEIPT, apply_receipt, check_receipt
-from sync.reference import (
-    REFERENCE_PATH,
-    ReferenceOutcome,
-    UntrustedReference,
-    apply_reference,
+from sync.device.receipts import RECEIPT, apply_receipt, check_receipt
+from sync.device.reference import ReferenceOutcome, UntrustedReference, apply_reference
+from sync.device.report import Refusal, SyncReport
+from sync.device.retry import (
+    ONCE_ATTEMPTS,
+    RETRY_STATUSES,
+    RetryPolicy,
+    is_retryable,
+    parse_retry_after,
 )
-from sync.report import Refusal, SyncReport
-from sync.retry import ONCE_ATTEMPTS, RETRY_STATUSES, RetryPolicy, is_retryable, parse_retry_after
-from sync.signed import verify_signed
-from sync.transport import (
+from sync.device.signed import verify_signed
+from sync.device.transport import (
     LOOPBACK_HOSTS,
     USER_AGENT,
     HqClock,
@@ -79,6 +79,7 @@ from sync.transport import (
     check_hq_url,
     garbled,
 )
+from sync.wire.requests import REFERENCE_PATH
 
 __all__ = [
     "BATCH_MEDIA_TYPE",
