@@ -29,7 +29,8 @@ import cryptography
 
 from fieldkit import kdf
 from fieldkit.vault import service
-from fieldkit.vault.vault import Session, Vault
+from fieldkit.vault.session import UnlockedVault
+from fieldkit.vault.vault import Vault
 
 REPO = Path(__file__).resolve().parent.parent
 OFFICER_ID = "bench01"
@@ -79,14 +80,14 @@ def temp_dir(parent: Path | None) -> Iterator[Path]:
         yield Path(name)
 
 
-def new_vault(home: Path, params: kdf.KdfParams = kdf.INSECURE_TEST_PARAMS) -> Session:
+def new_vault(home: Path, params: kdf.KdfParams = kdf.INSECURE_TEST_PARAMS) -> UnlockedVault:
     """Create a vault in ``home`` and return it unlocked (cheap KDF unless told otherwise)."""
     return Vault.create(
         home, officer_id=OFFICER_ID, name=OFFICER_NAME, passphrase=PASSPHRASE, params=params
     )
 
 
-def new_visit(session: Session) -> str:
+def new_visit(session: UnlockedVault) -> str:
     """Plan an office visit to capture applicants at."""
     return service.create_visit(
         session, kind="office", on=VISIT_DATE, session_name="pagi", site="Kantor Imigrasi Bogor"

@@ -42,7 +42,8 @@ from bench import _common as c
 from fieldkit import kdf
 from fieldkit.domain.synth import synthetic_applicants
 from fieldkit.vault import service
-from fieldkit.vault.vault import Session, Vault
+from fieldkit.vault.session import UnlockedVault
+from fieldkit.vault.vault import Vault
 from sync.device.client import SyncClient
 
 HQ_PASSPHRASE = "markas besar kanim bogor untuk pengukuran"
@@ -228,7 +229,7 @@ def wait_workers(hq: Hq, workers: int, timeout: float = 60) -> None:
     while len(children(hq.process.pid)) < workers and time.monotonic() < deadline:
         time.sleep(0.05)
     # Workers start concurrently; a few dozen health checks reach each of them in practice.
-    with requests.Session() as http:
+    with requests.UnlockedVault() as http:
         for _ in range(20 * workers):
             http.get(hq.url + "/healthz", timeout=30).raise_for_status()
             http.close()
@@ -469,7 +470,7 @@ class CountingRelay:
 # --- devices -------------------------------------------------------------------------------------
 
 
-def new_vault(home: Path) -> Session:
+def new_vault(home: Path) -> UnlockedVault:
     """A fresh vault (cheap test KDF: unlocking is not measured) with an office visit."""
     return Vault.create(
         home,
@@ -480,7 +481,7 @@ def new_vault(home: Path) -> Session:
     )
 
 
-def capture(session: Session, applicants: int, seed: int, per_save: int) -> str:
+def capture(session: UnlockedVault, applicants: int, seed: int, per_save: int) -> str:
     """Capture ``applicants`` synthetic people at a new visit, ``per_save`` per user action.
 
     One ``add_applicants`` call is one user action with one audit entry, so ``per_save=1`` is
@@ -493,17 +494,17 @@ def capture(session: Session, applicants: int, seed: int, per_save: int) -> str:
     return visit_id
 
 
-def enroll(session: Session, hq: Hq) -> None:
+def enroll(session: UnlockedVault, hq: Hq) -> None:
     """Enroll the vault's device with ``hq`` (code from the CLI, ``SyncClient.enroll``)."""
     SyncClient(hq.url, session).enroll(hq.enroll_code())
 
 
-def reopen(home: Path) -> Session:
+def reopen(home: Path) -> UnlockedVault:
     """Open and unlock a vault written by :func:`new_vault`."""
     return Vault.open(home).unlock(c.OFFICER_ID, c.PASSPHRASE)
 
 
-def outbox_items(session: Session) -> list[dict[str, object]]:
+def outbox_items(session: UnlockedVault) -> list[dict[str, object]]:
     """Every record version in the outbox as the body item a batch carries (decrypted)."""
     from sync.device.batches import record_item
 
@@ -511,7 +512,7 @@ def outbox_items(session: Session) -> list[dict[str, object]]:
     return [record_item(session, *row) for row in rows.fetchall()]
 
 
-def stored_envelopes(session: Session) -> list[bytes]:
+def stored_envelopes(session: UnlockedVault) -> list[bytes]:
     """The envelopes of every batch the vault has cut, in seq order."""
     from fieldkit.vault import syncstate
 
@@ -699,7 +700,7 @@ def measure_wire(tmp: Path, applicants: int, seed: int, per_save: int) -> WireRu
         items = outbox_items(session)
         bodies = [envelope.canonical(item) for item in items]
         headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT}
-        with requests.Session() as http:
+        with requests.UnlockedVault() as http:
             t0 = time.perf_counter()
             for body in bodies:
                 answer = http.post(to_trivial.url + "/v1/records", data=body, headers=headers)

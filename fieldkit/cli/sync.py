@@ -15,6 +15,7 @@ from fieldkit.cli.check import check
 from fieldkit.cli.output import EXIT_FAILED, EXIT_INTEGRITY, EXIT_OK, print_json, settings
 from fieldkit.cli.unlock import OFFICER_ENV, officer_option, open_session
 from fieldkit.vault import syncstate
+from fieldkit.vault.errors import EnvelopeEmptied
 from fieldkit.vault.vault import Vault
 from sync.device.batches import cut_batches
 from sync.device.client import (
@@ -323,7 +324,7 @@ def sync_export(officer_id: str, directory: Path, flush: bool, as_json: bool) ->
     for batch in syncstate.batches(session.conn, unacked_only=True):
         try:
             data = syncstate.envelope(session.conn, batch.seq)
-        except syncstate.EnvelopeEmptied:  # acknowledged and purged by another process since
+        except EnvelopeEmptied:  # acknowledged and purged by another process since
             continue
         path = directory / f"{batch.seq}-{batch.batch_id}{BATCH_SUFFIX}"
         _write_atomically(path, data)

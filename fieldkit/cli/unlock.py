@@ -15,7 +15,8 @@ import click
 
 from fieldkit.cli.output import settings
 from fieldkit.vault import syncstate
-from fieldkit.vault.vault import Session, Vault
+from fieldkit.vault.session import UnlockedVault
+from fieldkit.vault.vault import Vault
 
 PASSPHRASE_ENV = "FIELDKIT_PASSPHRASE"
 OFFICER_ENV = "FIELDKIT_OFFICER"
@@ -46,7 +47,7 @@ def read_passphrase(
     )
 
 
-def open_session(officer_id: str) -> Session:
+def open_session(officer_id: str) -> UnlockedVault:
     """Open the vault and unlock it as ``officer_id``."""
     vault = Vault.open()
     # An officer HQ revoked is refused before a passphrase is even asked for.

@@ -8,8 +8,7 @@ import click
 
 from fieldkit.cli.output import print_json, settings
 from fieldkit.cli.unlock import officer_option, open_session
-from fieldkit.domain.calendar import Session as VisitSession
-from fieldkit.domain.calendar import VisitKind
+from fieldkit.domain.calendar import VisitKind, VisitSession
 from fieldkit.vault import service
 
 JSON_HELP = "Print the result as JSON."

@@ -44,7 +44,7 @@ _VISIT_LABELS: dict[VisitKind, Message] = {
 }
 
 
-class Session(StrEnum):
+class VisitSession(StrEnum):
     """The half-day an applicant books in M-Paspor: morning or afternoon."""
 
     PAGI = "pagi"
@@ -71,16 +71,16 @@ class Session(StrEnum):
 
 
 # A visit day runs 08:00–16:00 (DOMAIN.md); the two booking sessions split it at noon.
-_SESSION_HOURS: dict[Session, tuple[time, time]] = {
-    Session.PAGI: (time(8, 0), time(12, 0)),
-    Session.SIANG: (time(12, 0), time(16, 0)),
+_SESSION_HOURS: dict[VisitSession, tuple[time, time]] = {
+    VisitSession.PAGI: (time(8, 0), time(12, 0)),
+    VisitSession.SIANG: (time(12, 0), time(16, 0)),
 }
-_SESSION_NAMES: dict[Session, Message] = {
-    Session.PAGI: Message("pagi", "morning"),
-    Session.SIANG: Message("siang", "afternoon"),
+_SESSION_NAMES: dict[VisitSession, Message] = {
+    VisitSession.PAGI: Message("pagi", "morning"),
+    VisitSession.SIANG: Message("siang", "afternoon"),
 }
 # The seed article says "pagi atau sore"; M-Paspor says "siang". Both mean the afternoon session.
-_SESSION_ALIASES: dict[str, Session] = {"sore": Session.SIANG}
+_SESSION_ALIASES: dict[str, VisitSession] = {"sore": VisitSession.SIANG}
 
 
 def simpatik_saturdays(year: int, month: int) -> tuple[date, date]:
@@ -122,7 +122,7 @@ class VisitPlan:
 
     kind: VisitKind
     on: date
-    session: Session
+    session: VisitSession
     site: str
     coordinator_name: str | None = None
     coordinator_phone: str | None = None
@@ -162,9 +162,9 @@ def check_visit_plan(
                 f"The service date must be a YYYY-MM-DD date, not {_show(on)}.",
             )
         )
-    visit_session = _parse_word(session, Session, _SESSION_ALIASES)
+    visit_session = _parse_word(session, VisitSession, _SESSION_ALIASES)
     if visit_session is None:
-        findings.append(_unknown("visit.unknown_session", "session", session, Session))
+        findings.append(_unknown("visit.unknown_session", "session", session, VisitSession))
     place = " ".join(site.split()) if isinstance(site, str) else ""
     if not place:
         findings.append(

@@ -98,3 +98,42 @@ class InvalidInput(VaultError):
     def __init__(self, message: Message, findings: list[tuple[int, object]]) -> None:
         super().__init__(message)
         self.findings = findings
+
+
+class EnvelopeEmptied(VaultError):
+    """The batch's envelope was emptied by ``fieldkit purge`` after HQ acknowledged it."""
+
+
+class DeviceRevoked(VaultError):
+    """HQ revoked this device (learned from its signed reference data): no sync, no capture."""
+
+
+class OfficerRevoked(VaultError):
+    """HQ revoked this officer: their slot no longer unlocks the vault."""
+
+
+class ReferenceUnavailable(VaultError):
+    """No reference data (or not the part asked for) is stored on this laptop yet."""
+
+
+class Purged(VaultError):
+    """The record's visit was purged after HQ acknowledged it: its data is gone for good.
+
+    Raised instead of :class:`IntegrityError` when a version of a crypto-shredded visit is read,
+    and when something tries to write into a purged visit.
+    """
+
+    def __init__(self, kind: str, record_id: str, version: int | None = None) -> None:
+        which_id = f"{kind} {record_id}" + (f" versi {version}" if version else "")
+        which_en = f"{kind} {record_id}" + (f" version {version}" if version else "")
+        super().__init__(
+            Message(
+                f"Data {which_id} sudah dihapus dari laptop ini setelah diterima HQ "
+                "(masa simpan lewat). Datanya ada di HQ.",
+                f"{which_en} was purged from this laptop after HQ acknowledged it (retention "
+                "period over). HQ holds the data.",
+            )
+        )
+        self.kind = kind
+        self.record_id = record_id
+        self.version = version

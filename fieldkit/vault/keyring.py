@@ -16,6 +16,7 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
@@ -193,3 +194,20 @@ __all__ = [
     "seal_name",
     "wrap_dek",
 ]
+
+
+def _device_key_aad(device_id: str) -> bytes:
+    return canonical(["fieldkit/v1/device-key", device_id])
+
+
+def seal_device_key(dek: bytes, device_id: str, private: Ed25519PrivateKey) -> bytes:
+    """Seal the device signing key under the data key."""
+    return seal(
+        derive_key(dek, "device-key"), private.private_bytes_raw(), _device_key_aad(device_id)
+    )
+
+
+def open_device_key(dek: bytes, device_id: str, sealed: bytes) -> Ed25519PrivateKey:
+    """Open the device signing key sealed by :func:`seal_device_key`."""
+    raw = open_sealed(derive_key(dek, "device-key"), sealed, _device_key_aad(device_id))
+    return Ed25519PrivateKey.from_private_bytes(raw)

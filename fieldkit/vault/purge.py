@@ -42,9 +42,9 @@ from datetime import UTC, date, datetime, timedelta
 
 from fieldkit.domain.findings import Message
 from fieldkit.vault import audit, db
-from fieldkit.vault.errors import IntegrityError, NotFound, VaultError
-from fieldkit.vault.records import PURGED_STATE, Purged
-from fieldkit.vault.vault import Session
+from fieldkit.vault.errors import IntegrityError, NotFound, Purged, VaultError
+from fieldkit.vault.records import PURGED_STATE
+from fieldkit.vault.session import UnlockedVault
 
 RETENTION_ENV = "FIELDKIT_RETENTION_DAYS"
 DEFAULT_RETENTION_DAYS = 7
@@ -455,7 +455,7 @@ class PurgeReport:
         }
 
 
-def _visit_day_ahead(session: Session, visit_id: str, now: datetime) -> bool:
+def _visit_day_ahead(session: UnlockedVault, visit_id: str, now: datetime) -> bool:
     """True when the visit's planned day has not passed yet at ``now`` (UTC date)."""
     try:
         plan = session.read("visit", visit_id)
@@ -478,7 +478,7 @@ def _record_counts(conn: sqlite3.Connection, visit_id: str) -> dict[str, int]:
 
 
 def _purge_visit(
-    session: Session, visit_id: str, now: datetime, retention: timedelta
+    session: UnlockedVault, visit_id: str, now: datetime, retention: timedelta
 ) -> PurgedVisit | None:
     """Crypto-shred one visit in one transaction; None if it is no longer purgeable."""
     conn = session.conn
@@ -542,7 +542,7 @@ def _emptied(due: list[tuple[int, int]]) -> EmptiedEnvelopes:
 
 
 def _empty_envelopes(
-    session: Session, now: datetime, retention: timedelta, *, dry_run: bool
+    session: UnlockedVault, now: datetime, retention: timedelta, *, dry_run: bool
 ) -> EmptiedEnvelopes:
     """Empty every batch envelope HQ acknowledged at least ``retention`` before ``now``.
 
@@ -588,7 +588,7 @@ def _checkpoint(conn: sqlite3.Connection) -> bool:
 
 
 def purge(
-    session: Session,
+    session: UnlockedVault,
     *,
     now: datetime | None = None,
     retention: timedelta = DEFAULT_RETENTION,

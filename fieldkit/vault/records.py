@@ -19,7 +19,6 @@ import sqlite3
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from fieldkit.domain.findings import Message
 from fieldkit.vault.crypto import (
     AuthenticationFailed,
     BlindIndexer,
@@ -29,7 +28,7 @@ from fieldkit.vault.crypto import (
     open_sealed,
     seal,
 )
-from fieldkit.vault.errors import IntegrityError, VaultError
+from fieldkit.vault.errors import IntegrityError, Purged
 
 # Which fields of which kinds get a blind index (an HMAC digest in a column of ``records``),
 # so they can be found without decrypting.
@@ -44,29 +43,6 @@ PURGED_STATE = "purged"
 # Keys of a given purpose from one generation of the data key.
 VISIT_KEYS_PURPOSE = "visit-keys"
 RECORDS_PURPOSE = "records"
-
-
-class Purged(VaultError):
-    """The record's visit was purged after HQ acknowledged it: its data is gone for good.
-
-    Raised instead of :class:`IntegrityError` when a version of a crypto-shredded visit is read,
-    and when something tries to write into a purged visit.
-    """
-
-    def __init__(self, kind: str, record_id: str, version: int | None = None) -> None:
-        which_id = f"{kind} {record_id}" + (f" versi {version}" if version else "")
-        which_en = f"{kind} {record_id}" + (f" version {version}" if version else "")
-        super().__init__(
-            Message(
-                f"Data {which_id} sudah dihapus dari laptop ini setelah diterima HQ "
-                "(masa simpan lewat). Datanya ada di HQ.",
-                f"{which_en} was purged from this laptop after HQ acknowledged it (retention "
-                "period over). HQ holds the data.",
-            )
-        )
-        self.kind = kind
-        self.record_id = record_id
-        self.version = version
 
 
 class KeyShredded(Exception):

@@ -18,7 +18,8 @@ from fieldkit.domain.ids import new_id, new_ids
 from fieldkit.vault import syncstate
 from fieldkit.vault.errors import InvalidInput, NotFound, VisitWithdrawn
 from fieldkit.vault.records import Change, Record
-from fieldkit.vault.vault import Session, Vault
+from fieldkit.vault.session import UnlockedVault
+from fieldkit.vault.vault import Vault
 
 VISIT = "visit"
 APPLICANT = "applicant"
@@ -38,7 +39,7 @@ def _invalid(findings: list[tuple[int, Finding]]) -> InvalidInput:
 
 
 def create_visit(
-    session: Session,
+    session: UnlockedVault,
     *,
     kind: object,
     on: object,
@@ -66,12 +67,12 @@ def create_visit(
     return visit_id
 
 
-def visits(session: Session) -> list[Record]:
+def visits(session: UnlockedVault) -> list[Record]:
     """Every visit, oldest first."""
     return session.latest(VISIT)
 
 
-def visit(session: Session, visit_id: str) -> Record:
+def visit(session: UnlockedVault, visit_id: str) -> Record:
     """One visit, or NotFound."""
     return session.read(VISIT, visit_id)
 
@@ -119,7 +120,7 @@ def require_open_visit(record: Record) -> None:
 
 
 def add_applicants(
-    session: Session, visit_id: str, raw_applicants: Sequence[object], on: date | None = None
+    session: UnlockedVault, visit_id: str, raw_applicants: Sequence[object], on: date | None = None
 ) -> list[str]:
     """Capture applicants at a visit as one action; all valid or nothing stored.
 
@@ -161,14 +162,14 @@ def add_applicants(
     return [change.id for change in changes]
 
 
-def show_applicant(session: Session, applicant_id: str, version: int | None = None) -> Record:
+def show_applicant(session: UnlockedVault, applicant_id: str, version: int | None = None) -> Record:
     """Decrypt an applicant for display; every view is audited."""
     record = session.read(APPLICANT, applicant_id, version)
     session.note("applicant_viewed", f"{APPLICANT}:{applicant_id}", {"version": record.version})
     return record
 
 
-def applicant_history(session: Session, applicant_id: str) -> list[Record]:
+def applicant_history(session: UnlockedVault, applicant_id: str) -> list[Record]:
     """Every version of an applicant, oldest first; audited as a view."""
     versions = session.history(APPLICANT, applicant_id)
     if not versions:
@@ -179,7 +180,7 @@ def applicant_history(session: Session, applicant_id: str) -> list[Record]:
     return versions
 
 
-def find_by_nik(session: Session, nik: str) -> list[tuple[str, str]]:
+def find_by_nik(session: UnlockedVault, nik: str) -> list[tuple[str, str]]:
     """``(kind, id)`` of applicants and roster entries with this NIK (no decryption)."""
     return session.find("nik", nik)
 

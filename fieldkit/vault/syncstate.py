@@ -31,9 +31,17 @@ from dataclasses import dataclass
 from fieldkit.domain.fees import FeeSchedule, parse_fee_schedules
 from fieldkit.domain.findings import Message
 from fieldkit.vault import audit, db
+from fieldkit.vault.clock import now
 from fieldkit.vault.crypto import AuthenticationFailed, canonical, derive_key, open_sealed, seal
-from fieldkit.vault.errors import IntegrityError, VaultError
-from fieldkit.vault.vault import Session, Vault, now
+from fieldkit.vault.errors import (
+    DeviceRevoked,
+    EnvelopeEmptied,
+    IntegrityError,
+    OfficerRevoked,
+)
+from fieldkit.vault.file import VaultFile
+from fieldkit.vault.meta import meta_json, meta_value, put_meta
+from fieldkit.vault.session import UnlockedVault
 
 _BATCH_COLUMNS = (
     "seq, batch_id, outbox_first, outbox_last, audit_first, audit_last, item_count, hq_kid, "
@@ -105,7 +113,7 @@ class SyncSummary:
 # -- enrollment ------------------------------------------------------------------------------
 
 
-def enrollment(vault: Vault) -> Enrollment | None:
+def enrollment(vault: VaultFile) -> Enrollment | None:
     """The pinned enrollment, or None when the device has not enrolled."""
     meta = vault.meta
     if "hq_kid" not in meta:
@@ -119,7 +127,7 @@ def enrollment(vault: Vault) -> Enrollment | None:
     )
 
 
-def save_enrollment(session: Session, pinned: Enrollment, detail: dict[str, object]) -> None:
+def save_enrollment(session: UnlockedVault, pinned: Enrollment, detail: dict[str, object]) -> None:
     """Pin HQ's keys and audit the enrollment, in one transaction."""
     values = {
         "hq_url": pinned.hq_url,
@@ -281,10 +289,6 @@ def batch_by_id(conn: sqlite3.Connection, batch_id: str) -> StoredBatch | None:
     return _batch(row) if row else None
 
 
-class EnvelopeEmptied(VaultError):
-    """The batch's envelope was emptied by ``fieldkit purge`` after HQ acknowledged it."""
-
-
 def envelope(conn: sqlite3.Connection, seq: int) -> bytes:
     """The sealed bytes of a stored batch, exactly as cut.
 
@@ -355,18 +359,6 @@ _REFERENCE_PURPOSE = "reference"
 _REFERENCE_LABEL = "fieldkit/v1/reference"
 
 
-class DeviceRevoked(VaultError):
-    """HQ revoked this device (learned from its signed reference data): no sync, no capture."""
-
-
-class OfficerRevoked(VaultError):
-    """HQ revoked this officer: their slot no longer unlocks the vault."""
-
-
-class ReferenceUnavailable(VaultError):
-    """No reference data (or not the part asked for) is stored on this laptop yet."""
-
-
 @dataclass(frozen=True, slots=True)
 class ReferenceState:
     """The stored reference data's version and times (clear, not personal)."""
@@ -399,23 +391,9 @@ class DeviceRevocation:
         )
 
 
-def _meta_value(conn: sqlite3.Connection, key: str) -> object | None:
-    row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-    return row[0] if row else None
-
-
-def _meta_json(conn: sqlite3.Connection, key: str) -> object | None:
-    raw = _meta_value(conn, key)
-    return json.loads(raw) if raw is not None else None
-
-
-def _put_meta(conn: sqlite3.Connection, key: str, value: object) -> None:
-    conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
-
-
-def reference_state(vault: Vault) -> ReferenceState | None:
+def reference_state(vault: VaultFile) -> ReferenceState | None:
     """The version of the stored reference data, or None when none was ever applied."""
-    raw = _meta_json(vault.conn, REFERENCE_KEY)
+    raw = meta_json(vault.conn, REFERENCE_KEY)
     if not isinstance(raw, dict):
         return None
     return ReferenceState(
@@ -426,12 +404,12 @@ def reference_state(vault: Vault) -> ReferenceState | None:
     )
 
 
-def _reference_aad(vault: Vault, version: int, generation: int) -> bytes:
+def _reference_aad(vault: VaultFile, version: int, generation: int) -> bytes:
     return canonical([_REFERENCE_LABEL, vault.vault_id, vault.device_id, version, generation])
 
 
 def _seal_reference(
-    vault: Vault, dek: bytes, generation: int, version: int, plaintext: bytes
+    vault: VaultFile, dek: bytes, generation: int, version: int, plaintext: bytes
 ) -> bytes:
     return seal(
         derive_key(dek, _REFERENCE_PURPOSE),
@@ -440,7 +418,7 @@ def _seal_reference(
     )
 
 
-def reference_payload(session: Session) -> dict[str, object] | None:
+def reference_payload(session: UnlockedVault) -> dict[str, object] | None:
     """The stored signed reference document ``{"document", "sig"}``, opened.
 
     None when nothing is stored, or when it was sealed under a data key this vault has since
@@ -448,7 +426,7 @@ def reference_payload(session: Session) -> dict[str, object] | None:
     is tampering: :class:`~fieldkit.vault.errors.IntegrityError`.
     """
     state = reference_state(session.vault)
-    sealed = _meta_value(session.conn, REFERENCE_SEALED_KEY)
+    sealed = meta_value(session.conn, REFERENCE_SEALED_KEY)
     if state is None or sealed is None:
         return None
     dek = session.deks.get(state.generation)
@@ -466,7 +444,7 @@ def reference_payload(session: Session) -> dict[str, object] | None:
     return payload if isinstance(payload, dict) else None
 
 
-def reference_document(session: Session) -> dict[str, object] | None:
+def reference_document(session: UnlockedVault) -> dict[str, object] | None:
     """The stored reference document (verified when it was applied), or None."""
     payload = reference_payload(session)
     if payload is None:
@@ -476,7 +454,7 @@ def reference_document(session: Session) -> dict[str, object] | None:
 
 
 def store_reference(
-    session: Session, payload: dict[str, object], version: int, issued_at: str
+    session: UnlockedVault, payload: dict[str, object], version: int, issued_at: str
 ) -> None:
     """Seal and store a verified signed reference document, inside the caller's transaction."""
     vault = session.vault
@@ -484,19 +462,19 @@ def store_reference(
     sealed = _seal_reference(
         vault, session.deks[generation], generation, version, canonical(payload)
     )
-    _put_meta(vault.conn, REFERENCE_SEALED_KEY, sealed)
+    put_meta(vault.conn, REFERENCE_SEALED_KEY, sealed)
     state = {
         "version": version,
         "issued_at": issued_at,
         "applied_at": now(),
         "generation": generation,
     }
-    _put_meta(vault.conn, REFERENCE_KEY, json.dumps(state, sort_keys=True))
+    put_meta(vault.conn, REFERENCE_KEY, json.dumps(state, sort_keys=True))
 
 
 def reseal_reference(
     conn: sqlite3.Connection,
-    vault: Vault,
+    vault: VaultFile,
     old_deks: dict[int, bytes],
     new_dek: bytes,
     new_generation: int,
@@ -508,7 +486,7 @@ def reseal_reference(
     rotation and is fetched again at the next sync.
     """
     state = reference_state(vault)
-    sealed = _meta_value(conn, REFERENCE_SEALED_KEY)
+    sealed = meta_value(conn, REFERENCE_SEALED_KEY)
     if state is None or sealed is None or state.generation not in old_deks:
         return
     packed = open_sealed(
@@ -516,12 +494,12 @@ def reseal_reference(
         bytes(sealed),  # type: ignore[arg-type]
         _reference_aad(vault, state.version, state.generation),
     )
-    _put_meta(
+    put_meta(
         conn,
         REFERENCE_SEALED_KEY,
         _seal_reference(vault, new_dek, new_generation, state.version, zlib.decompress(packed)),
     )
-    _put_meta(
+    put_meta(
         conn,
         REFERENCE_KEY,
         json.dumps(
@@ -541,7 +519,7 @@ def drop_reference(conn: sqlite3.Connection) -> None:
     conn.execute("DELETE FROM meta WHERE key = ?", (REFERENCE_SEALED_KEY,))
 
 
-def published_fee_schedules(session: Session) -> tuple[FeeSchedule, ...] | None:
+def published_fee_schedules(session: UnlockedVault) -> tuple[FeeSchedule, ...] | None:
     """The fee schedules HQ published in the stored reference data, or None (use the packaged)."""
     document = reference_document(session)
     fees = document.get("fees") if document else None
@@ -554,23 +532,23 @@ def published_fee_schedules(session: Session) -> tuple[FeeSchedule, ...] | None:
 # -- revocations -------------------------------------------------------------------------------
 
 
-def revoked_officer_entries(vault: Vault) -> list[dict[str, object]]:
+def revoked_officer_entries(vault: VaultFile) -> list[dict[str, object]]:
     """The officers HQ revoked for this device: ``{"officer_id", "revoked_at", "reason"}``."""
-    raw = _meta_json(vault.conn, REVOKED_OFFICERS_KEY)
+    raw = meta_json(vault.conn, REVOKED_OFFICERS_KEY)
     return [e for e in raw if isinstance(e, dict)] if isinstance(raw, list) else []
 
 
-def revoked_officers(vault: Vault) -> set[str]:
+def revoked_officers(vault: VaultFile) -> set[str]:
     """Ids of the officers HQ revoked (readable without the data key: ids are not personal)."""
     return {str(e["officer_id"]) for e in revoked_officer_entries(vault) if "officer_id" in e}
 
 
 def save_revoked_officers(conn: sqlite3.Connection, entries: list[dict[str, object]]) -> None:
     """Replace the revoked officers with HQ's current list, in the caller's transaction."""
-    _put_meta(conn, REVOKED_OFFICERS_KEY, json.dumps(entries, sort_keys=True))
+    put_meta(conn, REVOKED_OFFICERS_KEY, json.dumps(entries, sort_keys=True))
 
 
-def refuse_revoked_officer(vault: Vault, officer_id: str) -> None:
+def refuse_revoked_officer(vault: VaultFile, officer_id: str) -> None:
     """Raise :class:`OfficerRevoked` (audited) if HQ revoked ``officer_id``; call before unlock."""
     for entry in revoked_officer_entries(vault):
         if entry.get("officer_id") != officer_id:
@@ -596,9 +574,9 @@ def refuse_revoked_officer(vault: Vault, officer_id: str) -> None:
         )
 
 
-def device_revocation(vault: Vault) -> DeviceRevocation | None:
+def device_revocation(vault: VaultFile) -> DeviceRevocation | None:
     """HQ's revocation of this device, once a signed reference document reported it."""
-    raw = _meta_json(vault.conn, DEVICE_REVOKED_KEY)
+    raw = meta_json(vault.conn, DEVICE_REVOKED_KEY)
     if not isinstance(raw, dict):
         return None
     return DeviceRevocation(
@@ -614,10 +592,10 @@ def record_device_revocation(
 ) -> None:
     """Remember that HQ revoked this device, in the caller's transaction."""
     value = {"revoked_at": revoked_at, "reason": reason, "version": version, "recorded_at": now()}
-    _put_meta(conn, DEVICE_REVOKED_KEY, json.dumps(value, sort_keys=True))
+    put_meta(conn, DEVICE_REVOKED_KEY, json.dumps(value, sort_keys=True))
 
 
-def require_active_device(vault: Vault) -> None:
+def require_active_device(vault: VaultFile) -> None:
     """Raise :class:`DeviceRevoked` with HQ's reason once HQ has revoked this device."""
     revocation = device_revocation(vault)
     if revocation is not None:
@@ -629,8 +607,8 @@ def pin_encryption_key(conn: sqlite3.Connection, kid: str, public: bytes) -> Non
 
     Only for a key that arrived in a document verified with the pinned HQ signing key.
     """
-    _put_meta(conn, "hq_kid", kid)
-    _put_meta(conn, "hq_encryption_public_key", public.hex())
+    put_meta(conn, "hq_kid", kid)
+    put_meta(conn, "hq_encryption_public_key", public.hex())
 
 
 def existing_ids(conn: sqlite3.Connection, kind: str, ids: list[str]) -> set[str]:

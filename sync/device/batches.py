@@ -19,8 +19,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from fieldkit.vault import db, syncstate
+from fieldkit.vault.clock import now
+from fieldkit.vault.session import UnlockedVault
 from fieldkit.vault.syncstate import AuditEntry, Enrollment, NewBatch, StoredBatch
-from fieldkit.vault.vault import Session, now
 from sync.wire import envelope
 
 MAX_ITEMS = envelope.MAX_ITEMS
@@ -60,7 +61,7 @@ class Waiting:
         return max(1, -(-(self.records + self.audit) // MAX_ITEMS))
 
 
-def waiting(session: Session) -> Waiting:
+def waiting(session: UnlockedVault) -> Waiting:
     """Count what is waiting to be cut."""
     conn = session.conn
     records, audit = syncstate.waiting(conn)
@@ -70,7 +71,7 @@ def waiting(session: Session) -> Waiting:
 
 
 def record_item(
-    session: Session, outbox_seq: int, kind: str, record_id: str, version: int
+    session: UnlockedVault, outbox_seq: int, kind: str, record_id: str, version: int
 ) -> dict[str, object]:
     """A record version as a body item (docs/PROTOCOL.md), decrypted with the session's key."""
     record = session.read(kind, record_id, version)
@@ -112,7 +113,7 @@ def _shares(records: int, audit: int, max_items: int) -> tuple[int, int]:
 
 
 def cut_batch(
-    session: Session,
+    session: UnlockedVault,
     enrolled: Enrollment,
     *,
     flush: bool = False,
@@ -134,7 +135,7 @@ def cut_batch(
 
 
 def _seal_fitting(
-    session: Session,
+    session: UnlockedVault,
     enrolled: Enrollment,
     seq: int,
     rows: list[tuple[int, str, str, int]],
@@ -180,7 +181,7 @@ def _seal_fitting(
 
 
 def cut_batches(
-    session: Session, enrolled: Enrollment, *, flush: bool = False
+    session: UnlockedVault, enrolled: Enrollment, *, flush: bool = False
 ) -> Iterator[StoredBatch]:
     """Cut batches until nothing is due, yielding each as soon as it is stored."""
     while (cut := cut_batch(session, enrolled, flush=flush)) is not None:

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from fieldkit.domain.findings import Message
+from fieldkit.vault.session import UnlockedVault
 from fieldkit.vault.syncstate import Enrollment, StoredBatch
-from fieldkit.vault.vault import Session
 from sync.device.errors import HqRefused
 from sync.device.retry import RetryPolicy
 from sync.device.signed import pinned_signing_kid, untrusted_document, verify_signed
@@ -40,7 +40,10 @@ class Checkpoint:
 
 
 def fetch_checkpoint(
-    http: RetryingHttp, session: Session, pinned: Enrollment, policy: RetryPolicy | None = None
+    http: RetryingHttp,
+    session: UnlockedVault,
+    pinned: Enrollment,
+    policy: RetryPolicy | None = None,
 ) -> Checkpoint:
     """Ask HQ which batches of this device it holds (signed, verified).
 

@@ -34,8 +34,9 @@ import requests
 
 from fieldkit.domain.findings import Message
 from fieldkit.vault import syncstate
+from fieldkit.vault.errors import EnvelopeEmptied
+from fieldkit.vault.session import UnlockedVault
 from fieldkit.vault.syncstate import Enrollment, StoredBatch
-from fieldkit.vault.vault import Session
 
 # Looked up in this module at each call: bench/sync_e2e.py times the cuts by patching
 # sync.device.client.cut_batch.
@@ -58,10 +59,11 @@ from sync.device.errors import (
     ReceiptNotOurs,
     SyncCancelled,
     SyncError,
+    UntrustedReference,
     problem_message,
 )
 from sync.device.receipts import RECEIPT, apply_receipt, check_receipt
-from sync.device.reference import ReferenceOutcome, UntrustedReference, apply_reference
+from sync.device.reference import ReferenceOutcome, apply_reference
 from sync.device.report import Refusal, SyncReport
 from sync.device.retry import (
     ONCE_ATTEMPTS,
@@ -134,8 +136,8 @@ class SyncClient:
     def __init__(
         self,
         base_url: str,
-        session: Session,
-        http: requests.Session | None = None,
+        session: UnlockedVault,
+        http: requests.UnlockedVault | None = None,
         *,
         connect_timeout: float = 10.0,
         read_timeout: float = 60.0,
@@ -162,7 +164,7 @@ class SyncClient:
         self._cancelled = threading.Event()
         self.http = RetryingHttp(
             base_url,
-            http or requests.Session(),
+            http or requests.UnlockedVault(),
             policy=self.policy,
             timeout=(connect_timeout, read_timeout),
             sleep=sleep or self._wait,
@@ -267,7 +269,7 @@ class SyncClient:
         data (:meth:`pull_reference`), also after a refusal (a revoked device learns of it so).
         HQ's refusals, unreachable HQ and bad signatures are reported in the
         :class:`SyncReport`, never raised; :class:`NotEnrolled` is raised, and
-        :class:`~fieldkit.vault.syncstate.DeviceRevoked` once HQ's reference data said so.
+        :class:`~fieldkit.vault.errors.DeviceRevoked` once HQ's reference data said so.
         A laptop clock HQ refuses is set right for the run's signatures from HQ's signed time
         in the refusal (never its ``Date`` header); the report carries the offset and a warning
         to set the clock.
@@ -314,7 +316,7 @@ class SyncClient:
         HQ's time if HQ refuses the laptop's (:attr:`clock` then has a warning). Raises
         :class:`HqRefused`, :class:`NetworkUnavailable`, :class:`HqUntrusted` (bad signature,
         another device's document, an older version: nothing is applied), :class:`NotEnrolled`
-        and :class:`~fieldkit.vault.syncstate.DeviceRevoked` (already revoked: nothing is asked).
+        and :class:`~fieldkit.vault.errors.DeviceRevoked` (already revoked: nothing is asked).
         """
         vault = self.session.vault
         self.clock.pin(require_enrollment(vault))
@@ -393,7 +395,7 @@ class SyncClient:
         """Send a batch; True when acknowledged. A device-wide refusal propagates."""
         try:
             status, sent = self._send(batch, pinned, policy)
-        except syncstate.EnvelopeEmptied:
+        except EnvelopeEmptied:
             # Since this run listed it, another process applied HQ's receipt (USB) and a purge
             # emptied it: delivered already, nothing to send.
             return False

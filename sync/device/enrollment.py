@@ -17,9 +17,11 @@ import requests
 
 from fieldkit.domain.findings import Message
 from fieldkit.vault import syncstate
+from fieldkit.vault.clock import now
 from fieldkit.vault.errors import NotAllowed
+from fieldkit.vault.session import UnlockedVault
 from fieldkit.vault.syncstate import Enrollment
-from fieldkit.vault.vault import Session, Vault, now
+from fieldkit.vault.vault import Vault
 from sync.device.errors import AlreadyEnrolled, HqRefused, HqUntrusted, NotEnrolled
 from sync.device.retry import RetryPolicy
 from sync.device.transport import RetryingHttp, garbled
@@ -47,7 +49,9 @@ def _b64(raw: bytes) -> str:
     return base64.b64encode(raw).decode("ascii")
 
 
-def enroll(session: Session, http: RetryingHttp, code: str, policy: RetryPolicy) -> Enrollment:
+def enroll(
+    session: UnlockedVault, http: RetryingHttp, code: str, policy: RetryPolicy
+) -> Enrollment:
     """Enroll with a one-time code from HQ and pin HQ's keys in the vault (audited).
 
     Only a supervisor may, and only once (:class:`AlreadyEnrolled`). ``policy`` bounds the

@@ -260,3 +260,9 @@ def clock_message(offset: timedelta, *, corrected: bool) -> Message:
         f"This laptop's clock is {where_en} HQ's. Set the laptop's date and time: what it "
         "captures is stamped with the laptop's clock.",
     )
+
+
+class UntrustedReference(VaultError):
+    """HQ's reference data does not verify, is not for this device, or goes back in version."""
+
+    exit_code = 3

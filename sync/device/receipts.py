@@ -13,8 +13,8 @@ from typing import Any
 
 from fieldkit.domain.findings import Message
 from fieldkit.vault import syncstate
+from fieldkit.vault.session import UnlockedVault
 from fieldkit.vault.syncstate import Enrollment, StoredBatch
-from fieldkit.vault.vault import Session
 from sync.device.enrollment import require_enrollment
 from sync.device.errors import ReceiptNotOurs
 from sync.device.signed import pinned_signing_kid, untrusted_document, verify_signed
@@ -45,7 +45,7 @@ def check_receipt(
     return receipt
 
 
-def apply_receipt(session: Session, payload: object) -> tuple[StoredBatch, bool]:
+def apply_receipt(session: UnlockedVault, payload: object) -> tuple[StoredBatch, bool]:
     """Verify a receipt that came on a USB stick, find its batch and acknowledge it.
 
     Returns the batch and whether it was newly acknowledged (False: it already was). Raises

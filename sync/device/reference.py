@@ -36,11 +36,13 @@ from fieldkit.domain.fees import parse_fee_schedules
 from fieldkit.domain.findings import Lang, Message, error
 from fieldkit.domain.roster import ENTRY_FIELDS
 from fieldkit.vault import audit, db, syncstate
-from fieldkit.vault.errors import InvalidInput, VaultError
+from fieldkit.vault.clock import now
+from fieldkit.vault.errors import InvalidInput, ReferenceUnavailable
 from fieldkit.vault.records import PURGED_STATE, Change
 from fieldkit.vault.service import ROSTER, VISIT, WITHDRAWN
-from fieldkit.vault.syncstate import Enrollment, ReferenceUnavailable
-from fieldkit.vault.vault import Session, now
+from fieldkit.vault.session import UnlockedVault
+from fieldkit.vault.syncstate import Enrollment
+from sync.device.errors import UntrustedReference
 from sync.wire import envelope
 from sync.wire.reference import (
     DOCUMENT_KEYS,
@@ -58,12 +60,6 @@ _OFFICER_ID = re.compile(r"[A-Za-z0-9._-]{1,32}")
 
 
 # -- reading a signed document ---------------------------------------------------------------
-
-
-class UntrustedReference(VaultError):
-    """HQ's reference data does not verify, is not for this device, or goes back in version."""
-
-    exit_code = 3
 
 
 def _refused(why_id: str, why_en: str) -> UntrustedReference:
@@ -390,7 +386,9 @@ def _without_issue_time(document: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in document.items() if k != "issued_at"}
 
 
-def _check_version(session: Session, reference: Reference, document: dict[str, Any]) -> int | None:
+def _check_version(
+    session: UnlockedVault, reference: Reference, document: dict[str, Any]
+) -> int | None:
     state = syncstate.reference_state(session.vault)
     if state is None:
         return None
@@ -412,7 +410,7 @@ def _check_version(session: Session, reference: Reference, document: dict[str, A
     return state.version
 
 
-def _apply_rosters(session: Session, reference: Reference, at: str) -> tuple[int, int]:
+def _apply_rosters(session: UnlockedVault, reference: Reference, at: str) -> tuple[int, int]:
     visits = entries = 0
     conn = session.conn
     known_visits = syncstate.existing_ids(conn, VISIT, [r.visit_id for r in reference.rosters])
@@ -446,7 +444,7 @@ def _apply_rosters(session: Session, reference: Reference, at: str) -> tuple[int
     return visits, entries
 
 
-def _held_visit_state(session: Session, visit_id: str) -> str | None:
+def _held_visit_state(session: UnlockedVault, visit_id: str) -> str | None:
     """The state of the newest version of a visit on this laptop, or None if it holds none."""
     row = session.conn.execute(
         "SELECT state FROM records WHERE kind = ? AND id = ?", (VISIT, visit_id)
@@ -454,7 +452,7 @@ def _held_visit_state(session: Session, visit_id: str) -> str | None:
     return str(row[0]) if row is not None else None
 
 
-def _withdraw_visit(session: Session, withdrawal: Withdrawal, version: int, at: str) -> bool:
+def _withdraw_visit(session: UnlockedVault, withdrawal: Withdrawal, version: int, at: str) -> bool:
     """Mark one held visit and its roster entries withdrawn (one audit entry); False if not.
 
     Visits this laptop never held, already withdrawn or purged are left alone; applicants are
@@ -489,7 +487,7 @@ def _withdraw_visit(session: Session, withdrawal: Withdrawal, version: int, at: 
     return True
 
 
-def _apply_withdrawals(session: Session, reference: Reference, at: str) -> int:
+def _apply_withdrawals(session: UnlockedVault, reference: Reference, at: str) -> int:
     """Apply HQ's withdrawals in the caller's transaction; how many visits were withdrawn now."""
     return sum(
         _withdraw_visit(session, withdrawal, reference.version, at)
@@ -497,12 +495,12 @@ def _apply_withdrawals(session: Session, reference: Reference, at: str) -> int:
     )
 
 
-def apply_reference(session: Session, payload: object) -> ReferenceOutcome:
+def apply_reference(session: UnlockedVault, payload: object) -> ReferenceOutcome:
     """Verify and apply a signed reference document from HQ, all or nothing.
 
     Raises :class:`UntrustedReference` (exit code 3; nothing changes) for a bad signature,
     another device's document, a malformed one, a version older than the one stored, or the
-    stored version with other contents; :class:`~fieldkit.vault.syncstate.ReferenceUnavailable`
+    stored version with other contents; :class:`~fieldkit.vault.errors.ReferenceUnavailable`
     when the device has no pinned HQ key to verify it with.
     """
     vault = session.vault
@@ -599,12 +597,12 @@ def _no_watchlist() -> ReferenceUnavailable:
     )
 
 
-def watchlist_hit(session: Session, nik: str) -> bool:
+def watchlist_hit(session: UnlockedVault, nik: str) -> bool:
     """True when ``nik`` is on HQ's travel-ban watchlist (the caller says "refer to supervisor").
 
     Only the keyed digest of ``nik`` is compared; the list itself is never shown. Raises
     :class:`~fieldkit.vault.errors.InvalidInput` for a NIK that is not 16 digits, and
-    :class:`~fieldkit.vault.syncstate.ReferenceUnavailable` when no watchlist is stored (a
+    :class:`~fieldkit.vault.errors.ReferenceUnavailable` when no watchlist is stored (a
     missing list is never taken as "no hit").
     """
     number = normalise_nik(nik)

@@ -28,8 +28,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy.engine import Engine
 
 from fieldkit.domain.applications import may_serve
-from fieldkit.domain.calendar import Session as VisitSession
-from fieldkit.domain.calendar import check_visit_plan
+from fieldkit.domain.calendar import VisitSession, check_visit_plan
 from fieldkit.domain.dates import parse_iso_date
 from fieldkit.domain.fees import parse_fee_schedules
 from fieldkit.domain.findings import Checked, Finding, error, warning

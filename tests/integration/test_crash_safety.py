@@ -27,7 +27,8 @@ import pytest
 
 from fieldkit.kdf import TEST_KDF_ENV
 from fieldkit.vault import outbox, service
-from fieldkit.vault.vault import Session, Vault
+from fieldkit.vault.session import UnlockedVault
+from fieldkit.vault.vault import Vault
 from tests.integration.crash_writer import OFFICER, PASSPHRASE, digest
 
 WRITER = Path(__file__).with_name("crash_writer.py")
@@ -143,7 +144,7 @@ def run_and_kill(home: Path, seed: int, rng: random.Random, errlog: Path) -> tup
     return outcome, mode
 
 
-def check_structure(session: Session) -> None:
+def check_structure(session: UnlockedVault) -> None:
     """Nothing half written: heads, versions, outbox, audit and blind index agree."""
     conn = session.conn
     heads = {(k, i): v for k, i, v in conn.execute("SELECT kind, id, version FROM records")}

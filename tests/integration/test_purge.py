@@ -33,9 +33,9 @@ from fieldkit.cli.sync import sync as sync_command
 from fieldkit.cli.vaultcmd import audit as audit_command
 from fieldkit.cli.vaultcmd import status as status_command
 from fieldkit.domain.synth import synthetic_applicants
-from fieldkit.vault import db, officers, service, syncstate
+from fieldkit.vault import db, officers, rotation, service, syncstate
 from fieldkit.vault.crypto import AuthenticationFailed, derive_key, open_sealed, seal
-from fieldkit.vault.errors import IntegrityError, VaultError
+from fieldkit.vault.errors import EnvelopeEmptied, IntegrityError, VaultError
 from fieldkit.vault.home import vault_path
 from fieldkit.vault.purge import (
     ACKNOWLEDGED,
@@ -49,8 +49,8 @@ from fieldkit.vault.purge import (
     retention_status,
 )
 from fieldkit.vault.records import Change, open_visit_key, record_aad
-from fieldkit.vault.syncstate import EnvelopeEmptied
-from fieldkit.vault.vault import Session, Vault
+from fieldkit.vault.session import UnlockedVault
+from fieldkit.vault.vault import Vault
 from sync.device import batches as sync_batches
 from sync.device.batches import cut_batch
 from sync.device.client import SyncClient
@@ -83,7 +83,7 @@ class Field:
     def db(self) -> Path:
         return vault_path(self.home)
 
-    def unlock(self, officer_id: str = SUP, passphrase: str = SUP_PW) -> Session:
+    def unlock(self, officer_id: str = SUP, passphrase: str = SUP_PW) -> UnlockedVault:
         vault = Vault.open(self.home)
         self.vaults.append(vault)
         return vault.unlock(officer_id, passphrase)
@@ -189,7 +189,7 @@ def sealed_key(field: Field, visit_id: str) -> bytes | None:
     return field.sql("SELECT sealed_key FROM visit_keys WHERE visit_id = ?", (visit_id,))[0][0]
 
 
-def update_notes(session: Session, applicant_id: str, notes: str) -> None:
+def update_notes(session: UnlockedVault, applicant_id: str, notes: str) -> None:
     current = session.read("applicant", applicant_id)
     session.write(
         [
@@ -571,7 +571,7 @@ def test_removing_an_officer_gives_every_live_visit_a_new_key(field: Field) -> N
         open_visit_key(old_dek, session.vault.vault_id, c.id, 1, sealed_key(field, c.id)),
         "records",
     )
-    officers.start_rotation(session, removed=OFF2)  # the power goes out here
+    rotation.start_rotation(session, removed=OFF2)  # the power goes out here
     assert field.sql("SELECT visit_id, dek_generation FROM visit_keys_previous") == [(c.id, 1)]
     assert field.sql("SELECT dek_generation FROM visit_keys WHERE visit_id = ?", (c.id,)) == [(2,)]
     field.close_all()
@@ -761,7 +761,7 @@ class FakeHq:
         self.held: dict[int, str] = {}  # seq -> batch id
         self.posted: list[bytes] = []
 
-    def enroll(self, session: Session) -> syncstate.Enrollment:
+    def enroll(self, session: UnlockedVault) -> syncstate.Enrollment:
         pinned = syncstate.Enrollment(
             hq_url=self.url,
             hq_kid=envelope.hq_kid(self.public),
@@ -772,7 +772,7 @@ class FakeHq:
         syncstate.save_enrollment(session, pinned, {})
         return pinned
 
-    def sync(self, session: Session) -> None:
+    def sync(self, session: UnlockedVault) -> None:
         report = SyncClient(self.url, session, http=self).sync(once=True)  # type: ignore[arg-type]
         assert report.exit_code == 0, report
 

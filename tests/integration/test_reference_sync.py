@@ -27,12 +27,13 @@ from fieldkit.domain.fees import default_fee_schedules, parse_fee_schedules, quo
 from fieldkit.domain.products import PassportKind, Product
 from fieldkit.domain.synth import synthetic_applicants
 from fieldkit.vault import service, syncstate
-from fieldkit.vault.errors import InvalidInput
+from fieldkit.vault.errors import DeviceRevoked, InvalidInput, OfficerRevoked, ReferenceUnavailable
 from fieldkit.vault.roster import ENTRY_FIELDS
-from fieldkit.vault.syncstate import DeviceRevoked, OfficerRevoked, ReferenceUnavailable
-from fieldkit.vault.vault import Session, Vault
+from fieldkit.vault.session import UnlockedVault
+from fieldkit.vault.vault import Vault
 from sync.device.client import SyncClient
-from sync.device.reference import UntrustedReference, apply_reference, watchlist_hit
+from sync.device.errors import UntrustedReference
+from sync.device.reference import apply_reference, watchlist_hit
 from sync.hq import keys, store
 from sync.wire import envelope
 from sync.wire.reference import watchlist_digest
@@ -115,24 +116,24 @@ def fees_file(tmp: Path) -> Path:
     return path
 
 
-def new_device(home: Path, server: Server) -> Session:
+def new_device(home: Path, server: Server) -> UnlockedVault:
     session = Vault.create(home, officer_id="sup1", name="Rina Wati", passphrase=PASSPHRASE)
     SyncClient(server.base, session).enroll(server.hq.enroll_code())
     return session
 
 
-def client(server: Server, session: Session) -> SyncClient:
+def client(server: Server, session: UnlockedVault) -> SyncClient:
     return SyncClient(server.base, session, sleep=lambda _: None)
 
 
-def fetch(server: Server, session: Session, **overrides: str) -> requests.Response:
+def fetch(server: Server, session: UnlockedVault, **overrides: str) -> requests.Response:
     """``GET /v1/reference`` signed by the device's key, as the client sends it."""
     headers = request_headers(session.device_signing_key(), session.vault.device_id)
     headers.update(overrides)
     return requests.get(server.base + REFERENCE_PATH, headers=headers, timeout=30)
 
 
-def vault_state(session: Session) -> tuple:
+def vault_state(session: UnlockedVault) -> tuple:
     """Everything a refused document must leave as it was."""
     conn = session.conn
     meta = sorted(conn.execute("SELECT key, value FROM meta").fetchall())
@@ -262,7 +263,7 @@ def test_a_document_signed_by_another_key_or_tampered_or_for_another_device_chan
         assert vault_state(session) == before, "nothing changed"
 
     # The same through the client: a network that forges HQ's answer is reported, not applied.
-    class Forging(requests.Session):
+    class Forging(requests.UnlockedVault):
         def request(self, method, url, *args, **kwargs):
             response = super().request(method, url, *args, **kwargs)
             if url.endswith(REFERENCE_PATH):
@@ -297,7 +298,7 @@ def test_a_rolled_back_version_is_refused_and_nothing_changes(server, tmp_path):
     assert vault_state(session) == before
 
 
-def applied_document(session: Session) -> dict:
+def applied_document(session: UnlockedVault) -> dict:
     document = syncstate.reference_document(session)
     assert document is not None
     return document

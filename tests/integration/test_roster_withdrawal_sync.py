@@ -19,7 +19,7 @@ from fieldkit.vault import service
 from fieldkit.vault.errors import VisitWithdrawn
 from fieldkit.vault.records import Change
 from fieldkit.vault.roster import import_roster
-from fieldkit.vault.vault import Session
+from fieldkit.vault.session import UnlockedVault
 from sync.hq import store
 from tests.integration.test_hq_harness import Server, init_hq, serving
 from tests.integration.test_reference_sync import (
@@ -46,14 +46,14 @@ def eazy_applicants(count: int, seed: int) -> list[dict]:
     return found[:count]
 
 
-def counts(session: Session) -> tuple[int, int]:
+def counts(session: UnlockedVault) -> tuple[int, int]:
     conn = session.conn
     versions = conn.execute("SELECT COUNT(*) FROM record_versions").fetchone()[0]
     entries = conn.execute("SELECT COUNT(*) FROM audit").fetchone()[0]
     return versions, entries
 
 
-def audit_of(session: Session, action: str) -> list[dict]:
+def audit_of(session: UnlockedVault, action: str) -> list[dict]:
     rows = session.conn.execute(
         "SELECT subject, detail FROM audit WHERE action = ? ORDER BY seq", (action,)
     ).fetchall()

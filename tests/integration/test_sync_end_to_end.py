@@ -29,7 +29,8 @@ from fieldkit.cli.sync import enroll as enroll_command
 from fieldkit.cli.sync import sync as sync_command
 from fieldkit.domain.synth import synthetic_applicants
 from fieldkit.vault import service, syncstate
-from fieldkit.vault.vault import Session, Vault
+from fieldkit.vault.session import UnlockedVault
+from fieldkit.vault.vault import Vault
 from sync.device.client import SyncClient
 from sync.hq import store
 
@@ -152,7 +153,7 @@ def device_env(tmp_path, monkeypatch):
     return env
 
 
-def new_device(home: Path, hq: Hq, applicants: int, seed: int = 1) -> Session:
+def new_device(home: Path, hq: Hq, applicants: int, seed: int = 1) -> UnlockedVault:
     """A vault enrolled with ``hq`` holding one visit and ``applicants`` applicants."""
     session = Vault.create(home, officer_id="sup1", name="Rina Wati", passphrase=PASSPHRASE)
     SyncClient(hq.url, session).enroll(hq.enroll_code())
@@ -165,13 +166,13 @@ def new_device(home: Path, hq: Hq, applicants: int, seed: int = 1) -> Session:
     return session
 
 
-def captured(session: Session) -> dict[tuple[str, str, int], dict]:
+def captured(session: UnlockedVault) -> dict[tuple[str, str, int], dict]:
     """Every record version in the vault's outbox, decrypted."""
     rows = session.conn.execute("SELECT kind, id, version FROM outbox ORDER BY seq").fetchall()
     return {(k, i, v): session.read(k, i, v).data for k, i, v in rows}
 
 
-def assert_hq_holds_exactly(hq: Hq, session: Session) -> None:
+def assert_hq_holds_exactly(hq: Hq, session: UnlockedVault) -> None:
     held = hq.records(session.vault.device_id)
     keys = [(k, i, v) for k, i, v, _ in held]
     assert len(keys) == len(set(keys)), "no record version twice"
@@ -187,7 +188,7 @@ def assert_hq_holds_exactly(hq: Hq, session: Session) -> None:
     assert hq.scalar(unverified, d=device) == 0, "HQ verified the audit chain"
 
 
-def sync_fully(hq: Hq, session: Session, **kwargs):
+def sync_fully(hq: Hq, session: UnlockedVault, **kwargs):
     report = SyncClient(hq.url, session, sleep=lambda _: None).sync(once=True, **kwargs)
     assert report.exit_code == 0, report.as_json("en")
     return report
@@ -300,7 +301,7 @@ CHILD = textwrap.dedent(
     stop_at = sys.argv[1]
     session = Vault.open().unlock("sup1", sys.argv[3])
 
-    class StopAfterAnswer(requests.Session):
+    class StopAfterAnswer(requests.UnlockedVault):
         def request(self, method, url, *args, **kwargs):
             response = super().request(method, url, *args, **kwargs)
             if stop_at == "sent" and url.endswith("/v1/batches"):

@@ -23,7 +23,8 @@ import sqlalchemy as sa
 
 from fieldkit.domain.synth import synthetic_applicants
 from fieldkit.vault import audit, service, syncstate
-from fieldkit.vault.vault import Session, Vault
+from fieldkit.vault.session import UnlockedVault
+from fieldkit.vault.vault import Vault
 from sync.device.client import ONCE_ATTEMPTS, RetryPolicy, SyncClient, SyncReport
 from sync.hq import store
 from tests.integration.test_sync_end_to_end import PASSPHRASE, Hq, running_hq
@@ -57,7 +58,7 @@ PLAN = FaultPlan(
 )
 
 
-class RecordingHttp(requests.Session):
+class RecordingHttp(requests.UnlockedVault):
     """A requests session that notes what became of every request (status or exception)."""
 
     def __init__(self) -> None:
@@ -74,7 +75,7 @@ class RecordingHttp(requests.Session):
         return response
 
 
-def capture(home: Path, hq: Hq) -> tuple[Session, dict[str, dict[str, object]]]:
+def capture(home: Path, hq: Hq) -> tuple[UnlockedVault, dict[str, dict[str, object]]]:
     """A vault enrolled with ``hq`` (directly) holding 5,000 applicants; their data by id."""
     session = Vault.create(home, officer_id="sup1", name="Rina Wati", passphrase=PASSPHRASE)
     SyncClient(hq.url, session).enroll(hq.enroll_code())
@@ -112,7 +113,7 @@ def normalised(person: dict[str, object]) -> tuple[str, str, str, str]:
 
 
 def sync_through_faults(
-    proxy_url: str, session: Session
+    proxy_url: str, session: UnlockedVault
 ) -> tuple[list[SyncReport], RecordingHttp, list[tuple[int | str, float]]]:
     """Loop ``sync(once=True)`` through the proxy until complete; reports, HTTP log, waits."""
     http = RecordingHttp()

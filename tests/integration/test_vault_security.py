@@ -23,7 +23,7 @@ import pytest
 
 from fieldkit import kdf
 from fieldkit.domain.synth import synthetic_applicants
-from fieldkit.vault import audit, keyring, officers, outbox, records, service
+from fieldkit.vault import audit, keyring, officers, outbox, records, rotation, service
 from fieldkit.vault.crypto import (
     AuthenticationFailed,
     blind_index,
@@ -44,7 +44,8 @@ from fieldkit.vault.errors import (
 )
 from fieldkit.vault.home import vault_path
 from fieldkit.vault.records import Change, VersionConflict, record_aad
-from fieldkit.vault.vault import FREE_FAILURES, MAX_DELAY, Session, Vault, throttle_delay
+from fieldkit.vault.session import UnlockedVault
+from fieldkit.vault.vault import FREE_FAILURES, MAX_DELAY, Vault, throttle_delay
 
 SUP, SUP_NAME, SUP_PW = "sup1", "Rina Wati", "kopi tubruk pagi hari"
 OFF2, OFF2_NAME, OFF2_PW = "off2", "Dedi Kurnia", "sate ayam madura enak"
@@ -67,7 +68,7 @@ class Lab:
     def db(self) -> Path:
         return vault_path(self.home)
 
-    def create(self) -> Session:
+    def create(self) -> UnlockedVault:
         session = Vault.create(self.home, officer_id=SUP, name=SUP_NAME, passphrase=SUP_PW)
         self.opened.append(session.vault)
         return session
@@ -77,7 +78,7 @@ class Lab:
         self.opened.append(vault)
         return vault
 
-    def unlock(self, officer_id: str = SUP, passphrase: str = SUP_PW) -> Session:
+    def unlock(self, officer_id: str = SUP, passphrase: str = SUP_PW) -> UnlockedVault:
         """Reopen the file (as after a restart) and unlock it."""
         return self.open().unlock(officer_id, passphrase)
 
@@ -154,7 +155,7 @@ def people(count: int, seed: int = SEED) -> list[dict[str, object]]:
     return [a.as_json() for a in synthetic_applicants(count, seed)]
 
 
-def plan_visit(session: Session) -> str:
+def plan_visit(session: UnlockedVault) -> str:
     return service.create_visit(
         session,
         kind="eazy",
@@ -166,14 +167,14 @@ def plan_visit(session: Session) -> str:
     )
 
 
-def vault_with_applicants(lab: Lab, count: int = 3) -> tuple[Session, str, list[str]]:
+def vault_with_applicants(lab: Lab, count: int = 3) -> tuple[UnlockedVault, str, list[str]]:
     session = lab.create()
     visit_id = plan_visit(session)
     ids = service.add_applicants(session, visit_id, people(count))
     return session, visit_id, ids
 
 
-def update_applicant(session: Session, applicant_id: str, notes: str) -> int:
+def update_applicant(session: UnlockedVault, applicant_id: str, notes: str) -> int:
     current = session.read("applicant", applicant_id)
     data = {**current.data, "notes": notes}
     written = session.write(
@@ -433,7 +434,7 @@ def test_a_slot_copied_from_another_vault_does_not_open(lab: Lab, tmp_path: Path
 
 
 def _assert_refused(
-    session: Session, record_id: str, version: int, reason: str | None = None
+    session: UnlockedVault, record_id: str, version: int, reason: str | None = None
 ) -> IntegrityError:
     with pytest.raises(IntegrityError) as caught:
         session.read("applicant", record_id)
@@ -851,14 +852,14 @@ def test_a_batch_with_one_invalid_applicant_stores_nothing(lab: Lab) -> None:
 # -- 7. officers and data-key rotation --------------------------------------------------------
 
 
-def _team(lab: Lab, count: int = 3) -> tuple[Session, str, list[str]]:
+def _team(lab: Lab, count: int = 3) -> tuple[UnlockedVault, str, list[str]]:
     session, visit_id, ids = vault_with_applicants(lab, count)
     officers.add_officer(session, OFF2, OFF2_NAME, "officer", OFF2_PW)
     officers.add_officer(session, OFF3, OFF3_NAME, "officer", OFF3_PW)
     return session, visit_id, ids
 
 
-def _snapshot(session: Session) -> dict[tuple[str, str, int], dict[str, object]]:
+def _snapshot(session: UnlockedVault) -> dict[tuple[str, str, int], dict[str, object]]:
     """Every version of every record, decrypted."""
     heads = session.conn.execute("SELECT kind, id FROM records ORDER BY kind, id").fetchall()
     return {(r.kind, r.id, r.version): r.data for k, i in heads for r in session.history(k, i)}
@@ -953,7 +954,7 @@ def test_a_rotation_interrupted_after_its_first_step_finishes_at_the_next_unlock
     session, _, ids = _team(lab, 4)
     update_applicant(session, ids[1], "sebelum rotasi")
     expected = _snapshot(session)
-    officers.start_rotation(session, removed=OFF2)  # the power goes out here
+    rotation.start_rotation(session, removed=OFF2)  # the power goes out here
     lab.close_all()
 
     meta = dict(lab.sql("SELECT key, value FROM meta"))
@@ -983,17 +984,17 @@ def test_a_rotation_that_crashes_mid_re_encryption_finishes_at_the_next_unlock(
     expected = _snapshot(session)
     assert len(expected) == 7
 
-    monkeypatch.setattr(officers, "ROTATION_BATCH", 2)
+    monkeypatch.setattr(rotation, "ROTATION_BATCH", 2)
     calls = {"n": 0, "armed": True}
 
-    class PowerCutOnSecondBatch(officers.Sealer):
+    class PowerCutOnSecondBatch(rotation.Sealer):
         def seal(self, plaintext: bytes, aad: bytes) -> bytes:
             calls["n"] += 1  # 1-2: the first batch
             if calls["armed"] and calls["n"] > 2:
                 raise RuntimeError("power cut")
             return super().seal(plaintext, aad)
 
-    monkeypatch.setattr(officers, "Sealer", PowerCutOnSecondBatch)
+    monkeypatch.setattr(rotation, "Sealer", PowerCutOnSecondBatch)
     with pytest.raises(RuntimeError, match="power cut"):
         officers.remove_officer(session, OFF2)
     calls["armed"] = False

@@ -12,9 +12,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from fieldkit.domain.calendar import (
-    Session,
     VisitKind,
     VisitPlan,
+    VisitSession,
     check_visit_plan,
     is_simpatik_saturday,
     next_simpatik_saturday,
@@ -111,15 +111,15 @@ def test_next_simpatik_saturday_examples(on, expected):
 
 def test_sessions_split_the_visit_day_at_noon():
     # DOMAIN.md: 08:00–16:00, morning (pagi) and afternoon (siang/sore) sessions.
-    assert (Session.PAGI.start, Session.PAGI.end) == (time(8), time(12))
-    assert (Session.SIANG.start, Session.SIANG.end) == (time(12), time(16))
-    assert Session.PAGI.label.id.startswith("pagi")
-    assert Session.PAGI.label.en.startswith("morning")
-    assert "08.00" in Session.PAGI.label.id  # Indonesian writes times with a dot
-    assert "16:00" in Session.SIANG.label.en
+    assert (VisitSession.PAGI.start, VisitSession.PAGI.end) == (time(8), time(12))
+    assert (VisitSession.SIANG.start, VisitSession.SIANG.end) == (time(12), time(16))
+    assert VisitSession.PAGI.label.id.startswith("pagi")
+    assert VisitSession.PAGI.label.en.startswith("morning")
+    assert "08.00" in VisitSession.PAGI.label.id  # Indonesian writes times with a dot
+    assert "16:00" in VisitSession.SIANG.label.en
 
 
-@pytest.mark.parametrize("enum", [VisitKind, Session])
+@pytest.mark.parametrize("enum", [VisitKind, VisitSession])
 def test_labels_exist_in_both_languages(enum):
     labels = [member.label for member in enum]
     assert all(label.id and label.en for label in labels)
@@ -142,7 +142,7 @@ VALID = [
         VisitPlan(
             VisitKind.EAZY,
             date(2025, 3, 12),
-            Session.PAGI,
+            VisitSession.PAGI,
             SITE,
             "SITI RAHMAWATI",
             "+6281234567890",
@@ -151,11 +151,11 @@ VALID = [
     (
         VisitKind.SIMPATIK,
         date(2025, 3, 8),  # 2nd Saturday of March 2025 (the 1st is a Saturday)
-        Session.SIANG,
+        VisitSession.SIANG,
         "  Kanim   Karawang ",
         None,
         None,
-        VisitPlan(VisitKind.SIMPATIK, date(2025, 3, 8), Session.SIANG, "Kanim Karawang"),
+        VisitPlan(VisitKind.SIMPATIK, date(2025, 3, 8), VisitSession.SIANG, "Kanim Karawang"),
     ),
     (
         "simpatik",
@@ -164,7 +164,7 @@ VALID = [
         "Kanim Karawang",
         None,
         None,
-        VisitPlan(VisitKind.SIMPATIK, date(2025, 3, 22), Session.SIANG, "Kanim Karawang"),
+        VisitPlan(VisitKind.SIMPATIK, date(2025, 3, 22), VisitSession.SIANG, "Kanim Karawang"),
     ),
     (
         " OFFICE ",
@@ -173,7 +173,7 @@ VALID = [
         "Kanim Karawang",
         "",
         "",
-        VisitPlan(VisitKind.OFFICE, date(2025, 3, 10), Session.PAGI, "Kanim Karawang"),
+        VisitPlan(VisitKind.OFFICE, date(2025, 3, 10), VisitSession.PAGI, "Kanim Karawang"),
     ),
 ]
 

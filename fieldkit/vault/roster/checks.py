@@ -7,8 +7,8 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 
 from fieldkit.domain.applications import ApplicationType, may_serve
-from fieldkit.domain.calendar import Session as BookingSession
 from fieldkit.domain.calendar import VisitKind
+from fieldkit.domain.calendar import VisitSession as BookingSession
 from fieldkit.domain.findings import Checked, Finding
 from fieldkit.domain.identifiers import check_booking_code, check_person_name, check_phone
 from fieldkit.domain.nik import parse_nik

@@ -11,13 +11,14 @@ from fieldkit.domain.findings import Finding
 from fieldkit.domain.ids import new_ids
 from fieldkit.domain.roster import BOOKING_CODE, NIK, Source
 from fieldkit.vault import audit, db, syncstate
+from fieldkit.vault.clock import now
 from fieldkit.vault.records import Change
 from fieldkit.vault.roster.checks import RowChecker
 from fieldkit.vault.roster.rejections import already_in_roster, duplicate
 from fieldkit.vault.roster.sheets import data_rows, read_sheet
 from fieldkit.vault.roster.unusable import empty
 from fieldkit.vault.service import ROSTER, require_open_visit, visit
-from fieldkit.vault.vault import Session, now
+from fieldkit.vault.session import UnlockedVault
 
 Progress = Callable[[int, int], None]
 
@@ -51,7 +52,7 @@ class RosterImport:
 
 
 def import_roster(
-    session: Session,
+    session: UnlockedVault,
     visit_id: str,
     path: Path | str,
     *,
@@ -160,7 +161,7 @@ def import_roster(
     )
 
 
-def _visit_roster_ids(session: Session, visit_id: str) -> set[str]:
+def _visit_roster_ids(session: UnlockedVault, visit_id: str) -> set[str]:
     rows = session.conn.execute(
         "SELECT id FROM records WHERE kind = ? AND visit_id = ?", (ROSTER, visit_id)
     )

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from fieldkit.vault.records import Record
 from fieldkit.vault.service import ROSTER, visit
-from fieldkit.vault.vault import Session
+from fieldkit.vault.session import UnlockedVault
 
 
-def roster_entries(session: Session, visit_id: str) -> list[Record]:
+def roster_entries(session: UnlockedVault, visit_id: str) -> list[Record]:
     """The latest version of every roster entry of a visit, in import order (file row order).
 
     Raises :class:`NotFound` for an unknown visit. Decrypts without auditing: a command that

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from fieldkit.domain.calendar import Session as BookingSession
+from fieldkit.domain.calendar import VisitSession as BookingSession
 from fieldkit.domain.findings import Finding, error, warning
 from fieldkit.domain.roster import APPLICATION_TYPE, BIRTH_DATE, BOOKING_DATE, LABELS, NIK, SESSION
 
