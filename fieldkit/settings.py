@@ -1,0 +1,154 @@
+"""One typed settings object for the field app, the ``fieldkit`` CLI and the HQ service.
+
+Read once, at start, by :func:`load_settings`: each setting comes from its environment variable
+when that is set, else from the TOML file, else its default. The file is
+``$FIELDKIT_CONFIG``, or ``config.toml`` in the platform's user config directory
+(``~/.config/fieldkit/config.toml`` on Linux); it is optional. Passphrases are never read from
+the file, only from the environment (for scripts and services) or a prompt. docs/configuration.md
+lists every setting.
+
+Nothing below the CLI, the field app and HQ's entry points reads the environment: they pass
+the values they took from here.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Literal
+
+import platformdirs
+
+Lang = Literal["id", "en"]
+
+CONFIG_ENV = "FIELDKIT_CONFIG"
+DEFAULT_RETENTION_DAYS = 7
+
+
+class SettingsError(Exception):
+    """The configuration file or an environment variable holds a value fieldkit cannot use."""
+
+    exit_code = 2
+
+
+def _default_home() -> Path:
+    return Path(platformdirs.user_data_dir("fieldkit", appauthor=False))
+
+
+def _default_hq_home() -> Path:
+    return Path(platformdirs.user_data_dir("fieldkit-hq", appauthor=False))
+
+
+def default_config_file() -> Path:
+    """Where the optional TOML file is looked for when ``FIELDKIT_CONFIG`` is not set."""
+    return Path(platformdirs.user_config_dir("fieldkit", appauthor=False)) / "config.toml"
+
+
+def _setting(env: str, *, file: bool = True, secret: bool = False) -> dict[str, object]:
+    return {"env": env, "file": file and not secret, "secret": secret}
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Every setting of fieldkit and fieldkit-hq, with its default."""
+
+    lang: Lang = field(default="id", metadata=_setting("FIELDKIT_LANG"))
+    """Language of messages: ``id`` (Bahasa Indonesia) or ``en``. Anything else means ``id``."""
+    home: Path = field(default_factory=_default_home, metadata=_setting("FIELDKIT_HOME"))
+    """The folder that holds the laptop's vault (created 0700 by ``fieldkit init``)."""
+    officer: str | None = field(default=None, metadata=_setting("FIELDKIT_OFFICER"))
+    """The officer id commands unlock as when ``--officer`` is not given."""
+    passphrase: str | None = field(
+        default=None, repr=False, metadata=_setting("FIELDKIT_PASSPHRASE", secret=True)
+    )
+    """The officer's passphrase, for scripts; otherwise it is asked for."""
+    new_passphrase: str | None = field(
+        default=None, repr=False, metadata=_setting("FIELDKIT_NEW_PASSPHRASE", secret=True)
+    )
+    """A new officer's or a changed passphrase, for scripts; otherwise it is asked for."""
+    retention_days: int = field(
+        default=DEFAULT_RETENTION_DAYS, metadata=_setting("FIELDKIT_RETENTION_DAYS")
+    )
+    """Days personal data and sealed batches stay on the laptop after HQ's receipt."""
+    insecure_test_kdf: bool = field(
+        default=False, metadata=_setting("FIELDKIT_INSECURE_TEST_KDF", file=False)
+    )
+    """Tests only: cheap key derivation. A slot made this way unlocks only while it is on."""
+    hq_home: Path = field(default_factory=_default_hq_home, metadata=_setting("FIELDKIT_HQ_HOME"))
+    """HQ's folder: its sealed private keys and, by default, its SQLite store."""
+    hq_db: str | None = field(default=None, metadata=_setting("FIELDKIT_HQ_DB"))
+    """HQ's store: a ``postgresql://…`` URL in production; unset means SQLite in ``hq_home``."""
+    hq_passphrase: str | None = field(
+        default=None, repr=False, metadata=_setting("FIELDKIT_HQ_PASSPHRASE", secret=True)
+    )
+    """Unlocks HQ's private keys, for services; otherwise it is asked for."""
+    config_file: Path | None = None
+    """The TOML file the settings were read from, if there was one."""
+
+
+SETTINGS = tuple(f for f in fields(Settings) if "env" in f.metadata)
+
+
+def _convert(name: str, raw: object, where: str) -> object:
+    kind = Settings.__dataclass_fields__[name].type
+    if name == "lang":
+        text = str(raw).strip().lower()
+        return text if text in ("id", "en") else "id"
+    if "Path" in str(kind):
+        if not isinstance(raw, str) or not raw.strip():
+            raise SettingsError(f"{where}: {name} must be a folder path.")
+        return Path(raw).expanduser()
+    if name == "retention_days":
+        text = str(raw).strip()
+        if isinstance(raw, bool) or not text.isdigit():
+            raise SettingsError(
+                f"{where}: retention_days must be a whole number of days (0 or more), not {raw!r}."
+            )
+        return int(text)
+    if name == "insecure_test_kdf":
+        return str(raw).strip() == "1"
+    if Settings.__dataclass_fields__[name].metadata["secret"]:
+        return raw  # a passphrase is taken as typed: spaces at its ends are part of it
+    if not isinstance(raw, str):
+        raise SettingsError(f"{where}: {name} must be text.")
+    return raw.strip() or None
+
+
+def _read_file(path: Path) -> dict[str, object]:
+    try:
+        with path.open("rb") as handle:
+            document = tomllib.load(handle)
+    except FileNotFoundError:
+        return {}
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise SettingsError(f"{path}: cannot be read as TOML ({exc}).") from None
+    allowed = {f.name for f in SETTINGS if f.metadata["file"]}
+    unknown = sorted(set(document) - allowed)
+    if unknown:
+        raise SettingsError(
+            f"{path}: unknown setting(s) {', '.join(unknown)}; the file may hold "
+            f"{', '.join(sorted(allowed))} (passphrases only in the environment)."
+        )
+    return document
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Read every setting once: environment, then the TOML file, then the default.
+
+    Raises :class:`SettingsError` naming the file or variable and the value it cannot use.
+    """
+    env = os.environ if environ is None else environ
+    configured = env.get(CONFIG_ENV, "").strip()
+    path = Path(configured).expanduser() if configured else default_config_file()
+    document = _read_file(path)
+    values: dict[str, object] = {}
+    for setting in SETTINGS:
+        variable = str(setting.metadata["env"])
+        if env.get(variable, "").strip():
+            values[setting.name] = _convert(setting.name, env[variable], variable)
+        elif setting.name in document:
+            values[setting.name] = _convert(setting.name, document[setting.name], str(path))
+    return Settings(**values, config_file=path if path.exists() else None)  # type: ignore[arg-type]
