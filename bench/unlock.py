@@ -22,6 +22,7 @@ import time
 
 from bench import _common as c
 from fieldkit import kdf
+from fieldkit.settings import load_settings
 from fieldkit.vault import keyring
 from fieldkit.vault.vault import Vault
 
@@ -39,7 +40,7 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
         help="Argon2id memory for calibrate() (never below 64 MiB)",
     )
     args = p.parse_args(argv)
-    if kdf.test_kdf_enabled():
+    if load_settings().insecure_test_kdf:
         raise SystemExit(f"unset {kdf.TEST_KDF_ENV}: this benchmark measures production params")
 
     clock = time.perf_counter

@@ -1,18 +1,20 @@
 """Passphrase → key with Argon2id, parameters calibrated on this machine and kept per slot.
 
 Production parameters are never below 64 MiB and take at least 0.25 s here. Tests may use
-cheap parameters only by setting ``FIELDKIT_INSECURE_TEST_KDF=1`` explicitly; fieldkit warns
-whenever that setting is in effect.
+cheap parameters only with the explicit setting ``FIELDKIT_INSECURE_TEST_KDF=1`` (read by
+:mod:`fieldkit.settings`, passed here as ``insecure``); a slot made with them is refused at
+unlock unless that setting is on, and warned about at every unlock when it is.
 """
 
 from __future__ import annotations
 
 import os
-import sys
 import time
 from dataclasses import asdict, dataclass
 
 from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
+
+from fieldkit.domain.findings import Message
 
 TEST_KDF_ENV = "FIELDKIT_INSECURE_TEST_KDF"
 MIN_MEMORY_KIB = 64 * 1024
@@ -61,23 +63,31 @@ def derive(passphrase: str, salt: bytes, params: KdfParams) -> bytes:
     ).derive(passphrase.encode("utf-8"))
 
 
-def test_kdf_enabled() -> bool:
-    """True when the explicit insecure test setting is on."""
-    return os.environ.get(TEST_KDF_ENV) == "1"
+INSECURE_WARNING = Message(
+    f"PERINGATAN: {TEST_KDF_ENV}=1: derivasi kunci murah khusus pengujian; jangan pernah "
+    "dipakai di laptop lapangan.",
+    f"WARNING: {TEST_KDF_ENV}=1: cheap key derivation for tests; never use it on a field laptop.",
+)
 
 
-def calibrate(memory_kib: int = DEFAULT_MEMORY_KIB, target: float = TARGET_SECONDS) -> KdfParams:
+def is_insecure(params: KdfParams) -> bool:
+    """True for parameters below the production floor (only the test setting makes them)."""
+    return params.memory_kib < MIN_MEMORY_KIB
+
+
+def calibrate(
+    memory_kib: int = DEFAULT_MEMORY_KIB,
+    target: float = TARGET_SECONDS,
+    *,
+    insecure: bool = False,
+) -> KdfParams:
     """Return parameters that take at least ``target`` seconds on this machine.
 
     Memory stays fixed (at least 64 MiB) and iterations grow until one derivation is slow
-    enough. Under the explicit test setting, cheap parameters are returned with a warning.
+    enough. ``insecure`` (the explicit test setting) returns cheap parameters instead; the
+    caller shows :data:`INSECURE_WARNING`.
     """
-    if test_kdf_enabled():
-        print(
-            f"WARNING: {TEST_KDF_ENV}=1: cheap key derivation for tests; never use it on a "
-            "field laptop.",
-            file=sys.stderr,
-        )
+    if insecure:
         return INSECURE_TEST_PARAMS
     memory = max(memory_kib, MIN_MEMORY_KIB)
     salt = os.urandom(SALT_BYTES)

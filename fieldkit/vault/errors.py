@@ -47,6 +47,10 @@ class WeakPassphrase(VaultError):
     """The passphrase is refused at setup or change, with the reason."""
 
 
+class InsecureSlot(VaultError):
+    """The slot was made under the insecure test KDF and the test setting is off."""
+
+
 class UnknownOfficer(VaultError):
     """No key slot exists for that officer id."""
 

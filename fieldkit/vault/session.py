@@ -34,6 +34,8 @@ class UnlockedVault:
     deks: dict[int, bytes]
     # Records keys derived from the visit keys this session opened, by (visit id, generation).
     visit_keys: dict[tuple[str, int], bytes] = field(default_factory=dict, repr=False)
+    # What the officer must be told about this unlock (e.g. a slot under the test KDF).
+    warnings: tuple[Message, ...] = ()
 
     @property
     def conn(self) -> sqlite3.Connection:

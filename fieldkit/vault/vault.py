@@ -25,6 +25,7 @@ from fieldkit.vault.crypto import (
     random_key,
 )
 from fieldkit.vault.errors import (
+    InsecureSlot,
     IntegrityError,
     UnknownOfficer,
     UnlockThrottled,
@@ -118,6 +119,7 @@ class Vault(VaultFile):
             )
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         params = params or kdf.calibrate()
+        warnings = (kdf.INSECURE_WARNING,) if kdf.is_insecure(params) else ()
         conn = db.connect(path)
         db.migrate(conn)
         vault_id, device_id = str(uuid.uuid4()), str(uuid.uuid4())
@@ -144,12 +146,20 @@ class Vault(VaultFile):
             audit.append(conn, vault_id, officer_id, "vault_created", device_id, {"format": 1})
             audit.append(conn, vault_id, officer_id, "unlock")
         vault = cls(path, conn)
-        return UnlockedVault(vault, officer_id, "supervisor", {1: dek})
+        return UnlockedVault(vault, officer_id, "supervisor", {1: dek}, warnings=warnings)
 
     # -- unlocking ---------------------------------------------------------------------------
 
-    def unlock(self, officer_id: str, passphrase: str) -> UnlockedVault:
-        """Open the officer's slot; failures are counted, throttled and audited."""
+    def unlock(
+        self, officer_id: str, passphrase: str, *, allow_test_kdf: bool = False
+    ) -> UnlockedVault:
+        """Open the officer's slot; failures are counted, throttled and audited.
+
+        A slot made under the insecure test KDF (cheap Argon2id) opens only with
+        ``allow_test_kdf`` (the explicit test setting), and then with a warning in
+        :attr:`UnlockedVault.warnings`; without it the unlock is refused and audited before
+        the passphrase is tried.
+        """
         slot = keyring.load_slot(self.conn, officer_id)
         if slot is None:
             # What was typed is not logged: it might be a passphrase or a NIK typed in the wrong
@@ -169,6 +179,7 @@ class Vault(VaultFile):
                     f"Officer {officer_id!r} is not registered in this vault.",
                 )
             )
+        warnings = self._refuse_insecure_slot(slot, allow_test_kdf)
         self._refuse_if_throttled(officer_id)
         try:
             dek = keyring.open_slot(self.vault_id, slot, passphrase)
@@ -182,7 +193,9 @@ class Vault(VaultFile):
                     "Nothing was decrypted.",
                 )
             ) from None
-        session = UnlockedVault(self, officer_id, slot.role, {slot.dek_generation: dek})
+        session = UnlockedVault(
+            self, officer_id, slot.role, {slot.dek_generation: dek}, warnings=warnings
+        )
         with db.transaction(self.conn):
             self.conn.execute("DELETE FROM unlock_failures WHERE officer_id = ?", (officer_id,))
             audit.append(self.conn, self.vault_id, officer_id, "unlock")
@@ -199,6 +212,33 @@ class Vault(VaultFile):
         else:
             adopt_legacy_visits(session)
         return session
+
+    def _refuse_insecure_slot(
+        self, slot: keyring.Slot, allow_test_kdf: bool
+    ) -> tuple[Message, ...]:
+        if not kdf.is_insecure(slot.params):
+            return ()
+        if allow_test_kdf:
+            return (kdf.INSECURE_WARNING,)
+        with db.transaction(self.conn):
+            audit.append(
+                self.conn,
+                self.vault_id,
+                slot.officer_id,
+                "unlock_refused",
+                None,
+                {"reason": "slot made under the insecure test KDF"},
+            )
+        raise InsecureSlot(
+            Message(
+                f"Slot petugas {slot.officer_id} dibuat dengan derivasi kunci uji yang tidak aman "
+                f"({kdf.TEST_KDF_ENV}); vault tidak dibuka. Buat ulang slot ini di laptop "
+                "lapangan, atau aktifkan pengaturan uji hanya untuk pengujian.",
+                f"Officer {slot.officer_id}'s slot was made with the insecure test key "
+                f"derivation ({kdf.TEST_KDF_ENV}); the vault was not unlocked. Make the slot "
+                "again on a field laptop, or turn the test setting on for tests only.",
+            )
+        )
 
     def _refuse_if_throttled(self, officer_id: str) -> None:
         row = self.conn.execute(
