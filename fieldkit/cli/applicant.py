@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Mapping
 
 import click
 
-from fieldkit.cli.output import EXIT_INVALID, print_json, settings
+from fieldkit.cli.output import EXIT_INVALID, cli, json_option, print_json
 from fieldkit.cli.unlock import officer_option, open_session
 from fieldkit.domain.applicant import LABELS
 from fieldkit.domain.findings import Lang
 from fieldkit.domain.money import format_rupiah
-from fieldkit.vault import service
-
-JSON_HELP = "Print the result as JSON."
+from fieldkit.service import applicants
 
 
 @click.group()
@@ -60,7 +59,7 @@ def applicant_add(officer_id: str, visit_id: str, source: click.utils.LazyFile) 
     nothing is stored and the exit code is 2. A visit HQ withdrew takes no new applicants
     (exit 1, with HQ's reason); applicants already captured there stay as they are.
     """
-    s = settings()
+    s = cli()
     items = read_applicants(source)
     if isinstance(items, str):
         click.echo(
@@ -68,7 +67,7 @@ def applicant_add(officer_id: str, visit_id: str, source: click.utils.LazyFile) 
         )
         sys.exit(EXIT_INVALID)
     session = open_session(officer_id)
-    for applicant_id in service.add_applicants(session, visit_id, items):
+    for applicant_id in applicants.add_applicants(session, visit_id, items):
         click.echo(applicant_id)
 
 
@@ -76,28 +75,17 @@ def applicant_add(officer_id: str, visit_id: str, source: click.utils.LazyFile) 
 @officer_option
 @click.argument("applicant_id")
 @click.option("--history", is_flag=True, help="Show every version, oldest first.")
-@click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
+@json_option
 def applicant_show(officer_id: str, applicant_id: str, history: bool, as_json: bool) -> None:
     """Show an applicant's record (each view is written to the audit log)."""
-    s = settings()
+    s = cli()
     session = open_session(officer_id)
     versions = (
-        service.applicant_history(session, applicant_id)
+        applicants.applicant_history(session, applicant_id)
         if history
-        else [service.show_applicant(session, applicant_id)]
+        else [applicants.show_applicant(session, applicant_id)]
     )
-    documents = [
-        {
-            "applicant_id": r.id,
-            "version": r.version,
-            "visit_id": r.visit_id,
-            "state": r.state,
-            "officer_id": r.officer_id,
-            "at": r.at,
-            "data": r.data,
-        }
-        for r in versions
-    ]
+    documents = [r.as_json() for r in versions]
     if as_json:
         print_json(documents if history else documents[0])
         return
@@ -110,11 +98,11 @@ def applicant_show(officer_id: str, applicant_id: str, history: bool, as_json: b
                 f"officer {record.officer_id})",
             )
         )
-        for label, value in describe(record.data, s.lang):
+        for label, value in describe(record.fields, s.lang):
             click.echo(f"  {label}: {value}")
 
 
-def describe(data: dict[str, object], lang: Lang) -> list[tuple[str, str]]:
+def describe(data: Mapping[str, object], lang: Lang) -> list[tuple[str, str]]:
     """An applicant's fields as (label, value) lines in the officer's language."""
     lines = []
     for key, value in data.items():

@@ -6,7 +6,7 @@ from datetime import date
 
 import click
 
-from fieldkit.cli.output import finish, settings
+from fieldkit.cli.output import cli, finish
 from fieldkit.domain.kk import KkNumber, parse_kk
 from fieldkit.domain.mrz import Td3, parse_td3
 from fieldkit.domain.nik import Nik, Sex, parse_nik
@@ -55,7 +55,7 @@ def _region_line(region: Region) -> str:
 @click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
 def check_nik(nik: str, dob: object, sex: str | None, as_json: bool) -> None:
     """Check a 16-digit NIK and show its region, birth date and sex."""
-    s = settings()
+    s = cli()
     stated_dob = dob.date() if dob is not None else None  # type: ignore[attr-defined]
     stated_sex = Sex(sex.upper()) if sex else None
     checked = parse_nik(nik, stated_birth_date=stated_dob, stated_sex=stated_sex)
@@ -91,7 +91,7 @@ def check_nik(nik: str, dob: object, sex: str | None, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
 def check_kk(number: str, as_json: bool) -> None:
     """Check the form of a 16-digit KK (family card) number."""
-    s = settings()
+    s = cli()
     checked = parse_kk(number)
     value: KkNumber | None = checked.value
     if value is None:
@@ -123,7 +123,7 @@ def check_mrz(line1: str, line2: str, as_json: bool) -> None:
 
     Quote each line: the filler character < is special to the shell.
     """
-    s = settings()
+    s = cli()
     checked = parse_td3(line1, line2)
     value: Td3 | None = checked.value
     if value is None:
@@ -160,4 +160,4 @@ def check_mrz(line1: str, line2: str, as_json: bool) -> None:
 
 def _date(value: date) -> str:
     """Dates for people: Indonesian day-month-year, or ISO in English."""
-    return value.strftime("%d-%m-%Y") if settings().lang == "id" else value.isoformat()
+    return value.strftime("%d-%m-%Y") if cli().lang == "id" else value.isoformat()

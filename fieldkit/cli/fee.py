@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 import click
 
-from fieldkit.cli.output import finish, settings
+from fieldkit.cli.output import cli, finish
 from fieldkit.domain.applications import ApplicationType
 from fieldkit.domain.fees import quote_fee
 from fieldkit.domain.money import format_rupiah
@@ -57,7 +57,7 @@ def fee(
     as_json: bool,
 ) -> None:
     """Compute the fee (PNBP) due for one application under the regulation in force."""
-    s = settings()
+    s = cli()
     when = on.date() if on is not None else date.today()
     checked = quote_fee(
         app_type=ApplicationType(app_type),

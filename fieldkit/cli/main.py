@@ -9,14 +9,22 @@ from fieldkit.cli.applicant import applicant
 from fieldkit.cli.check import check
 from fieldkit.cli.fee import fee
 from fieldkit.cli.officer import officer
-from fieldkit.cli.output import LANG_ENV, Settings, lang_from_env, print_numbered_findings
+from fieldkit.cli.output import (
+    LANG_ENV,
+    Cli,
+    error_json,
+    make_cli,
+    print_json,
+    print_numbered_findings,
+    wants_json,
+)
 from fieldkit.cli.purge import purge
 from fieldkit.cli.roster import roster
 from fieldkit.cli.sync import enroll, sync
 from fieldkit.cli.synth import synth
 from fieldkit.cli.vaultcmd import audit, init, status
 from fieldkit.cli.visit import visit
-from fieldkit.vault.errors import InvalidInput, VaultError
+from fieldkit.service.errors import InvalidInput, SettingsError, VaultError
 
 EPILOG = """\b
 Exit codes: 0 success or valid (warnings may be printed); 1 failed (no vault,
@@ -28,18 +36,33 @@ directory), FIELDKIT_OFFICER, FIELDKIT_PASSPHRASE (for scripts),
 FIELDKIT_RETENTION_DAYS (days kept after HQ's receipt before purge; default 7)."""
 
 
+def _kind(exc: Exception) -> str:
+    """``WrongPassphrase`` → ``wrong-passphrase``: the error's kind as JSON names it."""
+    name = type(exc).__name__
+    return "".join(f"-{c.lower()}" if c.isupper() else c for c in name).lstrip("-")
+
+
 class FieldkitGroup(click.Group):
-    """The top-level group: reports vault errors in the officer's language, with exit codes."""
+    """The top-level group: reports errors in the officer's language or as JSON, with exit codes."""
 
     def invoke(self, ctx: click.Context) -> object:
-        """Run the command; turn a VaultError into its message and exit code."""
+        """Run the command; turn an error into its message (or JSON) and exit code."""
         try:
             return super().invoke(ctx)
         except VaultError as exc:
-            lang = ctx.obj.lang if isinstance(ctx.obj, Settings) else lang_from_env()
-            click.echo(exc.text(lang), err=True)
-            if isinstance(exc, InvalidInput):
-                print_numbered_findings(exc.findings, lang)
+            lang = ctx.obj.lang if isinstance(ctx.obj, Cli) else "id"
+            findings = exc.findings if isinstance(exc, InvalidInput) else []
+            if wants_json(ctx):
+                print_json(error_json(_kind(exc), exc.text(lang), exc.exit_code, findings, lang))
+            else:
+                click.echo(exc.text(lang), err=True)
+                print_numbered_findings(findings, lang)  # type: ignore[arg-type]
+            ctx.exit(exc.exit_code)
+        except click.UsageError as exc:
+            if not wants_json(ctx):
+                raise
+            lang = ctx.obj.lang if isinstance(ctx.obj, Cli) else "id"
+            print_json(error_json("usage", exc.format_message(), exc.exit_code, [], lang))
             ctx.exit(exc.exit_code)
 
 
@@ -62,7 +85,11 @@ def main(ctx: click.Context, lang: str | None) -> None:
     Check NIK, KK and passport MRZ numbers, compute fees and make synthetic applicants for
     demos and tests.
     """
-    ctx.obj = Settings(lang or lang_from_env())  # type: ignore[arg-type]
+    try:
+        ctx.obj = make_cli(lang)
+    except SettingsError as exc:
+        click.echo(f"fieldkit: {exc}", err=True)
+        ctx.exit(exc.exit_code)
 
 
 for command in (

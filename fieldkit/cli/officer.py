@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import click
 
-from fieldkit.cli.output import print_json, settings
+from fieldkit.cli.output import cli, json_option, print_json
 from fieldkit.cli.unlock import officer_option, open_session, read_passphrase
-from fieldkit.vault import officers
-
-JSON_HELP = "Print the result as JSON."
-NEW_PASSPHRASE_ENV = "FIELDKIT_NEW_PASSPHRASE"
+from fieldkit.service import officers
 
 
 @click.group()
@@ -19,7 +16,7 @@ def officer() -> None:
 
 @officer.command("list")
 @officer_option
-@click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
+@json_option
 def officer_list(officer_id: str, as_json: bool) -> None:
     """List the officers who can unlock this vault."""
     session = open_session(officer_id)
@@ -47,15 +44,15 @@ def officer_add(officer_id: str, new_id: str, name: str, role: str) -> None:
 
     The new officer's passphrase comes from a prompt (asked twice) or FIELDKIT_NEW_PASSPHRASE.
     """
-    s = settings()
+    s = cli()
     session = open_session(officer_id)
     passphrase = read_passphrase(
         f"Kata sandi untuk {new_id}",
         f"Passphrase for {new_id}",
-        env=NEW_PASSPHRASE_ENV,
+        given=s.settings.new_passphrase,
         confirm=True,
     )
-    officers.add_officer(session, new_id, name, role, passphrase)
+    officers.add_officer(session, s.settings, new_id, name, role, passphrase)
     click.echo(
         s.say(f"Petugas {new_id} ditambahkan ({role}).", f"Officer {new_id} added ({role}).")
     )
@@ -70,7 +67,7 @@ def officer_remove(officer_id: str, removed_id: str) -> None:
     Every record is re-encrypted under a new key the removed officer never had. If the
     laptop is interrupted, the rotation finishes at the next unlock.
     """
-    s = settings()
+    s = cli()
     session = open_session(officer_id)
     officers.remove_officer(session, removed_id)
     click.echo(
@@ -89,8 +86,10 @@ def officer_passwd(officer_id: str) -> None:
     The current passphrase comes from a prompt or FIELDKIT_PASSPHRASE, the new one from a
     prompt (asked twice) or FIELDKIT_NEW_PASSPHRASE.
     """
-    s = settings()
+    s = cli()
     session = open_session(officer_id)
-    new = read_passphrase("Kata sandi baru", "New passphrase", env=NEW_PASSPHRASE_ENV, confirm=True)
-    officers.change_passphrase(session, new)
+    new = read_passphrase(
+        "Kata sandi baru", "New passphrase", given=s.settings.new_passphrase, confirm=True
+    )
+    officers.change_passphrase(session, s.settings, new)
     click.echo(s.say("Kata sandi diganti.", "Passphrase changed."))

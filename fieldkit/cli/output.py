@@ -1,17 +1,17 @@
-"""How CLI commands report: the chosen language, findings, JSON and exit codes."""
+"""How CLI commands report: the chosen language, findings, JSON, errors and exit codes."""
 
 from __future__ import annotations
 
 import json
-import os
 import sys
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from typing import Any, NoReturn
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, replace
+from typing import Any, NoReturn, TypeVar
 
 import click
 
-from fieldkit.domain.findings import LANGS, Checked, Finding, Lang
+from fieldkit.domain.findings import Checked, Finding, Lang
+from fieldkit.settings import Settings, load_settings
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -19,30 +19,63 @@ EXIT_INVALID = 2
 EXIT_INTEGRITY = 3
 
 LANG_ENV = "FIELDKIT_LANG"
+JSON_HELP = "Print the result as JSON."
+# Set in the context's shared ``meta`` by ``--json``: errors are then reported as JSON too.
+JSON_META = "fieldkit.json"
+
+F = TypeVar("F", bound=Callable[..., object])
 
 
 @dataclass(frozen=True)
-class Settings:
-    """What every command needs to know about how to talk to its user."""
+class Cli:
+    """What every command knows: the settings (read once) and the language it talks in."""
 
-    lang: Lang
+    settings: Settings
+
+    @property
+    def lang(self) -> Lang:
+        """The language of messages."""
+        return self.settings.lang
 
     def say(self, id: str, en: str) -> str:
         """Pick the sentence for the chosen language."""
         return en if self.lang == "en" else id
 
 
-def lang_from_env() -> Lang:
-    """Return FIELDKIT_LANG when it names a supported language, else Indonesian."""
-    value = os.environ.get(LANG_ENV, "id").strip().lower()
-    return value if value in LANGS else "id"  # type: ignore[return-value]
+def make_cli(lang: str | None) -> Cli:
+    """Read the settings once; ``--lang`` (when given) wins over ``FIELDKIT_LANG``."""
+    settings = load_settings()
+    if lang is not None:
+        settings = replace(settings, lang=lang)  # type: ignore[arg-type]
+    return Cli(settings)
 
 
-def settings() -> Settings:
-    """Return the settings of the running command (see the ``fieldkit`` group)."""
+def cli() -> Cli:
+    """The running command's :class:`Cli` (made once by the ``fieldkit`` group)."""
     ctx = click.get_current_context()
-    found = ctx.find_object(Settings)
-    return found if found is not None else Settings(lang_from_env())
+    found = ctx.find_object(Cli)
+    if found is None:  # a command invoked on its own, outside the group (tests)
+        found = make_cli(None)
+        ctx.find_root().obj = found
+    return found
+
+
+def _remember_json(ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
+    if value:
+        ctx.meta[JSON_META] = True
+    return value
+
+
+def json_option(func: F) -> F:
+    """``--json``: print the result, and any error, as JSON on standard output."""
+    return click.option("--json", "as_json", is_flag=True, help=JSON_HELP, callback=_remember_json)(
+        func
+    )  # type: ignore[return-value]
+
+
+def wants_json(ctx: click.Context) -> bool:
+    """True when the command line asked for JSON (``--json``)."""
+    return bool(ctx.meta.get(JSON_META))
 
 
 def print_findings(findings: Iterable[Finding], lang: Lang) -> None:
@@ -65,6 +98,24 @@ def print_numbered_findings(findings: Iterable[tuple[int, Finding]], lang: Lang)
         click.echo(f"  {where}{finding.field}: [{finding.code}] {finding.text(lang)}", err=True)
 
 
+def error_json(
+    kind: str, message: str, exit_code: int, findings: Iterable[tuple[int, Finding]], lang: Lang
+) -> dict[str, object]:
+    """An error as ``--json`` prints it: ``{"ok": false, "error": {…}}``."""
+    return {
+        "ok": False,
+        "error": {
+            "kind": kind,
+            "message": message,
+            "exit_code": exit_code,
+            "findings": [
+                {**({"item": number} if number else {}), **finding.as_dict(lang)}
+                for number, finding in findings
+            ],
+        },
+    }
+
+
 def finish(
     checked: Checked[Any],
     *,
@@ -78,7 +129,7 @@ def finish(
     ``value_json`` is the JSON form of the parsed value; ``lines`` are (label, value) pairs for
     people; ``title`` heads the human report.
     """
-    lang = settings().lang
+    lang = cli().lang
     if as_json:
         document = {
             "valid": checked.ok,
@@ -98,3 +149,10 @@ def finish(
 def print_json(document: object) -> None:
     """Print a JSON document (UTF-8, indented) to standard output."""
     click.echo(json.dumps(document, ensure_ascii=False, indent=2))
+
+
+def print_warnings(warnings: Iterable[object]) -> None:
+    """Print what the officer must be told (e.g. about the unlock) to standard error."""
+    lang = cli().lang
+    for warning in warnings:
+        click.echo(warning.text(lang), err=True)  # type: ignore[attr-defined]

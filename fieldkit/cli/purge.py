@@ -4,23 +4,20 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from datetime import timedelta
 from typing import TypeVar
 
 import click
 
-from fieldkit.cli.output import EXIT_INTEGRITY, print_json, settings
+from fieldkit.cli.output import EXIT_INTEGRITY, cli, json_option, print_json
 from fieldkit.cli.unlock import officer_option, open_session
-from fieldkit.vault.purge import (
-    DEFAULT_RETENTION_DAYS,
-    RETENTION_ENV,
-    PurgeReport,
-)
-from fieldkit.vault.purge import purge as purge_visits
+from fieldkit.service.purge import PurgeReport
+from fieldkit.service.purge import purge as purge_visits
+from fieldkit.settings import DEFAULT_RETENTION_DAYS
+
+RETENTION_ENV = "FIELDKIT_RETENTION_DAYS"
 
 F = TypeVar("F", bound=Callable[..., object])
 
-JSON_HELP = "Print the result as JSON."
 PURGE_EPILOG = """\b
 Exit codes: 0 done (also when nothing was due); 1 wrong passphrase or no vault;
 2 usage error; 3 a visit due for purging has a record that fails its integrity
@@ -32,18 +29,25 @@ def retention_option(func: F) -> F:
     return click.option(
         "--retention-days",
         type=click.IntRange(min=0),
-        envvar=RETENTION_ENV,
         default=DEFAULT_RETENTION_DAYS,
         show_default=True,
         help=f"Days to keep visits and sealed batches after HQ's receipt (or {RETENTION_ENV}).",
     )(func)  # type: ignore[return-value]
 
 
+def retention_days_of(given: int) -> int:
+    """``--retention-days`` when typed, else the setting (``FIELDKIT_RETENTION_DAYS`` or file)."""
+    ctx = click.get_current_context()
+    if ctx.get_parameter_source("retention_days") is click.core.ParameterSource.COMMANDLINE:
+        return given
+    return cli().settings.retention_days
+
+
 @click.command(epilog=PURGE_EPILOG)
 @officer_option
 @retention_option
 @click.option("--dry-run", is_flag=True, help="Show what would be purged; change nothing.")
-@click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
+@json_option
 def purge(officer_id: str, retention_days: int, dry_run: bool, as_json: bool) -> None:
     """Crypto-shred the personal data of visits HQ acknowledged --retention-days ago or more.
 
@@ -54,9 +58,11 @@ def purge(officer_id: str, retention_days: int, dry_run: bool, as_json: bool) ->
     --retention-days ago or more are emptied too (their receipts stay); batches HQ has not
     acknowledged are kept. Unlocks the vault.
     """
-    s = settings()
+    s = cli()
     session = open_session(officer_id)
-    report = purge_visits(session, retention=timedelta(days=retention_days), dry_run=dry_run)
+    report = purge_visits(
+        session, retention_days=retention_days_of(retention_days), dry_run=dry_run
+    )
     if as_json:
         print_json(report.as_json())
     else:

@@ -8,14 +8,18 @@ from typing import Any
 
 import click
 
-from fieldkit.cli.output import EXIT_INVALID, EXIT_OK, print_json, settings
+from fieldkit.cli.output import EXIT_INVALID, EXIT_OK, cli, json_option, print_json
 from fieldkit.cli.unlock import officer_option, open_session
 from fieldkit.domain.findings import Finding, Lang
-from fieldkit.vault.errors import InvalidInput
-from fieldkit.vault.records import Record
-from fieldkit.vault.roster import RosterImport, RowProblem, import_roster, roster_entries
+from fieldkit.service.errors import InvalidInput
+from fieldkit.service.roster import (
+    SHOWN_FIELDS,
+    RosterImport,
+    RowProblem,
+    import_roster,
+    roster_entries,
+)
 
-JSON_HELP = "Print the result as JSON."
 VISIT_HELP = "Id of the visit the roster belongs to (see `fieldkit visit list`)."
 # Below this many rows an import is quick and a progress bar would only flicker.
 PROGRESS_MIN_ROWS = 1000
@@ -64,7 +68,7 @@ def _finding_line(word: str, row: int, finding: Finding, lang: Lang) -> str:
 
 
 def _report(result: RosterImport, visit_id: str, lang: Lang) -> None:
-    s = settings()
+    s = cli()
     source_id, source_en = _SOURCES[result.source]
     click.echo(
         s.say(
@@ -106,7 +110,7 @@ Exit codes:
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--visit", "visit_id", required=True, help=VISIT_HELP)
 @officer_option
-@click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
+@json_option
 def roster_import(file: Path, visit_id: str, officer_id: str, as_json: bool) -> None:
     """Import FILE (CSV or XLSX) into a visit's roster.
 
@@ -117,11 +121,9 @@ def roster_import(file: Path, visit_id: str, officer_id: str, as_json: bool) -> 
     and are not stored. A NIK that does not match the birth date is a warning: the row is
     imported and the warning listed. Exit codes are below.
     """
-    lang = settings().lang
+    lang = cli().lang
     session = open_session(officer_id)
-    bar = _ProgressBar(
-        not as_json, settings().say("Mengimpor daftar pemohon", "Importing the roster")
-    )
+    bar = _ProgressBar(not as_json, cli().say("Mengimpor daftar pemohon", "Importing the roster"))
     try:
         result = import_roster(session, visit_id, file, progress=bar)
     except InvalidInput as exc:
@@ -162,25 +164,20 @@ def roster_import(file: Path, visit_id: str, officer_id: str, as_json: bool) -> 
     sys.exit(EXIT_OK if result.imported else EXIT_INVALID)
 
 
-def _entry_json(record: Record) -> dict[str, object]:
-    return {"id": record.id, "version": record.version, "state": record.state, **record.data}
-
-
 @roster.command("list")
 @click.option("--visit", "visit_id", required=True, help=VISIT_HELP)
 @officer_option
-@click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
+@json_option
 def roster_list(visit_id: str, officer_id: str, as_json: bool) -> None:
     """List the roster of a visit, in file order.
 
     This shows personal data (names, NIK, phones), so every listing is written to the audit log.
     """
-    s = settings()
+    s = cli()
     session = open_session(officer_id)
     entries = roster_entries(session, visit_id)
-    session.note("roster_viewed", f"visit:{visit_id}", {"entries": len(entries)})
     if as_json:
-        print_json({"visit_id": visit_id, "entries": [_entry_json(r) for r in entries]})
+        print_json({"visit_id": visit_id, "entries": [e.as_json() for e in entries]})
         return
     click.echo(
         s.say(
@@ -188,26 +185,12 @@ def roster_list(visit_id: str, officer_id: str, as_json: bool) -> None:
             f"Roster of visit {visit_id}: {len(entries)} people.",
         )
     )
-    for record in entries:
-        data = record.data
-        parts = [
-            str(data.get(key))
-            for key in (
-                "name",
-                "nik",
-                "birth_date",
-                "application_type",
-                "phone",
-                "booking_code",
-                "booking_date",
-                "session",
-            )
-            if data.get(key)
-        ]
-        warned = data.get("warnings") or []
+    for entry in entries:
+        parts = [str(entry.get(key)) for key in SHOWN_FIELDS if entry.get(key)]
         note = (
-            f"  ({s.say('peringatan', 'warnings')}: {', '.join(map(str, warned))})"
-            if warned
+            f"  ({s.say('peringatan', 'warnings')}: {', '.join(entry.warnings)})"
+            if entry.warnings
             else ""
         )
-        click.echo(f"  {data.get('row', ''):>5}  {record.state:<9} " + " | ".join(parts) + note)
+        row = entry.row if entry.row is not None else ""
+        click.echo(f"  {row:>5}  {entry.state:<9} " + " | ".join(parts) + note)

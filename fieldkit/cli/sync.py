@@ -2,38 +2,27 @@
 
 from __future__ import annotations
 
-import json
-import os
 import sys
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import click
 
 from fieldkit.cli.check import check
-from fieldkit.cli.output import EXIT_FAILED, EXIT_INTEGRITY, EXIT_OK, print_json, settings
-from fieldkit.cli.unlock import OFFICER_ENV, officer_option, open_session
-from fieldkit.vault import syncstate
-from fieldkit.vault.errors import EnvelopeEmptied
-from fieldkit.vault.vault import Vault
-from sync.device.batches import cut_batches
-from sync.device.client import (
-    EXIT_PARTIAL,
-    EXIT_UNTRUSTED,
-    HqRefused,
-    HqUntrusted,
-    NetworkUnavailable,
-    ReceiptNotOurs,
-    SyncClient,
-    SyncReport,
-    apply_receipt,
-    check_hq_url,
-    require_enrollment,
+from fieldkit.cli.output import (
+    EXIT_FAILED,
+    EXIT_INTEGRITY,
+    EXIT_OK,
+    cli,
+    json_option,
+    print_json,
 )
-from sync.device.reference import watchlist_hit
+from fieldkit.cli.unlock import OFFICER_ENV, default_officer, officer_option, open_session
+from fieldkit.service import sync as sync_service
+from fieldkit.service.errors import EXIT_PARTIAL, EXIT_UNTRUSTED, HqRefused, HqUntrusted
+from fieldkit.service.status import sync_status as read_sync_status
+from fieldkit.service.sync import SyncReport
 
-JSON_HELP = "Print the result as JSON."
 SYNC_EPILOG = """\b
 Exit codes: 0 every batch acknowledged by HQ; 1 refused (not enrolled, device
 revoked, a batch refused by HQ) or not allowed; 2 usage error; 3 integrity
@@ -41,8 +30,6 @@ failure (HQ's signature on a receipt or checkpoint does not verify, or a stored
 record does not authenticate); 4 partial: HQ still unreachable after the
 retries, or interrupted (the data is kept; run sync again or use
 'fieldkit sync export'). Details: docs/sync.md."""
-RECEIPT_SUFFIX = ".receipt.json"
-BATCH_SUFFIX = ".fkb"
 
 
 @click.command()
@@ -63,7 +50,7 @@ BATCH_SUFFIX = ".fkb"
     is_flag=True,
     help="Allow plain http to another machine (a lab network only: HQ's keys could be forged).",
 )
-@click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
+@json_option
 def enroll(officer_id: str, hq_url: str, code: str, allow_http: bool, as_json: bool) -> None:
     """Enroll this laptop with HQ and pin HQ's keys (supervisors only).
 
@@ -71,14 +58,14 @@ def enroll(officer_id: str, hq_url: str, code: str, allow_http: bool, as_json: b
     with its encryption and signing keys, which are stored in the vault and used for every
     later batch and receipt. Audited.
     """
-    s = settings()
-    base_url = check_hq_url(hq_url, allow_http=allow_http)
+    s = cli()
+    sync_service.check_hq_url(hq_url, allow_http=allow_http)  # a bad address before the prompt
     session = open_session(officer_id)
-    pinned = SyncClient(base_url, session).enroll(code)
+    pinned = sync_service.enroll(session, hq_url, code, allow_http=allow_http)
     if as_json:
         print_json(
             {
-                "device_id": session.vault.device_id,
+                "device_id": session.device_id,
                 "hq_url": pinned.hq_url,
                 "hq_kid": pinned.hq_kid,
                 "enrolled_at": pinned.enrolled_at,
@@ -87,10 +74,9 @@ def enroll(officer_id: str, hq_url: str, code: str, allow_http: bool, as_json: b
         return
     click.echo(
         s.say(
-            f"Perangkat {session.vault.device_id} terdaftar di {pinned.hq_url} "
+            f"Perangkat {session.device_id} terdaftar di {pinned.hq_url} "
             f"(kunci HQ {pinned.hq_kid}).",
-            f"Device {session.vault.device_id} enrolled with {pinned.hq_url} "
-            f"(HQ key {pinned.hq_kid}).",
+            f"Device {session.device_id} enrolled with {pinned.hq_url} (HQ key {pinned.hq_kid}).",
         )
     )
 
@@ -123,7 +109,7 @@ class _ProgressBar:
 @click.option(
     "--officer",
     "officer_id",
-    envvar=OFFICER_ENV,
+    default=default_officer,
     help=f"Officer id that unlocks the vault (or {OFFICER_ENV}).",
 )
 @click.option(
@@ -137,7 +123,7 @@ class _ProgressBar:
     help="Also send audit entries that otherwise wait for the next data (unlock, lock, sync).",
 )
 @click.option("--hq", "hq_url", help="Reach HQ at this address instead of the enrolled one.")
-@click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
+@json_option
 @click.pass_context
 def sync(
     ctx: click.Context,
@@ -160,14 +146,11 @@ def sync(
         return
     if not officer_id:
         raise click.UsageError(f"Missing option '--officer' (or {OFFICER_ENV}).", ctx)
-    s = settings()
+    s = cli()
     session = open_session(officer_id)
-    pinned = require_enrollment(session.vault)
-    syncstate.require_active_device(session.vault)
-    client = SyncClient(check_hq_url(hq_url, allow_http=True) if hq_url else pinned.hq_url, session)
     bar = _ProgressBar(s.say("Mengirim batch", "Sending batches"))
     try:
-        report = client.sync(bar, once=once, flush=flush, reference=True)
+        report = sync_service.sync(session, hq_url=hq_url, once=once, flush=flush, progress=bar)
     except KeyboardInterrupt:
         bar.close()
         click.echo(
@@ -189,7 +172,7 @@ def sync(
 
 
 def _print_report(report: SyncReport) -> None:
-    s = settings()
+    s = cli()
     click.echo(
         s.say(
             f"Dikonfirmasi HQ: {report.acked} batch ({report.items} item, "
@@ -222,19 +205,21 @@ def _print_report(report: SyncReport) -> None:
 
 
 @sync.command("status")
-@click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
+@json_option
 def sync_status(as_json: bool) -> None:
     """Show the enrollment and how many batches HQ has acknowledged (no passphrase needed)."""
-    s = settings()
-    vault = Vault.open()
-    pinned = syncstate.enrollment(vault)
-    counts = syncstate.summary(vault.conn)
-    reference = syncstate.reference_state(vault)
-    revoked = syncstate.device_revocation(vault)
+    s = cli()
+    state = read_sync_status(s.settings)
+    pinned, counts, reference, revoked = (
+        state.enrollment,
+        state.batches,
+        state.reference,
+        state.revoked,
+    )
     if as_json:
         print_json(
             {
-                "device_id": vault.device_id,
+                "device_id": state.device_id,
                 "enrolled": pinned is not None,
                 "hq_url": pinned.hq_url if pinned else None,
                 "hq_kid": pinned.hq_kid if pinned else None,
@@ -286,16 +271,6 @@ def sync_status(as_json: bool) -> None:
         )
 
 
-def _write_atomically(path: Path, data: bytes) -> None:
-    """Write via a temporary name and rename, so a pulled USB stick never holds half a file."""
-    partial = path.with_name(path.name + ".partial")
-    with partial.open("wb") as out:
-        out.write(data)
-        out.flush()
-        os.fsync(out.fileno())
-    partial.replace(path)
-
-
 @sync.command("export")
 @officer_option
 @click.argument(
@@ -306,7 +281,7 @@ def _write_atomically(path: Path, data: bytes) -> None:
     is_flag=True,
     help="Also carry audit entries that otherwise wait for the next data (unlock, lock, sync).",
 )
-@click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
+@json_option
 def sync_export(officer_id: str, directory: Path, flush: bool, as_json: bool) -> None:
     """Write every unacknowledged batch to DIR (a USB stick) as <seq>-<batch_id>.fkb.
 
@@ -314,42 +289,24 @@ def sync_export(officer_id: str, directory: Path, flush: bool, as_json: bool) ->
     personal data. Take them to HQ ('fieldkit-hq import DIR'), bring back the
     *.receipt.json files and run 'fieldkit sync import-receipts DIR'.
     """
-    s = settings()
+    s = cli()
     session = open_session(officer_id)
-    pinned = require_enrollment(session.vault)
-    syncstate.require_active_device(session.vault)
-    cut = sum(1 for _ in cut_batches(session, pinned, flush=flush))
-    directory.mkdir(parents=True, exist_ok=True)
-    written = []
-    for batch in syncstate.batches(session.conn, unacked_only=True):
-        try:
-            data = syncstate.envelope(session.conn, batch.seq)
-        except EnvelopeEmptied:  # acknowledged and purged by another process since
-            continue
-        path = directory / f"{batch.seq}-{batch.batch_id}{BATCH_SUFFIX}"
-        _write_atomically(path, data)
-        written.append((batch, path))
-    if written:
-        session.note(
-            "sync_exported",
-            f"device:{session.vault.device_id}",
-            {"batches": len(written), "first": written[0][0].seq, "last": written[-1][0].seq},
-        )
+    export = sync_service.export_batches(session, directory, flush=flush)
     if as_json:
         print_json(
             {
-                "cut": cut,
+                "cut": export.cut,
                 "files": [
                     {"seq": b.seq, "batch_id": b.batch_id, "items": b.count, "path": str(p)}
-                    for b, p in written
+                    for b, p in export.files
                 ],
             }
         )
         return
     click.echo(
         s.say(
-            f"{len(written)} batch ditulis ke {directory} ({cut} batch baru).",
-            f"{len(written)} batches written to {directory} ({cut} new).",
+            f"{len(export.files)} batch ditulis ke {directory} ({export.cut} batch baru).",
+            f"{len(export.files)} batches written to {directory} ({export.cut} new).",
         )
     )
 
@@ -361,7 +318,7 @@ def sync_export(officer_id: str, directory: Path, flush: bool, as_json: bool) ->
     type=click.Path(exists=True, file_okay=False, path_type=Path),
     metavar="DIR",
 )
-@click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
+@json_option
 def sync_import_receipts(officer_id: str, directory: Path, as_json: bool) -> None:
     """Apply HQ's receipts (*.receipt.json from 'fieldkit-hq import') found in DIR.
 
@@ -369,56 +326,33 @@ def sync_import_receipts(officer_id: str, directory: Path, as_json: bool) -> Non
     laptop (batch id, seq and ciphertext hash); the batch is then acknowledged. Exit 3 when a
     receipt does not verify (it is not applied; the others are).
     """
-    s = settings()
+    s = cli()
     session = open_session(officer_id)
-    require_enrollment(session.vault)
-    acked: list[int] = []
-    already: list[int] = []
-    others = 0
-    bad: list[tuple[Path, str]] = []
-    for path in sorted(directory.glob(f"*{RECEIPT_SUFFIX}")):
-        try:
-            payload = json.loads(path.read_text(encoding="utf-8"))
-            batch, new = apply_receipt(session, payload)
-        except (ValueError, UnicodeDecodeError):
-            bad.append((path, s.say("bukan JSON", "not JSON")))
-            continue
-        except ReceiptNotOurs:
-            others += 1
-            continue
-        except HqUntrusted as exc:
-            bad.append((path, exc.text(s.lang)))
-            continue
-        (acked if new else already).append(batch.seq)
-    if acked:
-        session.note(
-            "sync_receipts_imported",
-            f"device:{session.vault.device_id}",
-            {"acked": len(acked), "first": min(acked), "last": max(acked)},
-        )
-    left = syncstate.summary(session.conn)
+    result = sync_service.import_receipts(session, directory)
     if as_json:
         print_json(
             {
-                "acked": acked,
-                "already_acked": already,
-                "other_devices": others,
-                "rejected": [{"file": str(p), "reason": why} for p, why in bad],
-                "unacked": left.unacked,
+                "acked": list(result.acked),
+                "already_acked": list(result.already_acked),
+                "other_devices": result.other_devices,
+                "rejected": [
+                    {"file": str(p), "reason": why.text(s.lang)} for p, why in result.rejected
+                ],
+                "unacked": result.unacked,
             }
         )
     else:
-        for path, why in bad:
-            click.echo(f"{path.name}: {why}", err=True)
+        for path, why in result.rejected:
+            click.echo(f"{path.name}: {why.text(s.lang)}", err=True)
         click.echo(
             s.say(
-                f"Tanda terima diterapkan: {len(acked)} batch (sudah sebelumnya: {len(already)}"
-                f"); belum dikonfirmasi: {left.unacked} batch.",
-                f"Receipts applied: {len(acked)} batches (already acknowledged: {len(already)}"
-                f"); still unacknowledged: {left.unacked} batches.",
+                f"Tanda terima diterapkan: {len(result.acked)} batch (sudah sebelumnya: "
+                f"{len(result.already_acked)}); belum dikonfirmasi: {result.unacked} batch.",
+                f"Receipts applied: {len(result.acked)} batches (already acknowledged: "
+                f"{len(result.already_acked)}); still unacknowledged: {result.unacked} batches.",
             )
         )
-    sys.exit(EXIT_INTEGRITY if bad else EXIT_OK)
+    sys.exit(EXIT_INTEGRITY if result.rejected else EXIT_OK)
 
 
 @sync.command("reference")
@@ -429,7 +363,7 @@ def sync_import_receipts(officer_id: str, directory: Path, as_json: bool) -> Non
     help="Give up after a few tries instead of waiting for HQ.",
 )
 @click.option("--hq", "hq_url", help="Reach HQ at this address instead of the enrolled one.")
-@click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
+@json_option
 def sync_reference(officer_id: str, once: bool, hq_url: str | None, as_json: bool) -> None:
     """Only pull HQ's signed reference data and apply it (no batches are sent).
 
@@ -438,28 +372,23 @@ def sync_reference(officer_id: str, once: bool, hq_url: str | None, as_json: boo
     (exit 3). Assigned visits and rosters are stored, HQ's new encryption key is pinned for
     future batches, and the watchlist and fees are kept sealed in the vault.
     """
-    s = settings()
+    s = cli()
     session = open_session(officer_id)
-    pinned = require_enrollment(session.vault)
-    syncstate.require_active_device(session.vault)
-    client = SyncClient(check_hq_url(hq_url, allow_http=True) if hq_url else pinned.hq_url, session)
-    policy = replace(client.policy, max_attempts=client.once_attempts) if once else None
-    try:
-        outcome = client.pull_reference(policy)
-    except HqRefused as exc:
-        click.echo(exc.text(s.lang), err=True)
+    pulled = sync_service.pull_reference(session, hq_url=hq_url, once=once)
+    failure = pulled.failure
+    if failure is not None:
+        click.echo(failure.text(s.lang), err=True)
+    # The laptop's clock is off HQ's (and was perhaps set right for the signature).
+    if pulled.clock_warning is not None:
+        click.echo(pulled.clock_warning.text(s.lang), err=True)
+    if isinstance(failure, HqRefused):
         sys.exit(EXIT_FAILED)
-    except HqUntrusted as exc:
-        click.echo(exc.text(s.lang), err=True)
+    if isinstance(failure, HqUntrusted):
         sys.exit(EXIT_UNTRUSTED)
-    except NetworkUnavailable as exc:
-        click.echo(exc.text(s.lang), err=True)
+    if failure is not None:
         sys.exit(EXIT_PARTIAL)
-    finally:
-        # The laptop's clock is off HQ's (and was perhaps set right for the signature).
-        clock = client.clock.warning()
-        if clock is not None:
-            click.echo(clock.text(s.lang), err=True)
+    outcome = pulled.outcome
+    assert outcome is not None  # no failure: an outcome
     if as_json:
         print_json(outcome.as_json(s.lang))
     else:
@@ -470,7 +399,7 @@ def sync_reference(officer_id: str, once: bool, hq_url: str | None, as_json: boo
 @click.command("watchlist")
 @officer_option
 @click.argument("nik")
-@click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
+@json_option
 def check_watchlist(officer_id: str, nik: str, as_json: bool) -> None:
     """Check a NIK against HQ's travel-ban watchlist (unlocks the vault).
 
@@ -478,28 +407,21 @@ def check_watchlist(officer_id: str, nik: str, as_json: bool) -> None:
     Only a keyed digest of the NIK is compared with HQ's digests, which are kept sealed in the
     vault. Exit 0 checked (hit or not), 1 no watchlist on this laptop yet, 2 not a NIK.
     """
-    s = settings()
+    s = cli()
     session = open_session(officer_id)
-    syncstate.require_active_device(session.vault)
-    hit = watchlist_hit(session, nik)
-    state = syncstate.reference_state(session.vault)
-    session.note(
-        "watchlist_checked",
-        None,
-        {"hit": hit, "reference_version": state.version if state else None},
-    )
+    checked = sync_service.check_watchlist(session, nik)
     message = (
         s.say("Rujuk ke supervisor.", "Refer to supervisor.")
-        if hit
+        if checked.hit
         else s.say("Tidak ada catatan; lanjutkan.", "No match; continue.")
     )
     if as_json:
         print_json(
             {
-                "hit": hit,
+                "hit": checked.hit,
                 "message": message,
-                "reference_version": state.version if state else None,
-                "reference_issued_at": state.issued_at if state else None,
+                "reference_version": checked.reference_version,
+                "reference_issued_at": checked.reference_issued_at,
             }
         )
         return

@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 import sys
-from datetime import timedelta
 
 import click
 
-from fieldkit.cli.output import EXIT_INTEGRITY, print_json, settings
-from fieldkit.cli.purge import retention_option
+from fieldkit.cli.output import EXIT_INTEGRITY, cli, json_option, print_json, print_warnings
+from fieldkit.cli.purge import retention_days_of, retention_option
 from fieldkit.cli.unlock import read_passphrase
-from fieldkit.vault.home import vault_home
-from fieldkit.vault.purge import ACKNOWLEDGED, HELD, PURGED, retention_status
-from fieldkit.vault.service import status as vault_status
-from fieldkit.vault.vault import Vault
-
-JSON_HELP = "Print the result as JSON."
+from fieldkit.service.audit import verify_audit
+from fieldkit.service.session import create_vault
+from fieldkit.service.status import ACKNOWLEDGED, HELD, PURGED, LaptopStatus, laptop_status
 
 
 @click.command()
@@ -23,7 +19,7 @@ JSON_HELP = "Print the result as JSON."
     "--officer", "officer_id", required=True, help="Id of the first officer (a supervisor)."
 )
 @click.option("--name", required=True, help="The first officer's full name.")
-@click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
+@json_option
 def init(officer_id: str, name: str, as_json: bool) -> None:
     """Create the vault in FIELDKIT_HOME with its first officer, a supervisor.
 
@@ -31,32 +27,61 @@ def init(officer_id: str, name: str, as_json: bool) -> None:
     slot. The passphrase comes from a prompt (asked twice) or FIELDKIT_PASSPHRASE; weak ones
     are refused with the reason. Key derivation is calibrated on this laptop (about a second).
     """
-    s = settings()
-    passphrase = read_passphrase("Kata sandi baru", "New passphrase", confirm=True)
-    session = Vault.create(None, officer_id=officer_id, name=name, passphrase=passphrase)
-    vault = session.vault
+    s = cli()
+    passphrase = read_passphrase(
+        "Kata sandi baru", "New passphrase", given=s.settings.passphrase, confirm=True
+    )
+    session = create_vault(s.settings, officer_id, name, passphrase)
+    print_warnings(session.warnings)
     if as_json:
         print_json(
             {
-                "home": str(vault.path.parent),
-                "vault_id": vault.vault_id,
-                "device_id": vault.device_id,
+                "home": str(session.home),
+                "vault_id": session.vault_id,
+                "device_id": session.device_id,
             }
         )
         return
     click.echo(
         s.say(
-            f"Vault dibuat di {vault.path.parent}. Perangkat {vault.device_id}; "
+            f"Vault dibuat di {session.home}. Perangkat {session.device_id}; "
             f"supervisor {officer_id}.",
-            f"Vault created in {vault.path.parent}. Device {vault.device_id}; "
+            f"Vault created in {session.home}. Device {session.device_id}; "
             f"supervisor {officer_id}.",
         )
     )
 
 
+def _status_json(report: LaptopStatus) -> dict[str, object]:
+    outbox = report.outbox
+    return {
+        "home": str(report.home),
+        "device_id": report.device_id,
+        "counts": [
+            {"visit_id": c.visit_id, "kind": c.kind, "state": c.state, "count": c.count}
+            for c in report.counts
+        ],
+        "outbox_depth": outbox.total,
+        "outbox": {
+            "total": outbox.total,
+            "waiting": outbox.waiting,
+            "not_batched": outbox.not_batched,
+            "in_unacked_batches": outbox.in_unacked_batches,
+            "acknowledged": outbox.acknowledged,
+        },
+        "batches": {
+            "total": report.batches.batches,
+            "acked": report.batches.acked,
+            "unacked": report.batches.unacked,
+            "audit_waiting": report.batches.audit_waiting,
+        },
+        "retention": report.retention.as_json(),
+    }
+
+
 @click.command()
 @retention_option
-@click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
+@json_option
 def status(retention_days: int, as_json: bool) -> None:
     """Show what the laptop holds: records by visit and state, the outbox depth, retention.
 
@@ -64,33 +89,27 @@ def status(retention_days: int, as_json: bool) -> None:
     period) and purged; sealed batches for HQ acknowledged and still held, emptied by a purge,
     and not yet acknowledged. Needs no passphrase: only counts are shown, never personal data.
     """
-    s = settings()
-    vault = Vault.open()
-    report = vault_status(vault)
-    retention = retention_status(vault.conn, retention=timedelta(days=retention_days))
+    s = cli()
+    days = retention_days_of(retention_days)
+    report = laptop_status(s.settings, retention_days=days)
     if as_json:
-        print_json(
-            {
-                "home": str(vault_home()),
-                "device_id": vault.device_id,
-                "counts": [
-                    {"visit_id": v, "kind": k, "state": st, "count": n}
-                    for v, k, st, n in report.counts
-                ],
-                "outbox_depth": report.outbox_depth,
-                "retention": retention.as_json(),
-            }
-        )
+        print_json(_status_json(report))
         return
-    click.echo(s.say(f"Perangkat {vault.device_id}", f"Device {vault.device_id}"))
-    for visit_id, kind, state, count in report.counts:
-        click.echo(f"  {visit_id or '-'}  {kind:<10} {state:<10} {count}")
+    click.echo(s.say(f"Perangkat {report.device_id}", f"Device {report.device_id}"))
+    for c in report.counts:
+        click.echo(f"  {c.visit_id or '-'}  {c.kind:<10} {c.state:<10} {c.count}")
+    outbox = report.outbox
     click.echo(
         s.say(
-            f"Antrean kirim (outbox): {report.outbox_depth} versi data",
-            f"Outbox: {report.outbox_depth} record versions waiting",
+            f"Antrean kirim (outbox): {outbox.waiting} versi data belum diterima HQ "
+            f"({outbox.not_batched} belum masuk batch, {outbox.in_unacked_batches} di batch "
+            f"yang belum dikonfirmasi); {outbox.acknowledged} sudah diterima HQ",
+            f"Outbox: {outbox.waiting} record versions not yet acknowledged by HQ "
+            f"({outbox.not_batched} not yet in a batch, {outbox.in_unacked_batches} in "
+            f"batches not yet acknowledged); {outbox.acknowledged} acknowledged by HQ",
         )
     )
+    retention = report.retention
     held, acked, purged = (retention.count(x) for x in (HELD, ACKNOWLEDGED, PURGED))
     due = retention.due
     click.echo(
@@ -101,9 +120,9 @@ def status(retention_days: int, as_json: bool) -> None:
     )
     click.echo(
         s.say(
-            f"Diterima HQ, disimpan {retention_days} hari: {acked[0]} kunjungan, {acked[1]} "
+            f"Diterima HQ, disimpan {days} hari: {acked[0]} kunjungan, {acked[1]} "
             f"data ({len(due)} kunjungan sudah lewat masa simpan)",
-            f"Acknowledged, kept for {retention_days} days: {acked[0]} visits, {acked[1]} "
+            f"Acknowledged, kept for {days} days: {acked[0]} visits, {acked[1]} "
             f"records ({len(due)} visits past retention)",
         )
     )
@@ -139,14 +158,14 @@ def audit() -> None:
 
 
 @audit.command("verify")
-@click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
+@json_option
 def audit_verify(as_json: bool) -> None:
     """Verify the whole audit chain (exit 3 when broken).
 
     Names the first entry that was modified, removed, inserted or reordered.
     """
-    s = settings()
-    verdict = Vault.open().verify_audit()
+    s = cli()
+    verdict = verify_audit(s.settings)
     if as_json:
         print_json(
             {

@@ -6,12 +6,10 @@ from datetime import datetime
 
 import click
 
-from fieldkit.cli.output import print_json, settings
+from fieldkit.cli.output import cli, json_option, print_json
 from fieldkit.cli.unlock import officer_option, open_session
 from fieldkit.domain.calendar import VisitKind, VisitSession
-from fieldkit.vault import service
-
-JSON_HELP = "Print the result as JSON."
+from fieldkit.service import visits
 
 
 @click.group()
@@ -40,7 +38,7 @@ def visit() -> None:
 )
 @click.option("--coordinator-name", help="The host's coordinator (required for eazy).")
 @click.option("--coordinator-phone", help="The coordinator's mobile number (required for eazy).")
-@click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
+@json_option
 def visit_create(
     officer_id: str,
     kind: str,
@@ -53,7 +51,7 @@ def visit_create(
 ) -> None:
     """Plan a visit and print its id."""
     session = open_session(officer_id)
-    visit_id = service.create_visit(
+    visit_id = visits.create_visit(
         session,
         kind=kind,
         on=on.date(),
@@ -70,24 +68,21 @@ def visit_create(
 
 @visit.command("list")
 @officer_option
-@click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
+@json_option
 def visit_list(officer_id: str, as_json: bool) -> None:
     """List the visits planned on this laptop.
 
     A visit HQ withdrew is marked with HQ's time and reason; it takes no new applicants.
     """
-    s = settings()
+    s = cli()
     session = open_session(officer_id)
-    found = service.visits(session)
+    found = visits.list_visits(session)
     if as_json:
-        print_json([{"visit_id": v.id, "state": v.state, **v.data} for v in found])
+        print_json([v.as_json() for v in found])
         return
     if not found:
         click.echo(s.say("Belum ada kunjungan.", "No visits yet."))
     for v in found:
-        click.echo(
-            f"{v.id}  {v.data['date']} {v.data['session']:<5} {v.data['kind']:<8} {v.data['site']}"
-        )
-        withdrawn = service.withdrawal(v)
-        if withdrawn is not None:
-            click.echo("    " + service.withdrawn_message(v.id, withdrawn).text(s.lang))
+        click.echo(f"{v.id}  {v.on.isoformat()} {v.session.value:<5} {v.kind.value:<8} {v.site}")
+        if v.withdrawal is not None:
+            click.echo("    " + v.withdrawal.message(v.id).text(s.lang))

@@ -36,7 +36,7 @@ from __future__ import annotations
 import bisect
 import os
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
@@ -593,6 +593,7 @@ def purge(
     now: datetime | None = None,
     retention: timedelta = DEFAULT_RETENTION,
     dry_run: bool = False,
+    progress: Callable[[int, int], None] | None = None,
 ) -> PurgeReport:
     """Crypto-shred every visit HQ acknowledged at least ``retention`` before ``now``.
 
@@ -602,6 +603,9 @@ def purge(
     ``retention`` before ``now`` are emptied (one transaction, one audit entry), whatever the
     state of the visits in them. ``dry_run`` reports what would be purged and emptied and
     writes nothing. The WAL is checkpointed and truncated at the end.
+
+    ``progress(done, total)`` is called before each due visit and once at the end; an
+    exception it raises (a cancellation) stops the purge between two visits.
     """
     moment = _aware(now or datetime.now(UTC))
     if retention < timedelta(0):
@@ -612,8 +616,11 @@ def purge(
     purged: list[PurgedVisit] = []
     upcoming: list[str] = []
     blocked: list[tuple[str, str]] = []
+    due_visits = status.due
     try:
-        for visit in status.due:
+        for done, visit in enumerate(due_visits):
+            if progress is not None:
+                progress(done, len(due_visits))
             try:
                 if _visit_day_ahead(session, visit.visit_id, moment):
                     upcoming.append(visit.visit_id)
@@ -641,6 +648,8 @@ def purge(
             if done is not None:
                 purged.append(done)
         emptied = _empty_envelopes(session, moment, retention, dry_run=dry_run)
+        if progress is not None:
+            progress(len(due_visits), len(due_visits))
     finally:
         # Always, not only when this run purged something: a checkpoint an open reader kept
         # from finishing last time is retried.

@@ -333,6 +333,34 @@ def acknowledge(conn: sqlite3.Connection, seq: int, receipt: dict[str, object]) 
     return updated.rowcount == 1
 
 
+@dataclass(frozen=True, slots=True)
+class OutboxStatus:
+    """The outbox's record versions by where they are on their way to HQ (no passphrase)."""
+
+    total: int
+    not_batched: int  # in no batch yet
+    in_unacked_batches: int  # cut into a batch HQ has not acknowledged yet
+    acknowledged: int  # in a batch HQ acknowledged with a signed receipt
+
+    @property
+    def waiting(self) -> int:
+        """Record versions HQ has not acknowledged yet."""
+        return self.not_batched + self.in_unacked_batches
+
+
+def outbox_status(conn: sqlite3.Connection) -> OutboxStatus:
+    """Count the outbox by batch state, from the batches' outbox ranges (clear columns)."""
+    acked, unacked = conn.execute(
+        "SELECT "
+        "COALESCE(SUM(CASE WHEN acked_at IS NOT NULL THEN outbox_last - outbox_first + 1 END), 0), "
+        "COALESCE(SUM(CASE WHEN acked_at IS NULL THEN outbox_last - outbox_first + 1 END), 0) "
+        "FROM sync_batches WHERE outbox_first IS NOT NULL"
+    ).fetchone()
+    not_batched, _ = waiting(conn)
+    total = conn.execute("SELECT COUNT(*) FROM outbox").fetchone()[0]
+    return OutboxStatus(int(total), not_batched, int(unacked), int(acked))
+
+
 def summary(conn: sqlite3.Connection) -> SyncSummary:
     """Batches cut, acknowledged and waiting, and entries in no batch yet."""
     total, acked, last = conn.execute(

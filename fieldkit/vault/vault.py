@@ -76,7 +76,7 @@ class Vault(VaultFile):
     # -- lifecycle -------------------------------------------------------------------------
 
     @classmethod
-    def open(cls, home: Path | None = None) -> Vault:
+    def open(cls, home: Path) -> Vault:
         """Open the existing vault, applying pending migrations; refuse a newer one."""
         path = vault_path(home)
         if not path.exists():
@@ -97,7 +97,7 @@ class Vault(VaultFile):
     @classmethod
     def create(
         cls,
-        home: Path | None,
+        home: Path,
         *,
         officer_id: str,
         name: str,

@@ -38,8 +38,8 @@ from fieldkit.domain.roster import ENTRY_FIELDS
 from fieldkit.vault import audit, db, syncstate
 from fieldkit.vault.clock import now
 from fieldkit.vault.errors import InvalidInput, ReferenceUnavailable
+from fieldkit.vault.kinds import ROSTER, VISIT, WITHDRAWN
 from fieldkit.vault.records import PURGED_STATE, Change
-from fieldkit.vault.service import ROSTER, VISIT, WITHDRAWN
 from fieldkit.vault.session import UnlockedVault
 from fieldkit.vault.syncstate import Enrollment
 from sync.device.errors import UntrustedReference

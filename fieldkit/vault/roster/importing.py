@@ -10,14 +10,14 @@ from pathlib import Path
 from fieldkit.domain.findings import Finding
 from fieldkit.domain.ids import new_ids
 from fieldkit.domain.roster import BOOKING_CODE, NIK, Source
-from fieldkit.vault import audit, db, syncstate
+from fieldkit.vault import audit, db
 from fieldkit.vault.clock import now
-from fieldkit.vault.records import Change
+from fieldkit.vault.kinds import ROSTER
+from fieldkit.vault.records import Change, Record
 from fieldkit.vault.roster.checks import RowChecker
 from fieldkit.vault.roster.rejections import already_in_roster, duplicate
 from fieldkit.vault.roster.sheets import data_rows, read_sheet
 from fieldkit.vault.roster.unusable import empty
-from fieldkit.vault.service import ROSTER, require_open_visit, visit
 from fieldkit.vault.session import UnlockedVault
 
 Progress = Callable[[int, int], None]
@@ -53,7 +53,7 @@ class RosterImport:
 
 def import_roster(
     session: UnlockedVault,
-    visit_id: str,
+    plan: Record,
     path: Path | str,
     *,
     progress: Progress | None = None,
@@ -69,14 +69,14 @@ def import_roster(
     with ``(total, total)`` once the import has committed. ``today`` (default: the system
     date) is the day birth dates may not be after and two-digit NIK years resolve against.
 
-    Raises :class:`NotFound` for an unknown visit and :class:`InvalidInput` (exit code 2, a
-    message in both languages and one ``file`` finding: ``roster.unreadable``,
+    ``plan`` is the visit's record; whether the device and the visit may take a roster is the
+    application layer's rule (:mod:`fieldkit.service.roster`). Raises :class:`InvalidInput`
+    (exit code 2, a message in both languages and one ``file`` finding: ``roster.unreadable``,
     ``roster.old_excel``, ``roster.empty``, ``roster.columns``, ``roster.column_twice``) when
-    the file itself cannot be used; nothing is stored then.
+    the file itself cannot be used; nothing is stored then. An exception from ``progress``
+    (a cancellation) rolls the import back: nothing is stored.
     """
-    syncstate.require_active_device(session.vault)
-    plan = visit(session, visit_id)
-    require_open_visit(plan)  # HQ withdrew it: nobody new is expected there
+    visit_id = plan.id
     today = today or date.today()
     rows, header = read_sheet(Path(path))
     numbered = list(data_rows(rows, header))

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from fieldkit.vault.kinds import ROSTER, VISIT
 from fieldkit.vault.records import Record
-from fieldkit.vault.service import ROSTER, visit
 from fieldkit.vault.session import UnlockedVault
 
 
@@ -13,7 +13,7 @@ def roster_entries(session: UnlockedVault, visit_id: str) -> list[Record]:
     Raises :class:`NotFound` for an unknown visit. Decrypts without auditing: a command that
     shows the entries to a person records the view itself (``roster_viewed``).
     """
-    visit(session, visit_id)
+    session.read(VISIT, visit_id)
     entries = session.latest(ROSTER, visit_id)
     return sorted(entries, key=lambda r: (r.at, _row_of(r)))
 
