@@ -189,7 +189,9 @@ MIGRATIONS: tuple[Migration, ...] = (
 
 def connect(path: Path) -> sqlite3.Connection:
     """Open the vault file with the durability and privacy settings every session needs."""
-    conn = sqlite3.connect(path, isolation_level=None, timeout=30.0)
+    # Each thread has its own connection (fieldkit.vault.file); the check is off only so that a
+    # finished thread's connection can be closed from another thread.
+    conn = sqlite3.connect(path, isolation_level=None, timeout=30.0, check_same_thread=False)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=FULL")
     conn.execute("PRAGMA temp_store=MEMORY")
