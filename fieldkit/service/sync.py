@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import os
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -20,6 +22,7 @@ from fieldkit.vault.errors import EnvelopeEmptied
 from fieldkit.vault.syncstate import Enrollment, StoredBatch
 from sync.device.batches import cut_batches
 from sync.device.client import SyncClient
+from sync.device.connectivity import ConnectivityMonitor
 from sync.device.enrollment import require_enrollment
 from sync.device.errors import HqRefused, HqUntrusted, NetworkUnavailable, ReceiptNotOurs
 from sync.device.receipts import apply_receipt
@@ -39,6 +42,7 @@ __all__ = [
     "WatchlistCheck",
     "check_hq_url",
     "check_watchlist",
+    "connectivity_monitor",
     "enroll",
     "export_batches",
     "import_receipts",
@@ -50,13 +54,27 @@ RECEIPT_SUFFIX = ".receipt.json"
 BATCH_SUFFIX = ".fkb"
 
 
-def _ready(session: OfficerSession, hq_url: str | None) -> SyncClient:
+def _ready(
+    session: OfficerSession, hq_url: str | None, wake: threading.Event | None = None
+) -> SyncClient:
     """A client for an enrolled, active device, to ``hq_url`` or the enrolled address."""
     vault = session.unlocked.vault
     pinned = require_enrollment(vault)
     syncstate.require_active_device(vault)
     base_url = check_hq_url(hq_url, allow_http=True) if hq_url else pinned.hq_url
-    return SyncClient(base_url, session.unlocked)
+    return SyncClient(base_url, session.unlocked, wake=wake)
+
+
+def connectivity_monitor(
+    session: OfficerSession, on_change: Callable[[bool], None]
+) -> ConnectivityMonitor:
+    """A started monitor of whether the enrolled HQ answers (``on_change(online)``, its thread).
+
+    It asks HQ's ``/healthz`` without busy polling (5 s doubling to 5 min while offline);
+    ``stop()`` ends it. Set a sync's ``wake`` event from ``on_change`` to retry at once.
+    """
+    pinned = require_enrollment(session.unlocked.vault)
+    return ConnectivityMonitor(pinned.hq_url, on_change=on_change).start()
 
 
 def enroll(session: OfficerSession, hq_url: str, code: str, *, allow_http: bool) -> Enrollment:
@@ -76,15 +94,17 @@ def sync(
     flush: bool = False,
     progress: Progress | None = None,
     cancel: Cancel | None = None,
+    wake: threading.Event | None = None,
 ) -> SyncReport:
     """Send every batch HQ has not acknowledged, then pull and apply HQ's reference data.
 
     ``progress(done, total)`` counts batches acknowledged. ``cancel`` stops the run at its next
     wait or request; what HQ acknowledged stays acknowledged, and the report says what is left
-    (a cancelled run is reported, not raised). Refusals, an unreachable HQ and bad signatures
-    are in the report; not being enrolled and a revoked device raise.
+    (a cancelled run is reported, not raised). Setting ``wake`` cuts a backoff wait short
+    (connectivity came back). Refusals, an unreachable HQ and bad signatures are in the report;
+    not being enrolled and a revoked device raise.
     """
-    client = _ready(session, hq_url)
+    client = _ready(session, hq_url, wake)
     if cancel is not None:
         cancel.on_cancel(client.cancel)
     return client.sync(progress, once=once, flush=flush, reference=True)

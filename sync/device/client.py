@@ -51,11 +51,11 @@ from sync.device.errors import (
     EXIT_UNTRUSTED,
     AlreadyEnrolled,
     BadHqUrl,
+    HqProblem,
     HqRefused,
     HqUntrusted,
     NetworkUnavailable,
     NotEnrolled,
-    Problem,
     ReceiptNotOurs,
     SyncCancelled,
     SyncError,
@@ -100,11 +100,11 @@ __all__ = [
     "BadHqUrl",
     "Checkpoint",
     "HqClock",
+    "HqProblem",
     "HqRefused",
     "HqUntrusted",
     "NetworkUnavailable",
     "NotEnrolled",
-    "Problem",
     "Progress",
     "ReceiptNotOurs",
     "Refusal",
@@ -240,7 +240,7 @@ class SyncClient:
             syncstate.record_attempt(self.session.conn, batch.seq, exc.message.en)
             raise
         if response.status_code >= 400:
-            problem = Problem.from_response(response)
+            problem = HqProblem.from_response(response)
             syncstate.record_attempt(
                 self.session.conn, batch.seq, f"{problem.status} {problem.slug or problem.title}"
             )

@@ -2,7 +2,7 @@
 
 Every error is a :class:`SyncError` (a :class:`~fieldkit.vault.errors.VaultError`) carrying a
 message in Bahasa Indonesia and English and the exit code of ``fieldkit sync``. HQ's refusals
-arrive as RFC 9457 problem details (:class:`Problem`) and are worded for the officer by
+arrive as RFC 9457 problem details (:class:`HqProblem`) and are worded for the officer by
 :func:`problem_message`.
 """
 
@@ -45,14 +45,14 @@ class AlreadyEnrolled(SyncError):
 class HqRefused(SyncError):
     """HQ answered with a 4xx other than 429: not retried."""
 
-    def __init__(self, message: Message, problem: Problem) -> None:
+    def __init__(self, message: Message, problem: HqProblem) -> None:
         super().__init__(message)
         self.problem = problem
 
     @classmethod
     def from_response(cls, response: requests.Response) -> HqRefused:
         """HQ's refusal in ``response`` (its problem detail), worded for the officer."""
-        problem = Problem.from_response(response)
+        problem = HqProblem.from_response(response)
         return cls(problem_message(problem), problem)
 
 
@@ -80,7 +80,7 @@ class SyncCancelled(Exception):
 
 
 @dataclass(frozen=True, slots=True)
-class Problem:
+class HqProblem:
     """An RFC 9457 problem detail from HQ (or what could be made of a non-problem answer)."""
 
     status: int
@@ -94,7 +94,7 @@ class Problem:
         return self.type.rstrip("/").rsplit("/", 1)[-1] if self.type else ""
 
     @classmethod
-    def from_response(cls, response: requests.Response) -> Problem:
+    def from_response(cls, response: requests.Response) -> HqProblem:
         """Read the problem detail of an error response, tolerating a body that is not one."""
         try:
             body = response.json()
@@ -134,7 +134,7 @@ DEVICE_PROBLEMS = frozenset(
 )
 
 
-def problem_message(problem: Problem, batch: StoredBatch | None = None) -> Message:
+def problem_message(problem: HqProblem, batch: StoredBatch | None = None) -> Message:
     """What an officer reads for HQ's refusal, in both languages."""
     why = (problem.detail or problem.title or str(problem.status)).rstrip(".")
     which = f"Batch {batch.seq} ({batch.batch_id}) " if batch else ""
@@ -206,7 +206,7 @@ def problem_message(problem: Problem, batch: StoredBatch | None = None) -> Messa
     )
 
 
-def clock_skew_message(problem: Problem) -> Message:
+def clock_skew_message(problem: HqProblem) -> Message:
     """What an officer reads when HQ refuses this laptop's time and it could not be set right.
 
     Either HQ's answer carried no valid signed time (``hq_time``) to sign with instead, or HQ

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from fieldkit.domain.findings import Lang, Message
 from sync.device.checkpoint import Checkpoint
-from sync.device.errors import EXIT_OK, EXIT_PARTIAL, EXIT_REFUSED, EXIT_UNTRUSTED, Problem
+from sync.device.errors import EXIT_OK, EXIT_PARTIAL, EXIT_REFUSED, EXIT_UNTRUSTED, HqProblem
 from sync.device.reference import ReferenceOutcome
 
 
@@ -21,7 +21,7 @@ class Refusal:
 
     seq: int | None
     batch_id: str | None
-    problem: Problem
+    problem: HqProblem
     message: Message
 
     def as_json(self, lang: Lang) -> dict[str, object]:

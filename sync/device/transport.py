@@ -24,9 +24,9 @@ from fieldkit.domain.findings import Message
 from fieldkit.vault.syncstate import Enrollment
 from sync.device.errors import (
     BadHqUrl,
+    HqProblem,
     HqRefused,
     NetworkUnavailable,
-    Problem,
     SyncCancelled,
     clock_message,
     clock_skew_message,
@@ -171,11 +171,11 @@ class HqClock:
         return None
 
 
-def clock_skew(response: requests.Response) -> Problem | None:
+def clock_skew(response: requests.Response) -> HqProblem | None:
     """HQ's ``401 clock-skew`` problem in ``response``, or None for any other answer."""
     if response.status_code != 401:
         return None
-    problem = Problem.from_response(response)
+    problem = HqProblem.from_response(response)
     return problem if problem.slug == "clock-skew" else None
 
 

@@ -18,7 +18,7 @@ import requests
 
 import sync.device.client
 from sync.device import checkpoint, enrollment, errors, receipts, report, retry, transport
-from sync.device.errors import NetworkUnavailable, Problem, SyncError, problem_message
+from sync.device.errors import HqProblem, NetworkUnavailable, SyncError, problem_message
 from sync.device.retry import RetryPolicy, is_retryable, parse_retry_after
 from sync.device.transport import RetryingHttp, check_hq_url
 
@@ -188,7 +188,7 @@ def test_other_client_errors_are_not_retried(server, status):
     assert response.status_code == status
     assert len(script.requests) == 1
     assert waits == []
-    assert Problem.from_response(response).slug == "batch-id-reused"
+    assert HqProblem.from_response(response).slug == "batch-id-reused"
 
 
 def test_the_retry_budget_is_bounded_in_once_mode(server):
@@ -221,7 +221,7 @@ def test_timeouts_and_refused_connections_are_retried(server):
 
 
 def test_a_revoked_device_gets_a_clear_message_in_both_languages():
-    problem = Problem(403, "/problems/device-revoked", "Device revoked", "laptop reported stolen")
+    problem = HqProblem(403, "/problems/device-revoked", "Device revoked", "laptop reported stolen")
     message = problem_message(problem)
     assert message.en.startswith("This device was revoked at HQ: laptop reported stolen")
     assert message.id.startswith("Perangkat ini dicabut di HQ: laptop reported stolen")
@@ -246,7 +246,7 @@ def test_the_public_names_stay_importable_from_sync_client():
         errors: ["EXIT_OK", "EXIT_REFUSED", "EXIT_UNTRUSTED", "EXIT_PARTIAL", "DEVICE_PROBLEMS",
                  "SyncError", "BadHqUrl", "NotEnrolled", "AlreadyEnrolled", "HqRefused",
                  "HqUntrusted", "ReceiptNotOurs", "NetworkUnavailable", "SyncCancelled",
-                 "Problem", "problem_message"],
+                 "HqProblem", "problem_message"],
         retry: ["RetryPolicy", "is_retryable", "parse_retry_after", "ONCE_ATTEMPTS",
                 "RETRY_STATUSES"],
         transport: ["USER_AGENT", "LOOPBACK_HOSTS", "RetryingHttp", "HqClock", "check_hq_url"],

@@ -9,7 +9,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from fieldkit.vault.syncstate import Enrollment
 from sync.device.checkpoint import Checkpoint, read_checkpoint
-from sync.device.errors import DEVICE_PROBLEMS, HqUntrusted, Problem, problem_message
+from sync.device.errors import DEVICE_PROBLEMS, HqProblem, HqUntrusted, problem_message
 from sync.wire import envelope
 
 DEVICE = "8e1f4b2c-6a3d-4e7f-9b05-c4d3e2f1a0b9"
@@ -97,7 +97,7 @@ GENERIC = "was refused by HQ ("
 
 
 def message_for(status: int, slug: str, detail: str):
-    return problem_message(Problem(status, f"/problems/{slug}", slug, detail))
+    return problem_message(HqProblem(status, f"/problems/{slug}", slug, detail))
 
 
 def test_an_unauthenticated_request_gets_its_own_message():
