@@ -1,14 +1,8 @@
 """Officers: adding, removing (with data-key rotation), changing passphrases, listing.
 
 Removing an officer rotates the data key so their old slot, or a copy of the old key, opens
-nothing written or re-encrypted afterwards. Rotation is resumable: the first transaction
-removes the slot, wraps a new key for everyone who remains, keeps the old key sealed under
-the new one, and gives every visit that still has a key a NEW visit key (the old visit keys
-move to ``visit_keys_previous``, still sealed under the old data key): re-sealing the old
-visit keys would leave them in the hands of whoever kept the old data key. Later transactions
-re-encrypt records in batches, each row from its old key to its visit's new key; the last
-rebuilds the blind index, deletes the previous visit keys and forgets the old data key.
-Whoever unlocks next finishes an interrupted rotation.
+nothing written or re-encrypted afterwards; :mod:`fieldkit.vault.rotation` does the rotation
+and explains how it resumes after an interruption.
 """
 
 from __future__ import annotations
