@@ -156,3 +156,35 @@ def print_warnings(warnings: Iterable[object]) -> None:
     lang = cli().lang
     for warning in warnings:
         click.echo(warning.text(lang), err=True)  # type: ignore[attr-defined]
+
+
+class ProgressBar:
+    """A progress bar on standard error for long work; its length grows if the total does.
+
+    Shown only when ``enabled`` and the total reaches ``min_total`` (below it the work is quick
+    and a bar would only flicker). Pass it as the ``progress(done, total)`` callback.
+    """
+
+    def __init__(self, label: str, *, enabled: bool = True, min_total: int = 1) -> None:
+        self.label = label
+        self.enabled = enabled
+        self.min_total = min_total
+        self.bar: Any = None
+        self.shown = 0
+
+    def __call__(self, done: int, total: int) -> None:
+        """Advance the bar to ``done`` of ``total``."""
+        if not self.enabled or total < self.min_total:
+            return
+        if self.bar is None:
+            self.bar = click.progressbar(length=total, label=self.label, file=sys.stderr)
+            self.bar.__enter__()
+        self.bar.length = max(self.bar.length, total)
+        self.bar.update(done - self.shown)
+        self.shown = done
+
+    def close(self) -> None:
+        """Finish the bar's line (safe to call twice)."""
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+            self.bar = None

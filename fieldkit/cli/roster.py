@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
 
 import click
 
-from fieldkit.cli.output import EXIT_INVALID, EXIT_OK, cli, json_option, print_json
+from fieldkit.cli.output import EXIT_INVALID, EXIT_OK, ProgressBar, cli, json_option, print_json
 from fieldkit.cli.unlock import officer_option, open_session
 from fieldkit.domain.findings import Finding, Lang
 from fieldkit.service.errors import InvalidInput
@@ -33,30 +32,6 @@ _SOURCES = {
 @click.group()
 def roster() -> None:
     """Import a visit's roster (the coordinator's list or online bookings) and list it."""
-
-
-class _ProgressBar:
-    """A progress bar on standard error, shown only for large files."""
-
-    def __init__(self, enabled: bool, label: str) -> None:
-        self.enabled = enabled
-        self.label = label
-        self.bar: Any = None
-        self.shown = 0
-
-    def __call__(self, done: int, total: int) -> None:
-        if not self.enabled or total < PROGRESS_MIN_ROWS:
-            return
-        if self.bar is None:
-            self.bar = click.progressbar(length=total, label=self.label, file=sys.stderr)
-            self.bar.__enter__()
-        self.bar.update(done - self.shown)
-        self.shown = done
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.__exit__(None, None, None)
-            self.bar = None
 
 
 def _problems_json(problems: list[RowProblem], lang: Lang) -> list[dict[str, object]]:
@@ -123,7 +98,11 @@ def roster_import(file: Path, visit_id: str, officer_id: str, as_json: bool) -> 
     """
     lang = cli().lang
     session = open_session(officer_id)
-    bar = _ProgressBar(not as_json, cli().say("Mengimpor daftar pemohon", "Importing the roster"))
+    bar = ProgressBar(
+        cli().say("Mengimpor daftar pemohon", "Importing the roster"),
+        enabled=not as_json,
+        min_total=PROGRESS_MIN_ROWS,
+    )
     try:
         result = import_roster(session, visit_id, file, progress=bar)
     except InvalidInput as exc:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
 
 import click
 
@@ -13,6 +12,7 @@ from fieldkit.cli.output import (
     EXIT_FAILED,
     EXIT_INTEGRITY,
     EXIT_OK,
+    ProgressBar,
     cli,
     json_option,
     print_json,
@@ -81,30 +81,6 @@ def enroll(officer_id: str, hq_url: str, code: str, allow_http: bool, as_json: b
     )
 
 
-class _ProgressBar:
-    """A progress bar of batches on standard error; its length grows if more are cut."""
-
-    def __init__(self, label: str) -> None:
-        self.label = label
-        self.bar: Any = None
-        self.shown = 0
-
-    def __call__(self, done: int, total: int) -> None:
-        if total == 0:
-            return
-        if self.bar is None:
-            self.bar = click.progressbar(length=total, label=self.label, file=sys.stderr)
-            self.bar.__enter__()
-        self.bar.length = max(self.bar.length, total)
-        self.bar.update(done - self.shown)
-        self.shown = done
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.__exit__(None, None, None)
-            self.bar = None
-
-
 @click.group(invoke_without_command=True, epilog=SYNC_EPILOG)
 @click.option(
     "--officer",
@@ -148,7 +124,7 @@ def sync(
         raise click.UsageError(f"Missing option '--officer' (or {OFFICER_ENV}).", ctx)
     s = cli()
     session = open_session(officer_id)
-    bar = _ProgressBar(s.say("Mengirim batch", "Sending batches"))
+    bar = ProgressBar(s.say("Mengirim batch", "Sending batches"))
     try:
         report = sync_service.sync(session, hq_url=hq_url, once=once, flush=flush, progress=bar)
     except KeyboardInterrupt:
