@@ -11,6 +11,7 @@ import click
 from fieldkit.cli.output import EXIT_INVALID, cli, json_option, print_json
 from fieldkit.cli.unlock import officer_option, open_session
 from fieldkit.domain.applicant import LABELS
+from fieldkit.domain.display import RECORD_FIELD_LABELS, value_label
 from fieldkit.domain.findings import Lang
 from fieldkit.domain.money import format_rupiah
 from fieldkit.service import applicants
@@ -103,15 +104,23 @@ def applicant_show(officer_id: str, applicant_id: str, history: bool, as_json: b
 
 
 def describe(data: Mapping[str, object], lang: Lang) -> list[tuple[str, str]]:
-    """An applicant's fields as (label, value) lines in the officer's language."""
+    """An applicant's fields as (label, value) lines in the officer's language.
+
+    The labels and the words for stored codes (application type, passport kind, sex, …) are
+    the domain's (``fieldkit.domain.applicant.LABELS``, :mod:`fieldkit.domain.display`); a
+    field or value they do not know is shown as stored.
+    """
     lines = []
     for key, value in data.items():
         if value in (None, "", []):
             continue
-        label = LABELS[key].text(lang) if key in LABELS else key
+        named = LABELS.get(key) or RECORD_FIELD_LABELS.get(key)
+        label = named.text(lang) if named is not None else key
+        words = value_label(key, value)
         if key == "fee" and isinstance(value, dict):
             text = f"{format_rupiah(int(value['total']))} ({value['regulation']})"
-            label = "Biaya" if lang == "id" else "Fee"
+        elif words is not None:
+            text = words.text(lang)
         elif isinstance(value, bool):
             text = ("ya" if value else "tidak") if lang == "id" else ("yes" if value else "no")
         elif isinstance(value, str | int):

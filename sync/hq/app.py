@@ -151,6 +151,35 @@ def _install_handlers(app: FastAPI) -> None:
         )
 
 
+# --- HQ-signed documents ------------------------------------------------------------------------
+
+
+def checkpoint_document(
+    device_id: str, point: store.Checkpoint, at: datetime, signing_kid: str
+) -> dict[str, object]:
+    """The (unsigned) checkpoint document for ``device_id`` (docs/PROTOCOL.md, "Checkpoint")."""
+    return {
+        "v": 1,
+        "device_id": device_id,
+        "next_seq": point.next_seq,
+        "received": point.received,
+        "missing": point.missing,
+        "at": store.iso(at),
+        "hq_signing_kid": signing_kid,
+    }
+
+
+def hq_time_document(device_id: str, at: datetime, signing_kid: str) -> dict[str, object]:
+    """The (unsigned) ``hq_time`` document of a ``401 clock-skew`` answer (docs/PROTOCOL.md)."""
+    return {
+        "v": 1,
+        "kind": "hq-time",
+        "device_id": device_id,
+        "at": store.iso(at),
+        "hq_signing_kid": signing_kid,
+    }
+
+
 # --- reading bodies ----------------------------------------------------------------------------
 
 
@@ -313,13 +342,7 @@ def create_app(settings: Settings) -> FastAPI:
             reference.verify_request(device, creds, path)
         except Problem:
             return None
-        document: dict[str, object] = {
-            "v": 1,
-            "kind": "hq-time",
-            "device_id": creds.device_id,
-            "at": store.iso(store.now()),
-            "hq_signing_kid": hq_keys.signing_kid,
-        }
+        document = hq_time_document(creds.device_id, store.now(), hq_keys.signing_kid)
         return envelope.sign_document(document, hq_keys.signing_key)
 
     async def _refused(
@@ -365,15 +388,7 @@ def create_app(settings: Settings) -> FastAPI:
             if device.revoked:
                 raise Problem("device-revoked", f"Device {device_id} was revoked.", 403)
             point = store.checkpoint(conn, device_id)
-        document: dict[str, object] = {
-            "v": 1,
-            "device_id": device_id,
-            "next_seq": point.next_seq,
-            "received": point.received,
-            "missing": point.missing,
-            "at": store.iso(store.now()),
-            "hq_signing_kid": hq_keys.signing_kid,
-        }
+        document = checkpoint_document(device_id, point, store.now(), hq_keys.signing_kid)
         return envelope.sign_document(document, hq_keys.signing_key)
 
     @app.get("/v1/devices/{device_id}/checkpoint")

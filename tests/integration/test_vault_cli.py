@@ -170,3 +170,17 @@ def test_an_officer_id_with_odd_characters_is_refused(env):
     result = run(env, "init", "--officer", "sup 1|x", "--name", "Rina Wati")
     assert result.exit_code == 1
     assert "officer id" in result.output
+
+
+def test_applicant_show_in_indonesian_gives_words_not_codes(env, visit_id):
+    person = next(p for p in synthetic_applicants(50, 3) if p.application_type == "new")
+    added = run(env, "applicant", "add", "--visit", visit_id, "--json", "-", input=jsonl([person]))
+    assert added.exit_code == 0, added.output
+    shown = run({**env, "FIELDKIT_LANG": "id"}, "applicant", "show", added.stdout.strip())
+    assert shown.exit_code == 0, shown.output
+    lines = shown.stdout.splitlines()
+    assert "  Jenis permohonan: baru" in lines
+    sex = {"M": "laki-laki", "F": "perempuan"}[person.sex.value]
+    assert f"  Jenis kelamin: {sex}" in lines
+    assert f"  Masa berlaku: {person.validity_years} tahun" in lines
+    assert not any(line.endswith((": new", ": ordinary", ": electronic")) for line in lines)

@@ -33,6 +33,14 @@ def _order(path: Path) -> tuple[int, str, int, str]:
         return 1, "", 0, path.name
 
 
+def _outcome(word: str) -> str:
+    """The outcome word of a file's line, padded so the file names line up, then a space.
+
+    ``DUPLICATE`` is the longest word; every word is followed by at least one space.
+    """
+    return f"{word:<9} "
+
+
 def _write_receipt(path: Path, text: str) -> None:
     fd, tmp = tempfile.mkstemp(prefix=".receipt-", dir=path.parent)
     try:
@@ -85,11 +93,11 @@ def import_dir(directory: Path, as_json: bool) -> None:
             if as_json:
                 click.echo(json.dumps(line, ensure_ascii=False, sort_keys=True))
             else:
-                click.echo(f"REFUSED  {path.name}: {problem.slug}: {problem.detail}")
+                click.echo(f"{_outcome('REFUSED')}{path.name}: {problem.slug}: {problem.detail}")
             continue
         except OSError as exc:
             refused += 1
-            click.echo(f"REFUSED  {path.name}: cannot read: {exc.strerror}", err=True)
+            click.echo(f"{_outcome('REFUSED')}{path.name}: cannot read: {exc.strerror}", err=True)
             continue
         receipt_path = path.with_name(f"{result.batch_id}.receipt.json")
         _write_receipt(receipt_path, result.receipt)
@@ -112,8 +120,8 @@ def import_dir(directory: Path, as_json: bool) -> None:
             )
         else:
             click.echo(
-                f"{outcome.upper():9}{path.name}: device {result.device_id} seq {result.seq}, "
-                f"{result.records} record(s) → {receipt_path.name}"
+                f"{_outcome(outcome.upper())}{path.name}: device {result.device_id} "
+                f"seq {result.seq}, {result.records} record(s) → {receipt_path.name}"
             )
     if not as_json:
         click.echo(f"{len(files)} file(s), {refused} refused.", err=True)
