@@ -229,7 +229,7 @@ def wait_workers(hq: Hq, workers: int, timeout: float = 60) -> None:
     while len(children(hq.process.pid)) < workers and time.monotonic() < deadline:
         time.sleep(0.05)
     # Workers start concurrently; a few dozen health checks reach each of them in practice.
-    with requests.UnlockedVault() as http:
+    with requests.Session() as http:
         for _ in range(20 * workers):
             http.get(hq.url + "/healthz", timeout=30).raise_for_status()
             http.close()
@@ -700,7 +700,7 @@ def measure_wire(tmp: Path, applicants: int, seed: int, per_save: int) -> WireRu
         items = outbox_items(session)
         bodies = [envelope.canonical(item) for item in items]
         headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT}
-        with requests.UnlockedVault() as http:
+        with requests.Session() as http:
             t0 = time.perf_counter()
             for body in bodies:
                 answer = http.post(to_trivial.url + "/v1/records", data=body, headers=headers)

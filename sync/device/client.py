@@ -137,7 +137,7 @@ class SyncClient:
         self,
         base_url: str,
         session: UnlockedVault,
-        http: requests.UnlockedVault | None = None,
+        http: requests.Session | None = None,
         *,
         connect_timeout: float = 10.0,
         read_timeout: float = 60.0,
@@ -164,7 +164,7 @@ class SyncClient:
         self._cancelled = threading.Event()
         self.http = RetryingHttp(
             base_url,
-            http or requests.UnlockedVault(),
+            http or requests.Session(),
             policy=self.policy,
             timeout=(connect_timeout, read_timeout),
             sleep=sleep or self._wait,

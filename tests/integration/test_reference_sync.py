@@ -263,7 +263,7 @@ def test_a_document_signed_by_another_key_or_tampered_or_for_another_device_chan
         assert vault_state(session) == before, "nothing changed"
 
     # The same through the client: a network that forges HQ's answer is reported, not applied.
-    class Forging(requests.UnlockedVault):
+    class Forging(requests.Session):
         def request(self, method, url, *args, **kwargs):
             response = super().request(method, url, *args, **kwargs)
             if url.endswith(REFERENCE_PATH):

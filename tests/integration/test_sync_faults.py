@@ -58,7 +58,7 @@ PLAN = FaultPlan(
 )
 
 
-class RecordingHttp(requests.UnlockedVault):
+class RecordingHttp(requests.Session):
     """A requests session that notes what became of every request (status or exception)."""
 
     def __init__(self) -> None:
