@@ -33,7 +33,6 @@ from fieldkit.cli.vaultcmd import status as status_command
 from fieldkit.vault import db, officers, rotation, service, syncstate
 from fieldkit.vault.crypto import AuthenticationFailed, derive_key, open_sealed, seal
 from fieldkit.vault.errors import EnvelopeEmptied, IntegrityError, VaultError
-from fieldkit.vault.home import vault_path
 from fieldkit.vault.purge import (
     ACKNOWLEDGED,
     ENVELOPES_EMPTIED_ACTION,
@@ -60,10 +59,9 @@ from tests.support.vault import (
     OFF2_NAME,
     OFF2_PW,
     SUP,
-    SUP_PW,
+    VaultHome,
     add_applicants,
     cli_env,
-    new_vault,
     plan_visit,
 )
 from tests.support.vault import people as new_people
@@ -75,35 +73,12 @@ WEEK = timedelta(days=7)
 pytestmark = pytest.mark.usefixtures("cheap_kdf")
 
 
-class Field:
+class Field(VaultHome):
     """One vault home with the sessions opened on it (closed at teardown)."""
 
     def __init__(self, home: Path) -> None:
-        self.home = home
-        self.vaults: list[Vault] = []
-        self.session = new_vault(home)
-        self.vaults.append(self.session.vault)
-
-    @property
-    def db(self) -> Path:
-        return vault_path(self.home)
-
-    def unlock(self, officer_id: str = SUP, passphrase: str = SUP_PW) -> UnlockedVault:
-        vault = Vault.open(self.home)
-        self.vaults.append(vault)
-        return vault.unlock(officer_id, passphrase)
-
-    def close_all(self) -> None:
-        for vault in self.vaults:
-            vault.close()
-        self.vaults.clear()
-
-    def sql(self, query: str, params: tuple[object, ...] = ()) -> list[tuple]:
-        conn = sqlite3.connect(self.db)
-        try:
-            return conn.execute(query, params).fetchall()
-        finally:
-            conn.close()
+        super().__init__(home)
+        self.session = self.create()
 
     def visit(self, seed: int, count: int, on: date, coordinator: int = 0) -> Visit:
         name, phone = COORDINATORS[coordinator]
@@ -141,10 +116,6 @@ class Field:
         acked = syncstate.batch(conn, seq)
         assert acked is not None and acked.acked_at is not None
         return datetime.fromisoformat(acked.acked_at)
-
-    def files(self) -> dict[str, bytes]:
-        """The raw bytes of every file under the vault home (db, -wal, -shm, anything)."""
-        return {p.name: p.read_bytes() for p in self.home.rglob("*") if p.is_file()}
 
 
 class Visit:
@@ -360,7 +331,7 @@ def test_after_retention_the_visit_is_crypto_shredded_and_nothing_of_it_is_left(
     # Status, without a passphrase.
     field.close_all()
     vault = Vault.open(field.home)
-    field.vaults.append(vault)
+    field.opened.append(vault)
     status = retention_status(vault.conn, now=acked + WEEK)
     assert status.count(HELD) == (1, 3)
     assert status.count(ACKNOWLEDGED) == (0, 0)

@@ -9,6 +9,7 @@ directly.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import Any
 from fieldkit import kdf
 from fieldkit.domain.synth import synthetic_applicants
 from fieldkit.vault import officers, service
+from fieldkit.vault.home import vault_path
 from fieldkit.vault.records import Record
 from fieldkit.vault.session import UnlockedVault
 from fieldkit.vault.vault import Vault
@@ -66,6 +68,53 @@ def new_vault(
     for other, other_name, role, other_pw in officers_:
         officers.add_officer(session, other, other_name, role, other_pw, params=params)
     return session
+
+
+class VaultHome:
+    """One vault home on disk, and every Vault opened on it (:meth:`close_all` at teardown)."""
+
+    def __init__(self, home: Path) -> None:
+        self.home = home
+        self.opened: list[Vault] = []
+
+    @property
+    def db(self) -> Path:
+        """The vault's database file."""
+        return vault_path(self.home)
+
+    def create(self) -> UnlockedVault:
+        """Create the vault (:func:`new_vault`), unlocked by its supervisor."""
+        session = new_vault(self.home)
+        self.opened.append(session.vault)
+        return session
+
+    def open(self) -> Vault:
+        """Open the vault file (locked), as after a restart."""
+        vault = Vault.open(self.home)
+        self.opened.append(vault)
+        return vault
+
+    def unlock(self, officer_id: str = SUP, passphrase: str = SUP_PW) -> UnlockedVault:
+        """Reopen the file (as after a restart) and unlock it."""
+        return self.open().unlock(officer_id, passphrase)
+
+    def close_all(self) -> None:
+        """Close every Vault opened here."""
+        for vault in self.opened:
+            vault.close()
+        self.opened.clear()
+
+    def sql(self, query: str, params: tuple[object, ...] = ()) -> list[tuple[Any, ...]]:
+        """Read the file directly (a separate connection: what is really on disk)."""
+        conn = sqlite3.connect(self.db)
+        try:
+            return conn.execute(query, params).fetchall()
+        finally:
+            conn.close()
+
+    def files(self) -> dict[str, bytes]:
+        """The raw bytes of every file under the vault home (db, -wal, -shm, anything)."""
+        return {p.name: p.read_bytes() for p in self.home.rglob("*") if p.is_file()}
 
 
 def reopen(home: Path, officer_id: str = SUP, passphrase: str = SUP_PW) -> UnlockedVault:
