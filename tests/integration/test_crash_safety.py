@@ -18,7 +18,6 @@ import random
 import shutil
 import signal
 import subprocess
-import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -31,10 +30,9 @@ from fieldkit.vault import outbox
 from fieldkit.vault.session import UnlockedVault
 from fieldkit.vault.vault import Vault
 from tests.support.crash_writer import OFFICER, PASSPHRASE, digest
-from tests.support.hq import ROOT
+from tests.support.programs import program, program_env
 from tests.support.vault import APPLICANT, new_vault, plan_visit
 
-WRITER = "tests.support.crash_writer"
 ROUNDS = 60
 SEED = 20261201
 CREATE_ACTIONS = {"applicant_created", "applicant_updated", "visit_created"}
@@ -101,13 +99,12 @@ def parse(stdout: bytes) -> Outcome:
 
 def run_and_kill(home: Path, seed: int, rng: random.Random, errlog: Path) -> tuple[Outcome, str]:
     """Start the writer on ``home`` and SIGKILL it at a random moment; return what it printed."""
-    env = {**os.environ, TEST_KDF_ENV: "1"}
+    env = program_env({**os.environ, TEST_KDF_ENV: "1"})
     chunks: list[bytes] = []
     ready = threading.Event()
     with errlog.open("wb") as err:
         proc = subprocess.Popen(
-            [sys.executable, "-m", WRITER, str(home), str(seed)],
-            cwd=ROOT,
+            program("crash_writer", str(home), str(seed)),
             stdout=subprocess.PIPE,
             stderr=err,
             env=env,

@@ -11,7 +11,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -25,7 +24,8 @@ from fieldkit.vault import syncstate
 from fieldkit.vault.session import UnlockedVault
 from sync.device.client import SyncClient
 from tests.support.checks import assert_hq_holds_exactly
-from tests.support.hq import ROOT, Server, free_port, running_hq
+from tests.support.hq import Server, free_port, running_hq
+from tests.support.programs import program, program_env
 from tests.support.vault import PASSPHRASE, cli_env, enrolled_vault, no_wait_client
 
 # `fieldkit` with the sync commands, whether or not the CLI's main module registers them yet
@@ -159,11 +159,10 @@ def test_an_unreachable_hq_is_a_partial_sync_and_nothing_is_lost(server, tmp_pat
 
 
 def kill_sync_at(server: Server, home: Path, stop_at: str) -> None:
-    env = {**os.environ, "FIELDKIT_HOME": str(home), "FIELDKIT_INSECURE_TEST_KDF": "1"}
+    env = program_env({**os.environ, "FIELDKIT_HOME": str(home), "FIELDKIT_INSECURE_TEST_KDF": "1"})
     child = subprocess.Popen(
-        [sys.executable, "-m", "tests.support.killable_sync", stop_at, server.url, PASSPHRASE],
+        program("killable_sync", stop_at, server.url, PASSPHRASE),
         env=env,
-        cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,

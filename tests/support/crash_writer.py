@@ -1,6 +1,6 @@
 """A capture loop that a test kills with SIGKILL at a random moment.
 
-Run as ``python -m tests.support.crash_writer HOME SEED [COUNT]`` (from the repository root)
+Run as ``tests/support/crash_writer.py HOME SEED [COUNT]`` (:mod:`tests.support.programs`)
 against an existing vault (officer :data:`OFFICER` with :data:`PASSPHRASE`, at least one
 visit). It saves synthetic applicants the way the counter does: one applicant per action, every
 7th action a batch of 3, every 11th an update of an applicant saved earlier (read, change, write

@@ -38,6 +38,7 @@ import sqlalchemy as sa
 from sync.hq import store
 from tests.support.device import Device, device_from_enrollment, verify_receipt
 from tests.support.postgres import fresh_database
+from tests.support.programs import ROOT
 
 __all__ = [
     "PASSPHRASE",
@@ -61,7 +62,6 @@ __all__ = [
 ]
 
 PASSPHRASE = "kunci markas besar untuk pengujian"
-ROOT = Path(__file__).resolve().parents[2]
 HQ_COMMAND = (sys.executable, "-m", "sync.hq")
 READY_SECONDS = 60
 

@@ -1,8 +1,9 @@
 """A sync that a test kills with SIGKILL at a chosen point (run as a program).
 
-Run as ``python -m tests.support.killable_sync STOP_AT HQ_URL PASSPHRASE`` with
-``FIELDKIT_HOME`` naming an enrolled vault (officer ``sup1``). It syncs, and stops at
-``STOP_AT``, printing it (flushed) and then sleeping, so the test can kill it there:
+Run as ``tests/support/killable_sync.py STOP_AT HQ_URL PASSPHRASE`` (see
+:mod:`tests.support.programs`) with ``FIELDKIT_HOME`` naming an enrolled vault (officer
+``sup1``). It syncs, and stops at ``STOP_AT``, printing it (flushed) and then sleeping, so the
+test can kill it there:
 
 * ``acked``: after the first receipt is stored;
 * ``sent``: after HQ answered a batch but before the device stored the receipt.
