@@ -41,6 +41,12 @@ from tests.support.hq import PASSPHRASE as HQ_PASSPHRASE
 from tests.support.hq import HQHome, Server, init_hq, running_hq, start_server, stop_server
 from tests.support.reference import EAZY_VISIT, entries_of, write_roster
 from tests.support.vault import (
+    OFF2,
+    OFF2_NAME,
+    OFF2_PW,
+    OFF3,
+    OFF3_NAME,
+    OFF3_PW,
     PASSPHRASE,
     add_applicants,
     cli_env,
@@ -497,9 +503,9 @@ def test_after_a_data_key_rotation_the_reference_is_still_readable(server, tmp_p
     assert watchlist_hit(session, banned[0]["nik"])
     held = applied_document(session)
 
-    officers.add_officer(session, "off2", "Dewi Lestari", "officer", "teh manis sore hari")
+    officers.add_officer(session, OFF2, OFF2_NAME, "officer", OFF2_PW)
     before = session.generation
-    officers.remove_officer(session, "off2")  # rotates the data key and re-seals the reference
+    officers.remove_officer(session, OFF2)  # rotates the data key and re-seals the reference
     generation = session.generation
     assert generation == before + 1
     assert applied_document(session) == held
@@ -507,8 +513,8 @@ def test_after_a_data_key_rotation_the_reference_is_still_readable(server, tmp_p
     assert watchlist_hit(session, banned[0]["nik"])
 
     # A second rotation keeps it too, and pulling the same version again is accepted.
-    officers.add_officer(session, "off3", "Dewi Lestari", "officer", "teh manis sore hari")
-    officers.remove_officer(session, "off3")
+    officers.add_officer(session, OFF3, OFF3_NAME, "officer", OFF3_PW)
+    officers.remove_officer(session, OFF3)
     assert applied_document(session) == held
     again = client(server, session).pull_reference()
     assert not again.new and watchlist_hit(session, banned[0]["nik"])
