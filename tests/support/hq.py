@@ -57,8 +57,11 @@ __all__ = [
     "running_hq_for",
     "serving",
     "start_server",
+    "stop_process",
     "stop_server",
     "verify_receipt",
+    "wait_for_workers",
+    "wait_until_answers",
 ]
 
 PASSPHRASE = "kunci markas besar untuk pengujian"
@@ -270,30 +273,48 @@ class Server:
         return [self.process.pid, *descendants(self.process.pid)]
 
 
-def _wait_healthy(process: subprocess.Popen[bytes], base: str, log: Path) -> None:
+def wait_until_answers(process: subprocess.Popen[bytes], url: str, log: Path) -> None:
+    """Wait until ``url`` answers 200, or fail with the server's log if it exits or times out."""
     deadline = time.monotonic() + READY_SECONDS
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise AssertionError(f"serve exited {process.returncode}:\n{log.read_text()}")
+            raise AssertionError(
+                f"{url}: the server exited {process.returncode}:\n{log.read_text()}"
+            )
         try:
-            if requests.get(f"{base}/healthz", timeout=1).status_code == 200:
+            if requests.get(url, timeout=1).status_code == 200:
                 return
         except requests.ConnectionError:
             time.sleep(0.1)
-    raise AssertionError(f"serve did not answer /healthz in {READY_SECONDS} s:\n{log.read_text()}")
+    raise AssertionError(f"{url} did not answer in {READY_SECONDS} s:\n{log.read_text()}")
 
 
-def _wait_all_workers(server: Server) -> None:
-    """Until uvicorn has started every worker and a run of health checks reached them."""
+def wait_for_workers(process: subprocess.Popen[bytes], base: str, workers: int) -> None:
+    """Until uvicorn under ``process`` has started ``workers`` workers and they answer ``base``."""
     deadline = time.monotonic() + READY_SECONDS
-    while len(children(server.process.pid)) < server.workers and time.monotonic() < deadline:
+    while len(children(process.pid)) < workers and time.monotonic() < deadline:
         time.sleep(0.05)
     # Workers start concurrently; a few dozen health checks reach each of them in practice.
     with requests.Session() as http:
-        for _ in range(20 * server.workers):
-            http.get(server.base + "/healthz", timeout=30).raise_for_status()
+        for _ in range(20 * workers):
+            http.get(base, timeout=30).raise_for_status()
             http.close()
     time.sleep(1.0)  # a worker still unlocking its keys would only slow the first requests
+
+
+def stop_process(process: subprocess.Popen[bytes]) -> None:
+    """Stop a server process (SIGTERM; uvicorn stops its workers) and kill what is left of it."""
+    below = descendants(process.pid)
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
+    for pid in below:  # only processes this server started; gone already, as a rule
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, signal.SIGKILL)
 
 
 def start_server(
@@ -316,9 +337,9 @@ def start_server(
     )
     server = Server(hq, f"http://127.0.0.1:{port}", process, log, workers, handle)
     try:
-        _wait_healthy(process, server.base, log)
+        wait_until_answers(process, f"{server.base}/healthz", log)
         if all_workers and workers > 1:
-            _wait_all_workers(server)
+            wait_for_workers(process, f"{server.base}/healthz", workers)
     except BaseException:
         stop_server(server)
         raise
@@ -326,18 +347,8 @@ def start_server(
 
 
 def stop_server(server: Server) -> None:
-    """Stop the server (SIGTERM; uvicorn stops its workers) and kill whatever is left of it."""
-    below = descendants(server.process.pid)
-    if server.process.poll() is None:
-        server.process.send_signal(signal.SIGTERM)
-    try:
-        server.process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        server.process.kill()
-        server.process.wait(timeout=10)
-    for pid in below:  # only processes this server started; gone already, as a rule
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.kill(pid, signal.SIGKILL)
+    """Stop the server and every process it started (:func:`stop_process`); close its log."""
+    stop_process(server.process)
     if server._log_handle is not None:
         server._log_handle.close()
 
