@@ -20,6 +20,28 @@ from sync.wire import envelope
 from sync.wire.requests import request_headers
 
 
+def workflow_fields() -> dict[str, object]:
+    """What the vault adds to an applicant's checked data at capture (nothing done yet)."""
+    return {
+        "documents_seen": [],
+        "payment": None,
+        "biometrics_ref": None,
+        "decision": None,
+        "notes": "",
+    }
+
+
+def enroll_body(device_id: str, vault_id: str, key: Ed25519PrivateKey, code: str) -> dict[str, str]:
+    """The body of ``POST /v1/enroll`` for a device with ``key``."""
+    public = key.public_key().public_bytes_raw()
+    return {
+        "code": code,
+        "device_id": device_id,
+        "vault_id": vault_id,
+        "device_public_key": base64.b64encode(public).decode("ascii"),
+    }
+
+
 @dataclass
 class Device:
     """A field device as HQ sees it: an id, a vault id, a signing key and its counters."""
@@ -44,14 +66,7 @@ class Device:
     def applicant(self, visit_id: str) -> dict[str, object]:
         """A record item for a new synthetic applicant, with the vault's workflow fields."""
         self.outbox += 1
-        data = {
-            **next(self.people),  # type: ignore[arg-type]
-            "documents_seen": [],
-            "payment": None,
-            "biometrics_ref": None,
-            "decision": None,
-            "notes": "",
-        }
+        data = {**next(self.people), **workflow_fields()}  # type: ignore[dict-item]
         return {
             "t": "r",
             "kind": "applicant",
@@ -130,13 +145,7 @@ class Device:
 
     def enroll_body(self, code: str) -> dict[str, str]:
         """The body of ``POST /v1/enroll``."""
-        public = self.key.public_key().public_bytes_raw()
-        return {
-            "code": code,
-            "device_id": self.device_id,
-            "vault_id": self.vault_id,
-            "device_public_key": base64.b64encode(public).decode("ascii"),
-        }
+        return enroll_body(self.device_id, self.vault_id, self.key, code)
 
 
 def device_from_enrollment(answer: dict[str, str], device: Device | None = None) -> Device:
