@@ -23,8 +23,7 @@ AUDIT_COLUMNS = "seq, at, officer_id, action, subject, detail, prev_hash, hash"
 
 
 @pytest.fixture
-def session(tmp_path, monkeypatch):
-    monkeypatch.setenv("FIELDKIT_INSECURE_TEST_KDF", "1")
+def session(tmp_path, cheap_kdf):
     s = new_vault(tmp_path)
     yield s
     s.vault.close()

@@ -33,8 +33,7 @@ TYPE_WORD = {"new": "baru", "expired": "penggantian"}
 
 
 @pytest.fixture
-def home(tmp_path, monkeypatch):
-    monkeypatch.setenv("FIELDKIT_INSECURE_TEST_KDF", "1")
+def home(tmp_path, cheap_kdf):
     return tmp_path / "home"
 
 

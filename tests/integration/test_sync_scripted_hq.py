@@ -47,8 +47,7 @@ def hq(fake_hq):
 
 
 @pytest.fixture
-def session(tmp_path, monkeypatch, hq):
-    monkeypatch.setenv("FIELDKIT_INSECURE_TEST_KDF", "1")
+def session(tmp_path, cheap_kdf, hq):
     session = new_vault(tmp_path / "device")
     client(hq, session).enroll(hq.enroll_code())
     add_applicants(session, plan_visit(session), people(700, 3))
@@ -63,8 +62,7 @@ def acked(session):
     return [b.seq for b in syncstate.batches(session.conn) if b.acked]
 
 
-def test_enrollment_pins_only_a_consistent_answer(hq, tmp_path, monkeypatch):
-    monkeypatch.setenv("FIELDKIT_INSECURE_TEST_KDF", "1")
+def test_enrollment_pins_only_a_consistent_answer(hq, tmp_path, cheap_kdf):
     fresh = new_vault(tmp_path / "fresh")
     hq.enroll_code("GOOD-CODE")
     hq.faults.append(("/v1/enroll", _problem(403, "enroll-code-invalid", "used")))
