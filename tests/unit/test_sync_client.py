@@ -6,7 +6,6 @@ waits instead of waiting).
 """
 
 import random
-import socket
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
@@ -18,6 +17,7 @@ from sync.device import checkpoint, enrollment, errors, receipts, report, retry,
 from sync.device.errors import NetworkUnavailable, Problem, SyncError, problem_message
 from sync.device.retry import RetryPolicy, is_retryable, parse_retry_after
 from sync.device.transport import RetryingHttp, check_hq_url
+from tests.support.hq import free_port
 
 # -- backoff math ---------------------------------------------------------------------------
 
@@ -153,10 +153,7 @@ def test_timeouts_and_refused_connections_are_retried(server):
     assert http.request("POST", "/v1/batches", data=b"x").status_code == 201
     assert len(waits) == 1
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    http, waits = make_http(f"http://127.0.0.1:{port}", attempts=4)
+    http, waits = make_http(f"http://127.0.0.1:{free_port()}", attempts=4)
     with pytest.raises(NetworkUnavailable):
         http.request("GET", "/healthz")
     assert len(waits) == 3, "nothing listens there: refused, retried, given up"
