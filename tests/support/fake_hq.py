@@ -60,8 +60,9 @@ from sync.wire.requests import (
     request_message,
 )
 
-Answer = tuple[int, Mapping[str, str], bytes]
-Rewrite = Callable[[int, Any], tuple[int, Any]]
+# A fault: an answer (status, headers, body), a requests.Response, "drop", ("slow", seconds), or
+# a function (status, json) -> (status, json) that rewrites HQ's answer.
+Fault = tuple[int, Mapping[str, str], bytes] | requests.Response | str | Callable[[int, Any], Any]
 PROBLEM_JSON = "application/problem+json"
 # The statuses docs/PROTOCOL.md gives the refusals this fake makes.
 STATUS = {
@@ -129,7 +130,7 @@ class FakeHq:
         self.items: list[dict[str, object]] = []
         self.posted: list[bytes] = []  # every body POSTed to /v1/batches
         self.log: list[Request] = []
-        self.faults: list[tuple[str, object]] = []
+        self.faults: list[tuple[str, Fault | tuple[str, float]]] = []
         self.scripted = False
         self.signed_times: list[tuple[str, str]] = []  # (path, Fieldkit-Time) of signed requests
         self.hq_times: list[dict[str, object]] = []  # the signed times HQ gave
