@@ -3,11 +3,13 @@
 Not a benchmark itself. Everything runs on 127.0.0.1 and writes only under the benchmark's
 temporary directory:
 
-- :func:`running_hq` runs ``fieldkit-hq init`` and ``fieldkit-hq serve`` (the installed
-  console script, in a subprocess) with ``FIELDKIT_HQ_HOME`` in the temporary directory,
-  ``FIELDKIT_HQ_PASSPHRASE`` and ``FIELDKIT_INSECURE_TEST_KDF=1`` (unlocking HQ's keys is not
-  what is measured), and ``FIELDKIT_HQ_DB`` for PostgreSQL;
-- :func:`postgres_database` creates a fresh ``fieldkit_bench_<random>`` database and drops it;
+- :func:`running_hq` is the tests' HQ runner (``tests.support.hq.running_hq``): ``fieldkit-hq
+  init`` and ``fieldkit-hq serve --workers N`` in subprocesses with ``FIELDKIT_HQ_HOME`` in the
+  temporary directory, ``FIELDKIT_HQ_PASSPHRASE`` and ``FIELDKIT_INSECURE_TEST_KDF=1``
+  (unlocking HQ's keys is not what is measured), and ``FIELDKIT_HQ_DB`` for PostgreSQL; here it
+  waits until every worker answers and logs warnings only;
+- :func:`postgres_database` creates a fresh ``fieldkit_bench_<random>`` database and drops it
+  (``tests.support.postgres``; the server is ``FIELDKIT_BENCH_PG``);
 - :func:`running_trivial` runs uvicorn as ``fieldkit-hq serve`` does (the same HTTP protocol
   class, ``sync.hq.serving.NoDelayH11Protocol``, and the same number of workers) with
   :func:`trivial_app`, an ASGI app that reads the body and answers ``201 {}``: the baseline
@@ -16,25 +18,23 @@ temporary directory:
   splits the streams into HTTP/1.1 messages (head and body sizes), so "bytes on the wire"
   includes the request line, status line and all headers;
 - :func:`new_device` makes a real vault (cheap test KDF), captures synthetic applicants with
-  ``service.add_applicants``, and enrolls it with ``SyncClient.enroll`` using a code from
-  ``fieldkit-hq device enroll-code``.
+  ``service.add_applicants``, and enrolls it with ``SyncClient.enroll`` using a one-time code
+  from HQ's store.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import os
-import signal
 import socket
 import subprocess
 import sys
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import requests
 
@@ -45,195 +45,50 @@ from fieldkit.vault import service
 from fieldkit.vault.session import UnlockedVault
 from fieldkit.vault.vault import Vault
 from sync.device.client import SyncClient
+from tests.support import hq as support_hq
+from tests.support import postgres
+from tests.support.hq import PASSPHRASE as HQ_PASSPHRASE
+from tests.support.hq import Server as Hq
+from tests.support.hq import (
+    descendants,
+    free_port,
+    init_hq,
+    stop_process,
+    wait_for_workers,
+    wait_until_answers,
+)
 
-HQ_PASSPHRASE = "markas besar kanim bogor untuk pengukuran"
-PG_ADMIN_URL = os.environ.get("FIELDKIT_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
-BIN = Path(sys.executable).parent
-HQ_COMMAND = str(BIN / "fieldkit-hq")
+__all__ = ["HQ_PASSPHRASE", "Hq", "init_hq"]
 
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nobody listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def wait_healthy(
-    url: str, process: subprocess.Popen[bytes], log: Path, timeout: float = 60
-) -> None:
-    """Wait until ``url`` answers 200, or fail with the server's log."""
-    deadline = time.monotonic() + timeout
-    while True:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited {process.returncode}:\n{log.read_text()[-3000:]}")
-        try:
-            if requests.get(url, timeout=1).status_code == 200:
-                return
-        except requests.RequestException:
-            pass
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"server did not answer {url} in {timeout} s")
-        time.sleep(0.05)
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    """Stop a server this module started (uvicorn's supervisor stops its own workers)."""
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+PG_ADMIN_URL = os.environ.get("FIELDKIT_BENCH_PG", postgres.PG_ADMIN_URL)
 
 
 # --- PostgreSQL ---------------------------------------------------------------------------------
 
 
-@contextlib.contextmanager
-def postgres_database(admin_url: str = PG_ADMIN_URL) -> Iterator[str]:
+def postgres_database(admin_url: str = PG_ADMIN_URL) -> contextlib.AbstractContextManager[str]:
     """A fresh, empty ``fieldkit_bench_<random>`` database on the server; dropped afterwards."""
-    import psycopg
-
-    name = f"fieldkit_bench_{uuid.uuid4().hex[:12]}"
-    admin = psycopg.connect(admin_url, autocommit=True, connect_timeout=5)
-    try:
-        admin.execute(f'CREATE DATABASE "{name}"')
-        try:
-            yield f"{admin_url.rsplit('/', 1)[0]}/{name}"
-        finally:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        admin.close()
+    return postgres.scratch_database(admin_url, prefix="fieldkit_bench")
 
 
 def postgres_version(admin_url: str = PG_ADMIN_URL) -> str:
     """The server's version string (for the machine line)."""
-    import psycopg
-
-    with psycopg.connect(admin_url, connect_timeout=5) as conn:
-        row = conn.execute("SHOW server_version").fetchone()
-    return str(row[0]) if row else "unknown"
+    return postgres.server_version(admin_url)
 
 
 # --- HQ ------------------------------------------------------------------------------------------
 
 
-def hq_env(home: Path, db_url: str | None) -> dict[str, str]:
-    """The environment of every ``fieldkit-hq`` command for ``home`` and the store ``db_url``."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FIELDKIT_")}
-    env.update(
-        FIELDKIT_HQ_HOME=str(home),
-        FIELDKIT_HQ_PASSPHRASE=HQ_PASSPHRASE,
-        FIELDKIT_INSECURE_TEST_KDF="1",
-        PYTHONPATH=str(c.REPO),
-    )
-    if db_url:
-        env["FIELDKIT_HQ_DB"] = db_url
-    return env
-
-
-@dataclass
-class Hq:
-    """A running ``fieldkit-hq serve``."""
-
-    home: Path
-    db_url: str | None
-    env: dict[str, str]
-    url: str
-    process: subprocess.Popen[bytes]
-    workers: int
-
-    def cli(self, *args: str) -> str:
-        """Run ``fieldkit-hq ARGS`` against this HQ; its standard output."""
-        done = subprocess.run(
-            [HQ_COMMAND, *args], env=self.env, capture_output=True, text=True, timeout=120
-        )
-        if done.returncode != 0:
-            raise RuntimeError(f"fieldkit-hq {' '.join(args)}: {done.returncode}\n{done.stderr}")
-        return done.stdout
-
-    def enroll_code(self) -> str:
-        """A one-time code from ``fieldkit-hq device enroll-code``."""
-        return str(json.loads(self.cli("device", "enroll-code", "--json"))["code"])
-
-    def store_url(self) -> str:
-        """The SQLAlchemy URL of this HQ's store."""
-        from sync.hq import store
-
-        return store.database_url(self.home, self.db_url or "")
-
-    def worker_pids(self) -> list[int]:
-        """The serving processes: uvicorn's supervisor and its workers (Linux /proc)."""
-        return [self.process.pid, *children(self.process.pid)]
-
-
-def children(pid: int) -> list[int]:
-    """Direct children of ``pid`` (Linux), empty elsewhere."""
-    found: list[int] = []
-    for task in Path(f"/proc/{pid}/task").glob("*"):
-        with contextlib.suppress(OSError):
-            found += [int(x) for x in (task / "children").read_text().split()]
-    return found
-
-
-def init_hq(home: Path, db_url: str | None) -> dict[str, str]:
-    """``fieldkit-hq init`` in ``home``; the environment for later commands."""
-    env = hq_env(home, db_url)
-    done = subprocess.run(
-        [HQ_COMMAND, "init", "--json"], env=env, capture_output=True, text=True, timeout=120
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"fieldkit-hq init: {done.returncode}\n{done.stderr}")
-    return env
-
-
-@contextlib.contextmanager
 def running_hq(
-    home: Path,
-    db_url: str | None = None,
-    *,
-    workers: int = 1,
-    init: bool = True,
-) -> Iterator[Hq]:
-    """``fieldkit-hq [init +] serve --workers N`` on a free port; stopped afterwards.
+    home: Path, db_url: str | None = None, *, workers: int = 1, init: bool = True
+) -> contextlib.AbstractContextManager[Hq]:
+    """``fieldkit-hq [init +] serve --workers N`` on a free port, every worker answering.
 
     With ``init=False`` the home's keys are reused and only the store (``db_url``) is new:
     ``serve`` migrates it before listening.
     """
-    env = init_hq(home, db_url) if init else hq_env(home, db_url)
-    port = free_port()
-    log = home / f"serve-{port}.log"
-    command = [
-        *(HQ_COMMAND, "serve", "--port", str(port), "--workers", str(workers)),
-        *("--log-level", "warning"),
-    ]
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            command, env=env, cwd=c.REPO, stdout=out, stderr=subprocess.STDOUT
-        )
-        hq = Hq(home, db_url, env, f"http://127.0.0.1:{port}", process, workers)
-        try:
-            wait_healthy(hq.url + "/healthz", process, log)
-            if workers > 1:  # every worker answers only once it has unlocked and migrated
-                wait_workers(hq, workers)
-            yield hq
-        finally:
-            stop(process)
-
-
-def wait_workers(hq: Hq, workers: int, timeout: float = 60) -> None:
-    """Wait until uvicorn has started ``workers`` worker processes and each answers."""
-    deadline = time.monotonic() + timeout
-    while len(children(hq.process.pid)) < workers and time.monotonic() < deadline:
-        time.sleep(0.05)
-    # Workers start concurrently; a few dozen health checks reach each of them in practice.
-    with requests.Session() as http:
-        for _ in range(20 * workers):
-            http.get(hq.url + "/healthz", timeout=30).raise_for_status()
-            http.close()
-    time.sleep(1.0)  # a worker still unlocking its keys would only slow the first requests
+    options: dict[str, Any] = {"log_level": "warning", "all_workers": True}
+    return support_hq.running_hq(home, db_url, workers=workers, init=init, **options)
 
 
 # --- the baseline server -----------------------------------------------------------------------
@@ -279,7 +134,7 @@ class Trivial:
 
     def worker_pids(self) -> list[int]:
         """uvicorn's process and its workers."""
-        return [self.process.pid, *children(self.process.pid)]
+        return [self.process.pid, *descendants(self.process.pid)]
 
 
 @contextlib.contextmanager
@@ -308,15 +163,12 @@ def running_trivial(tmp: Path, *, workers: int = 1) -> Iterator[Trivial]:
         )
         server = Trivial(f"http://127.0.0.1:{port}", process, workers)
         try:
-            wait_healthy(server.url + "/", process, log)
-            deadline = time.monotonic() + 60
-            while len(children(process.pid)) < workers and workers > 1:
-                if time.monotonic() > deadline:
-                    break
-                time.sleep(0.05)
+            wait_until_answers(process, server.url + "/", log)
+            if workers > 1:
+                wait_for_workers(process, server.url + "/", workers)
             yield server
         finally:
-            stop(process)
+            stop_process(process)
 
 
 # --- counting bytes ------------------------------------------------------------------------------
@@ -495,7 +347,7 @@ def capture(session: UnlockedVault, applicants: int, seed: int, per_save: int) -
 
 
 def enroll(session: UnlockedVault, hq: Hq) -> None:
-    """Enroll the vault's device with ``hq`` (code from the CLI, ``SyncClient.enroll``)."""
+    """Enroll the vault's device with ``hq`` (a one-time code, ``SyncClient.enroll``)."""
     SyncClient(hq.url, session).enroll(hq.enroll_code())
 
 

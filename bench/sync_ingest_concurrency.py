@@ -56,6 +56,7 @@ from fieldkit.domain.synth import synthetic_applicants
 from sync.device.batches import MAX_ITEMS, _shares
 from sync.device.client import USER_AGENT
 from sync.wire import envelope
+from tests.support.device import enroll_body, workflow_fields
 
 TARGET_RECORDS_PER_S = 5000
 STORES = ("postgres", "sqlite")
@@ -75,15 +76,7 @@ class Device:
 
     def enroll_body(self, code: str) -> dict[str, str]:
         """The body of ``POST /v1/enroll``."""
-        import base64
-
-        public = self.key.public_key().public_bytes_raw()
-        return {
-            "code": code,
-            "device_id": self.device_id,
-            "vault_id": self.vault_id,
-            "device_public_key": base64.b64encode(public).decode("ascii"),
-        }
+        return enroll_body(self.device_id, self.vault_id, self.key, code)
 
 
 def _at() -> str:
@@ -127,14 +120,7 @@ def build_device(
         checked = check_applicant(raw, on=on, visit_kind="office")
         if checked.errors:
             raise RuntimeError(f"synthetic applicant refused: {checked.errors}")
-        data = {
-            **checked.value,  # type: ignore[dict-item]
-            "documents_seen": [],
-            "payment": None,
-            "biometrics_ref": None,
-            "decision": None,
-            "notes": "",
-        }
+        data = {**checked.value, **workflow_fields()}  # type: ignore[dict-item]
         records.append(
             {
                 "t": "r",

@@ -1,22 +1,19 @@
-"""Shared fixtures: the real PostgreSQL server used by store tests.
+"""Fixtures for every test: the real PostgreSQL server, the fake HQ, the cheap test KDF.
 
 When CI=true a test that needs PostgreSQL must run, so an unreachable server fails it; on a
-developer's machine without one the test is skipped with the reason.
+developer's machine without one the test is skipped with the reason. What the fixtures are
+built from lives in ``tests/support``; test modules import only from there.
 """
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
 
 import pytest
 
-PG_ADMIN_URL = os.environ.get("FIELDKIT_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
-
-
-def _in_ci() -> bool:
-    return os.environ.get("CI", "").lower() == "true"
+from fieldkit import kdf
+from tests.support.fake_hq import FakeHq
+from tests.support.postgres import PG_ADMIN_URL, connect_admin, fresh_database, in_ci
 
 
 @pytest.fixture(scope="session")
@@ -24,10 +21,10 @@ def postgres_admin() -> Iterator[object]:
     """An autocommit connection to the server's maintenance database."""
     psycopg = pytest.importorskip("psycopg")
     try:
-        conn = psycopg.connect(PG_ADMIN_URL, connect_timeout=5, autocommit=True)
+        conn = connect_admin()
     except psycopg.OperationalError as exc:
         reason = f"PostgreSQL is not reachable at {PG_ADMIN_URL}: {exc}".strip()
-        if _in_ci():
+        if in_ci():
             pytest.fail(f"CI=true requires PostgreSQL. {reason}")
         pytest.skip(f"{reason} (set FIELDKIT_TEST_PG, or CI=true to make this a failure)")
     yield conn
@@ -37,10 +34,18 @@ def postgres_admin() -> Iterator[object]:
 @pytest.fixture
 def postgres_url(postgres_admin: object) -> Iterator[str]:
     """The URL of a fresh, empty database, dropped after the test."""
-    name = f"fieldkit_test_{uuid.uuid4().hex[:12]}"
-    postgres_admin.execute(f'CREATE DATABASE "{name}"')  # type: ignore[attr-defined]
-    base = PG_ADMIN_URL.rsplit("/", 1)[0]
-    try:
-        yield f"{base}/{name}"
-    finally:
-        postgres_admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')  # type: ignore[attr-defined]
+    with fresh_database(postgres_admin) as url:
+        yield url
+
+
+@pytest.fixture
+def fake_hq() -> Iterator[FakeHq]:
+    """A :class:`~tests.support.fake_hq.FakeHq` served on 127.0.0.1 for the test."""
+    with FakeHq().serve() as hq:
+        yield hq
+
+
+@pytest.fixture
+def cheap_kdf(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``FIELDKIT_INSECURE_TEST_KDF=1`` for the test (vaults and officers made on the way)."""
+    monkeypatch.setenv(kdf.TEST_KDF_ENV, "1")

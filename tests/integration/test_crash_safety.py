@@ -1,12 +1,13 @@
 """A capture killed with SIGKILL at any moment leaves a sound vault that lost nothing it confirmed.
 
-Each round copies a prepared vault file into a fresh directory, starts ``crash_writer.py`` on it
-(a real process saving synthetic applicants one action at a time) and kills it with a real
-SIGKILL after a delay drawn from a seeded ``random.Random``: some before the first save, most
-during the capture loop. The parent then reopens the vault as the next session would and checks
-that SQLite's structure is sound, every save the writer confirmed is there and decrypts to what
-it wrote, the unconfirmed save is all there or not there at all, nothing is half written
-(versions, heads, outbox, audit, blind index agree) and the outbox and the audit chain are whole.
+Each round copies a prepared vault file into a fresh directory, starts
+``tests/support/crash_writer.py`` on it (a real process saving synthetic applicants one action
+at a time) and kills it with a real SIGKILL after a delay drawn from a seeded ``random.Random``:
+some before the first save, most during the capture loop. The parent then reopens the vault as
+the next session would and checks that SQLite's structure is sound, every save the writer
+confirmed is there and decrypts to what it wrote, the unconfirmed save is all there or not there
+at all, nothing is half written (versions, heads, outbox, audit, blind index agree) and the
+outbox and the audit chain are whole.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ import random
 import shutil
 import signal
 import subprocess
-import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -26,12 +26,13 @@ from pathlib import Path
 import pytest
 
 from fieldkit.kdf import TEST_KDF_ENV
-from fieldkit.vault import outbox, service
+from fieldkit.vault import outbox
 from fieldkit.vault.session import UnlockedVault
 from fieldkit.vault.vault import Vault
-from tests.integration.crash_writer import OFFICER, PASSPHRASE, digest
+from tests.support.crash_writer import OFFICER, PASSPHRASE, digest
+from tests.support.programs import program, program_env
+from tests.support.vault import APPLICANT, new_vault, plan_visit
 
-WRITER = Path(__file__).with_name("crash_writer.py")
 ROUNDS = 60
 SEED = 20261201
 CREATE_ACTIONS = {"applicant_created", "applicant_updated", "visit_created"}
@@ -43,16 +44,8 @@ def base_vault(tmp_path_factory: pytest.TempPathFactory) -> Path:
     home = tmp_path_factory.mktemp("base")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv(TEST_KDF_ENV, "1")
-        session = Vault.create(home, officer_id=OFFICER, name="Rina Wati", passphrase=PASSPHRASE)
-        service.create_visit(
-            session,
-            kind="eazy",
-            on="2026-12-01",
-            session_name="pagi",
-            site="SMAN 1 Karawang",
-            coordinator_name="Budi Santoso",
-            coordinator_phone="081234567890",
-        )
+        session = new_vault(home, officer_id=OFFICER, passphrase=PASSPHRASE)
+        plan_visit(session)
         session.vault.close()
     assert sorted(p.name for p in home.iterdir()) == ["vault.db"], "closing checkpoints the WAL"
     return home / "vault.db"
@@ -106,12 +99,12 @@ def parse(stdout: bytes) -> Outcome:
 
 def run_and_kill(home: Path, seed: int, rng: random.Random, errlog: Path) -> tuple[Outcome, str]:
     """Start the writer on ``home`` and SIGKILL it at a random moment; return what it printed."""
-    env = {**os.environ, TEST_KDF_ENV: "1"}
+    env = program_env({**os.environ, TEST_KDF_ENV: "1"})
     chunks: list[bytes] = []
     ready = threading.Event()
     with errlog.open("wb") as err:
         proc = subprocess.Popen(
-            [sys.executable, str(WRITER), str(home), str(seed)],
+            program("crash_writer", str(home), str(seed)),
             stdout=subprocess.PIPE,
             stderr=err,
             env=env,
@@ -182,13 +175,13 @@ def check_structure(session: UnlockedVault) -> None:
         history = session.history(kind, rid)
         assert [r.version for r in history] == list(range(1, heads[(kind, rid)] + 1))
     # Every applicant can be found by NIK and booking code, and the index names no ghosts.
-    applicants = {i for k, i in heads if k == service.APPLICANT}
+    applicants = {i for k, i in heads if k == APPLICANT}
     for name in ("nik", "booking_code"):
         indexed = [
             row[0]
             for row in conn.execute(
                 "SELECT id FROM blind_index WHERE kind = ? AND field = ?",
-                (service.APPLICANT, name),
+                (APPLICANT, name),
             )
         ]
         assert sorted(indexed) == sorted(applicants), name
@@ -205,7 +198,7 @@ def check_round(home: Path, outcome: Outcome) -> dict[str, bool]:
 
         # Every confirmed save is there and decrypts to what the writer wrote.
         for rid, version, sha, attempt in outcome.saved:
-            record = session.read(service.APPLICANT, rid, version)
+            record = session.read(APPLICANT, rid, version)
             assert record.version == version
             assert digest(record.data) == sha, (rid, version, attempt)
 

@@ -9,38 +9,30 @@ import sqlite3
 
 import pytest
 
-from fieldkit.domain.synth import synthetic_applicants
-from fieldkit.vault import service
-from fieldkit.vault.vault import Vault
 from sync.wire import envelope as env
+from tests.support.vault import (
+    add_applicants,
+    applicant_history,
+    new_vault,
+    people,
+    plan_visit,
+    show_applicant,
+)
 
 AUDIT_COLUMNS = "seq, at, officer_id, action, subject, detail, prev_hash, hash"
 
 
 @pytest.fixture
-def session(tmp_path, monkeypatch):
-    monkeypatch.setenv("FIELDKIT_INSECURE_TEST_KDF", "1")
-    s = Vault.create(
-        tmp_path, officer_id="sup1", name="Rina Wati", passphrase="kopi tubruk pagi hari"
-    )
+def session(tmp_path, cheap_kdf):
+    s = new_vault(tmp_path)
     yield s
     s.vault.close()
 
 
 def fill(session) -> list[str]:
-    visit_id = service.create_visit(
-        session,
-        kind="eazy",
-        on="2026-12-01",
-        session_name="pagi",
-        site="SMAN 1 Karawang",
-        coordinator_name="Budi Santoso",
-        coordinator_phone="081234567890",
-    )
-    people = [a.as_json() for a in synthetic_applicants(5, 3)]
-    ids = service.add_applicants(session, visit_id, people)
-    service.show_applicant(session, ids[0])
-    service.applicant_history(session, ids[1])
+    ids = add_applicants(session, plan_visit(session), people(5, 3))
+    show_applicant(session, ids[0])
+    applicant_history(session, ids[1])
     # Text the vault's JSON escapes (detail) next to text it keeps as is (subject).
     session.note("export_made", "berkas:Ñoño — Cirebon", {"file": "daftar hadir é.xlsx", "n": 2})
     session.note("lock", None)

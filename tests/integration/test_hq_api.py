@@ -28,7 +28,7 @@ from sync.wire.requests import (
     checkpoint_path,
     request_headers,
 )
-from tests.integration.test_hq_harness import (
+from tests.support.hq import (
     Device,
     Server,
     init_hq,

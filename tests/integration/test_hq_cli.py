@@ -8,7 +8,7 @@ import click
 import pytest
 
 from sync.hq.cli import main, parse_duration
-from tests.integration.test_hq_harness import hq_env, init_hq, run_cli
+from tests.support.hq import hq_env, init_hq, run_cli
 
 
 def _commands(group: click.Group, prefix: tuple[str, ...] = ()):

@@ -5,45 +5,12 @@ from __future__ import annotations
 import json
 import os
 
-import pytest
-
-from sync.hq import keys, store
-from tests.integration.test_hq_harness import (
-    PASSPHRASE,
-    Device,
-    HQHome,
-    init_hq,
-    run_cli,
-    verify_receipt,
-)
+from sync.hq import store
+from tests.support.hq import enrolled_device, run_cli, verify_receipt
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def hq(request, tmp_path) -> HQHome:
-    db_url = request.getfixturevalue("postgres_url") if request.param == "postgres" else None
-    return init_hq(tmp_path / "hq", db_url)
-
-
-def enrolled_device(hq: HQHome) -> Device:
-    """A device enrolled with the store function the API uses, holding HQ's public keys."""
-    unlocked = keys.unlock(hq.home, PASSPHRASE)
-    device = Device(unlocked.current.public, unlocked.current_kid, unlocked.signing_public)
-    engine = hq.engine()
-    try:
-        store.enroll_device(
-            engine,
-            hq.enroll_code(),
-            device.device_id,
-            device.vault_id,
-            device.key.public_key().public_bytes_raw(),
-        )
-    finally:
-        engine.dispose()
-    return device
-
-
-def test_import_ingests_each_file_writes_receipts_and_reports_refusals(hq, tmp_path):
-    device = enrolled_device(hq)
+def test_import_ingests_each_file_writes_receipts_and_reports_refusals(hq_home, tmp_path):
+    device = enrolled_device(hq_home)
     stick = tmp_path / "usb"
     stick.mkdir()
     headers = []
@@ -59,7 +26,7 @@ def test_import_ingests_each_file_writes_receipts_and_reports_refusals(hq, tmp_p
     (stick / "random.fkb").write_bytes(os.urandom(500))
     (stick / "notes.txt").write_text("not a batch")
 
-    done = run_cli(hq.env, "import", str(stick), "--json", check=False)
+    done = run_cli(hq_home.env, "import", str(stick), "--json", check=False)
     assert done.returncode == 3, done.stderr
     lines = [json.loads(line) for line in done.stdout.splitlines()]
     by_file = {line["file"]: line for line in lines}
@@ -78,29 +45,29 @@ def test_import_ingests_each_file_writes_receipts_and_reports_refusals(hq, tmp_p
         assert (receipt["batch_id"], receipt["seq"]) == (header.batch_id, header.seq)
 
     # Every audit entry verified: the files were taken in seq order, whatever their names.
-    entries = hq.rows(store.audit_entries, store.audit_entries.c.device_id == device.device_id)
+    entries = hq_home.rows(store.audit_entries, store.audit_entries.c.device_id == device.device_id)
     assert len(entries) == 6 and all(e["verified"] for e in entries)
-    assert hq.count(store.records, store.records.c.device_id == device.device_id) == 6
-    clients = {r["client"] for r in hq.rows(store.rejections)}
+    assert hq_home.count(store.records, store.records.c.device_id == device.device_id) == 6
+    clients = {r["client"] for r in hq_home.rows(store.rejections)}
     assert clients == {"file:tampered.fkb", "file:random.fkb"}
-    sources = {r["source"] for r in hq.rows(store.batches)}
+    sources = {r["source"] for r in hq_home.rows(store.batches)}
     assert sources == {"file"}
 
     # A second import of the same stick changes nothing and answers the same receipts.
     before = (stick / f"{headers[0].batch_id}.receipt.json").read_text()
     for name in ("tampered.fkb", "random.fkb"):
         (stick / name).unlink()
-    again = run_cli(hq.env, "import", str(stick))
+    again = run_cli(hq_home.env, "import", str(stick))
     assert again.returncode == 0
     assert again.stdout.count("DUPLICATE") == 4
     assert (stick / f"{headers[0].batch_id}.receipt.json").read_text() == before
 
 
-def test_import_of_an_empty_directory_and_of_a_missing_one(hq, tmp_path):
+def test_import_of_an_empty_directory_and_of_a_missing_one(hq_home, tmp_path):
     empty = tmp_path / "empty"
     empty.mkdir()
-    assert run_cli(hq.env, "import", str(empty)).returncode == 0
-    missing = run_cli(hq.env, "import", str(tmp_path / "nowhere"), check=False)
+    assert run_cli(hq_home.env, "import", str(empty)).returncode == 0
+    missing = run_cli(hq_home.env, "import", str(tmp_path / "nowhere"), check=False)
     assert missing.returncode == 2
 
 

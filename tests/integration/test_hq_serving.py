@@ -11,20 +11,7 @@ import pytest
 import uvicorn
 
 from sync.hq import keys, serving
-from tests.integration.test_hq_harness import (
-    PASSPHRASE,
-    free_port,
-    init_hq,
-    start_server,
-    stop_server,
-)
-
-
-def _children(pid: int) -> list[int]:
-    found = []
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        found += [int(p) for p in (task / "children").read_text().split()]
-    return found
+from tests.support.hq import PASSPHRASE, children, free_port, init_hq, start_server, stop_server
 
 
 def _environment(pid: int) -> dict[str, str]:
@@ -44,8 +31,8 @@ def test_workers_unlock_the_keys_without_the_passphrase_in_their_environment(tmp
         while time.monotonic() < deadline:  # uvicorn's spawn helper, then the two workers
             workers = [
                 pid
-                for child in _children(server.process.pid)
-                for pid in [child, *_children(child)]
+                for child in children(server.process.pid)
+                for pid in [child, *children(child)]
                 if "sync.hq" in Path(f"/proc/{pid}/cmdline").read_text(errors="replace")
                 or "multiprocessing" in Path(f"/proc/{pid}/cmdline").read_text(errors="replace")
             ]

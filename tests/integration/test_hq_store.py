@@ -14,7 +14,8 @@ from alembic.migration import MigrationContext
 
 from fieldkit import kdf
 from sync.hq import ingest, keys, store
-from tests.integration.test_hq_harness import PASSPHRASE, Device
+from tests.support.device import Device
+from tests.support.hq import PASSPHRASE
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

@@ -8,19 +8,16 @@ the officer's name and the passphrase. It does so again after the vault is close
 capture killed with SIGKILL (with its WAL left behind). The process runs with TMPDIR,
 SQLITE_TMPDIR and its working directory pointing at empty directories that must stay empty, and
 reports every file it opened for writing and every database it connected to.
-
-Run directly (``python test_no_plaintext_on_disk.py capture HOME``) it is that capturing process.
+The capturing process is ``tests/support/plaintext_capture.py``.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import random
 import re
 import signal
 import subprocess
-import sys
 import threading
 import time
 from collections import defaultdict
@@ -29,118 +26,24 @@ from pathlib import Path
 from fieldkit.domain.identifiers import check_person_name
 from fieldkit.domain.synth import synthetic_applicants
 from fieldkit.kdf import TEST_KDF_ENV
-from fieldkit.vault import service
-from fieldkit.vault.records import Change
 from fieldkit.vault.vault import Vault
+from tests.support.plaintext_capture import (
+    COORDINATOR_NAME,
+    COORDINATOR_PHONE,
+    COUNT,
+    OFFICER,
+    OFFICER_NAME,
+    PASSPHRASE,
+    UPDATES,
+    national,
+    scenario,
+)
+from tests.support.programs import program, program_env
+from tests.support.vault import APPLICANT, new_vault, plan_visit
 
-OFFICER = "sup1"
-OFFICER_NAME = "Rina Wati"
-PASSPHRASE = "kopi tubruk pagi hari"
-COORDINATOR_NAME = "Budi Santoso"
-COORDINATOR_PHONE = "081234567890"
-VISIT = {
-    "kind": "eazy",
-    "on": "2026-12-01",
-    "session_name": "pagi",
-    "site": "SMAN 1 Karawang",
-    "coordinator_name": COORDINATOR_NAME,
-    "coordinator_phone": COORDINATOR_PHONE,
-}
-SEED = 62_2026
-COUNT = 1000
-SINGLES = 200
-BATCHES = (25, 40, 60, 75, 100, 100, 100, 150, 150)
-VIEWS = 120
-UPDATES = 20
 # Names shorter than this are searched in their JSON form only: a bare "EKO" is 3 bytes, which
 # random ciphertext of a few MB contains by chance.
 MIN_BARE = 7
-WRITER = Path(__file__).with_name("crash_writer.py")
-
-assert SINGLES + sum(BATCHES) == COUNT
-
-
-# -- the scenario, shared by the capturing process and the test ---------------------------------
-
-
-def national(e164: str) -> str:
-    """+62812… → 0812…"""
-    assert e164.startswith("+62"), e164
-    return "0" + e164[3:]
-
-
-def scenario() -> tuple[list[dict], list[int], list[tuple[int, str, str]]]:
-    """The applicants, which ones are viewed, and the corrections ``(index, phone, notes)``."""
-    people = [p.as_json() for p in synthetic_applicants(COUNT, SEED)]
-    rng = random.Random(SEED)
-    viewed = rng.sample(range(COUNT), VIEWS)
-    corrections = []
-    for index in rng.sample(range(COUNT), UPDATES):
-        phone = f"+62857{rng.randrange(10**8):08d}"
-        notes = (
-            f"HP lama tidak aktif, pakai {national(phone)}. "
-            f"Alamat: JL. MELATI NO. {100 + index}, KARAWANG"
-        )
-        corrections.append((index, phone, notes))
-    return people, viewed, corrections
-
-
-def _write_flags() -> int:
-    return os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
-
-
-def capture_main(home: Path) -> int:
-    """The capturing process: capture, pause with the vault open, close on request."""
-    touched: list[tuple[str, str]] = []
-
-    def hook(event: str, args: tuple) -> None:
-        writes = event == "open" and isinstance(args[0], str | bytes) and args[2] & _write_flags()
-        if writes or event in (
-            "sqlite3.connect",
-            "tempfile.mkstemp",
-            "tempfile.mkdtemp",
-            "os.mkdir",
-        ):
-            touched.append((event, os.fsdecode(args[0])))
-
-    people, viewed, corrections = scenario()
-    sys.addaudithook(hook)
-    session = Vault.create(home, officer_id=OFFICER, name=OFFICER_NAME, passphrase=PASSPHRASE)
-    visit_id = service.create_visit(session, **VISIT)
-    ids: list[str] = []
-    for person in people[:SINGLES]:
-        ids += service.add_applicants(session, visit_id, [person])
-    start = SINGLES
-    for size in BATCHES:
-        ids += service.add_applicants(session, visit_id, people[start : start + size])
-        start += size
-    for index in viewed:
-        shown = service.show_applicant(session, ids[index])
-        assert shown.data["nik"] == people[index]["nik"]
-    for index, phone, notes in corrections:
-        current = session.read(service.APPLICANT, ids[index])
-        data = {**current.data, "phone": phone, "notes": notes}
-        session.write(
-            [
-                Change(
-                    service.APPLICANT,
-                    ids[index],
-                    data,
-                    current.state,
-                    visit_id,
-                    expected_version=current.version,
-                )
-            ],
-            action="applicant_updated",
-        )
-    versions = session.conn.execute("SELECT COUNT(*) FROM record_versions").fetchone()[0]
-    report = {"stage": "open", "applicants": len(set(ids)), "versions": versions}
-    print(json.dumps({**report, "touched": touched}), flush=True)
-    sys.stdin.readline()
-    session.lock()
-    session.vault.close()
-    print(json.dumps({"stage": "closed", "touched": touched}), flush=True)
-    return 0
 
 
 # -- searching raw bytes ----------------------------------------------------------------------
@@ -291,7 +194,7 @@ class FdWatch:
 
 def isolated_env(tmpdir: Path) -> dict[str, str]:
     return {
-        **os.environ,
+        **program_env(),
         TEST_KDF_ENV: "1",
         "TMPDIR": str(tmpdir),
         "TEMP": str(tmpdir),
@@ -358,7 +261,7 @@ def test_capture_view_and_update_leave_no_plaintext_on_disk(tmp_path: Path) -> N
     errlog = tmp_path / "capture.err"
     with errlog.open("wb") as err:
         proc = subprocess.Popen(
-            [sys.executable, str(Path(__file__).resolve()), "capture", str(home)],
+            program("plaintext_capture", "capture", str(home)),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=err,
@@ -402,8 +305,8 @@ def test_a_capture_killed_mid_way_leaves_no_plaintext_on_disk(tmp_path, monkeypa
     tmpdir.mkdir()
     cwd.mkdir()
     monkeypatch.setenv(TEST_KDF_ENV, "1")
-    session = Vault.create(home, officer_id=OFFICER, name=OFFICER_NAME, passphrase=PASSPHRASE)
-    service.create_visit(session, **VISIT)
+    session = new_vault(home, officer_id=OFFICER, name=OFFICER_NAME, passphrase=PASSPHRASE)
+    plan_visit(session)
     session.vault.close()
 
     seed, planned, kill_after = 7_2026, 1500, 400
@@ -417,7 +320,7 @@ def test_a_capture_killed_mid_way_leaves_no_plaintext_on_disk(tmp_path, monkeypa
     errlog = tmp_path / "writer.err"
     with errlog.open("wb") as err:
         proc = subprocess.Popen(
-            [sys.executable, str(WRITER), str(home), str(seed), str(planned)],
+            program("crash_writer", str(home), str(seed), str(planned)),
             stdout=subprocess.PIPE,
             stderr=err,
             env=isolated_env(tmpdir),
@@ -453,13 +356,7 @@ def test_a_capture_killed_mid_way_leaves_no_plaintext_on_disk(tmp_path, monkeypa
     vault = Vault.open(home)
     assert vault.integrity_check() == "ok"
     session = vault.unlock(OFFICER, PASSPHRASE)
-    assert len(session.latest(service.APPLICANT)) >= new
+    assert len(session.latest(APPLICANT)) >= new
     session.lock()
     vault.close()
     assert_clean(home, needles, "after recovery and close")
-
-
-if __name__ == "__main__":
-    if len(sys.argv) == 3 and sys.argv[1] == "capture":
-        sys.exit(capture_main(Path(sys.argv[2])))
-    sys.exit(f"usage: {sys.argv[0]} capture HOME")

@@ -1,12 +1,13 @@
 """Purging acknowledged visits: crypto-shredding after HQ's receipt plus a retention period.
 
 Real vault files, real cryptography, cheap Argon2id (``FIELDKIT_INSECURE_TEST_KDF=1``). HQ's
-acknowledgements are set up the way the sync client stores them (``syncstate.insert_batch``
-then ``syncstate.acknowledge`` with a receipt), without a running HQ: that is bookkeeping,
-not what is under test. Where the batch envelopes themselves are under test, real batches are
-cut, sealed to a real HQ key and delivered by the real sync client to ``FakeHq`` (HQ's side of
-the protocol, in process). Times are taken from the stored ``acked_at`` and ``purge(now=…)``
-moves the clock forward. Only synthetic people are used.
+acknowledgements are set up the way the sync client stores them (``syncstate.insert_batch`` then
+``syncstate.acknowledge`` with a receipt), without a running HQ: that is bookkeeping, not what
+is under test. Where the batch envelopes themselves are under test, real batches are cut, sealed
+to a real HQ key and delivered by the real sync client to the fake HQ
+(``tests.support.fake_hq``: HQ's side of the protocol, on 127.0.0.1). Times are taken from the
+stored ``acked_at`` and ``purge(now=…)`` moves the clock forward. Only synthetic people are
+used.
 """
 
 from __future__ import annotations
@@ -22,21 +23,16 @@ from pathlib import Path
 
 import click
 import pytest
-import requests
 from click.testing import CliRunner
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from fieldkit import kdf
 from fieldkit.cli.main import FieldkitGroup
 from fieldkit.cli.purge import purge as purge_command
 from fieldkit.cli.sync import sync as sync_command
 from fieldkit.cli.vaultcmd import audit as audit_command
 from fieldkit.cli.vaultcmd import status as status_command
-from fieldkit.domain.synth import synthetic_applicants
 from fieldkit.vault import db, officers, rotation, service, syncstate
 from fieldkit.vault.crypto import AuthenticationFailed, derive_key, open_sealed, seal
 from fieldkit.vault.errors import EnvelopeEmptied, IntegrityError, VaultError
-from fieldkit.vault.home import vault_path
 from fieldkit.vault.purge import (
     ACKNOWLEDGED,
     ENVELOPES_EMPTIED_ACTION,
@@ -56,63 +52,41 @@ from sync.device.batches import cut_batch
 from sync.device.client import SyncClient
 from sync.device.report import SyncReport
 from sync.device.retry import RetryPolicy
-from sync.hq.keys import signing_kid
 from sync.wire import envelope
+from tests.support.fake_hq import FakeHq
+from tests.support.vault import (
+    OFF2,
+    OFF2_NAME,
+    OFF2_PW,
+    SUP,
+    VaultHome,
+    add_applicants,
+    cli_env,
+    plan_visit,
+)
+from tests.support.vault import people as new_people
 
-SUP, SUP_NAME, SUP_PW = "sup1", "Rina Wati", "kopi tubruk pagi hari"
-OFF2, OFF2_NAME, OFF2_PW = "off2", "Dedi Kurnia", "sate ayam madura enak"
 COORDINATORS = (("Budi Santoso", "081234567890"), ("Siti Rahmawati", "081398765432"))
 WEEK = timedelta(days=7)
 
 
-@pytest.fixture(autouse=True)
-def cheap_kdf(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(kdf.TEST_KDF_ENV, "1")
+pytestmark = pytest.mark.usefixtures("cheap_kdf")
 
 
-class Field:
+class Field(VaultHome):
     """One vault home with the sessions opened on it (closed at teardown)."""
 
     def __init__(self, home: Path) -> None:
-        self.home = home
-        self.vaults: list[Vault] = []
-        self.session = Vault.create(home, officer_id=SUP, name=SUP_NAME, passphrase=SUP_PW)
-        self.vaults.append(self.session.vault)
-
-    @property
-    def db(self) -> Path:
-        return vault_path(self.home)
-
-    def unlock(self, officer_id: str = SUP, passphrase: str = SUP_PW) -> UnlockedVault:
-        vault = Vault.open(self.home)
-        self.vaults.append(vault)
-        return vault.unlock(officer_id, passphrase)
-
-    def close_all(self) -> None:
-        for vault in self.vaults:
-            vault.close()
-        self.vaults.clear()
-
-    def sql(self, query: str, params: tuple[object, ...] = ()) -> list[tuple]:
-        conn = sqlite3.connect(self.db)
-        try:
-            return conn.execute(query, params).fetchall()
-        finally:
-            conn.close()
+        super().__init__(home)
+        self.session = self.create()
 
     def visit(self, seed: int, count: int, on: date, coordinator: int = 0) -> Visit:
         name, phone = COORDINATORS[coordinator]
-        visit_id = service.create_visit(
-            self.session,
-            kind="eazy",
-            on=on.isoformat(),
-            session_name="pagi",
-            site="SMAN 1 Karawang",
-            coordinator_name=name,
-            coordinator_phone=phone,
+        visit_id = plan_visit(
+            self.session, on=on.isoformat(), coordinator_name=name, coordinator_phone=phone
         )
-        people = [p.as_json() for p in synthetic_applicants(count, seed)]
-        ids = service.add_applicants(self.session, visit_id, people)
+        people = new_people(count, seed)
+        ids = add_applicants(self.session, visit_id, people)
         return Visit(visit_id, ids, people, name, phone)
 
     def ack_everything(self, envelope: bytes = b"sealed to HQ") -> datetime:
@@ -142,10 +116,6 @@ class Field:
         acked = syncstate.batch(conn, seq)
         assert acked is not None and acked.acked_at is not None
         return datetime.fromisoformat(acked.acked_at)
-
-    def files(self) -> dict[str, bytes]:
-        """The raw bytes of every file under the vault home (db, -wal, -shm, anything)."""
-        return {p.name: p.read_bytes() for p in self.home.rglob("*") if p.is_file()}
 
 
 class Visit:
@@ -361,7 +331,7 @@ def test_after_retention_the_visit_is_crypto_shredded_and_nothing_of_it_is_left(
     # Status, without a passphrase.
     field.close_all()
     vault = Vault.open(field.home)
-    field.vaults.append(vault)
+    field.opened.append(vault)
     status = retention_status(vault.conn, now=acked + WEEK)
     assert status.count(HELD) == (1, 3)
     assert status.count(ACKNOWLEDGED) == (0, 0)
@@ -483,7 +453,7 @@ def test_nothing_can_be_written_into_a_purged_visit(field: Field) -> None:
     a = field.visit(1, 2, PAST)
     acked = field.ack_everything()
     purge(field.session, now=acked + WEEK)
-    more = [p.as_json() for p in synthetic_applicants(1, 77)]
+    more = new_people(1, 77)
     with pytest.raises(Purged):
         service.add_applicants(field.session, a.id, more)
     with pytest.raises(Purged):
@@ -687,13 +657,7 @@ def test_purge_and_status_on_the_command_line(field: Field, cli: click.Group) ->
     field.ack_everything()
     b = field.visit(2, 2, PAST, coordinator=1)
     field.close_all()
-    env = {
-        "FIELDKIT_HOME": str(field.home),
-        "FIELDKIT_INSECURE_TEST_KDF": "1",
-        "FIELDKIT_OFFICER": SUP,
-        "FIELDKIT_PASSPHRASE": SUP_PW,
-        "FIELDKIT_LANG": "en",
-    }
+    env = cli_env(field.home, FIELDKIT_LANG="en")
     runner = CliRunner()
 
     status = runner.invoke(cli, ["status", "--json"], env={**env, "FIELDKIT_PASSPHRASE": ""})
@@ -737,79 +701,10 @@ def test_purge_and_status_on_the_command_line(field: Field, cli: click.Group) ->
 # -- the sealed batches the laptop cut for HQ -----------------------------------------------------
 
 
-def _response(status: int, body: object) -> requests.Response:
-    answer = requests.Response()
-    answer.status_code = status
-    answer.reason = "OK" if status < 400 else "Not Found"
-    answer.headers["Content-Type"] = "application/json"
-    answer._content = json.dumps(body).encode()
-    return answer
-
-
-class FakeHq:
-    """HQ's side of the protocol, in process: opens batches, signs checkpoints and receipts.
-
-    Passed to :class:`SyncClient` as its HTTP session; it keeps every body POSTed to it, so a
-    test sees exactly what the laptop sends.
-    """
-
-    url = "https://hq.example.test"
-
-    def __init__(self) -> None:
-        self.private, self.public = envelope.generate_hq_encryption_key()
-        self.signing = Ed25519PrivateKey.generate()
-        self.held: dict[int, str] = {}  # seq -> batch id
-        self.posted: list[bytes] = []
-
-    def enroll(self, session: UnlockedVault) -> syncstate.Enrollment:
-        pinned = syncstate.Enrollment(
-            hq_url=self.url,
-            hq_kid=envelope.hq_kid(self.public),
-            hq_encryption_public_key=self.public,
-            hq_signing_public_key=self.signing.public_key().public_bytes_raw(),
-            enrolled_at=datetime.now(UTC).isoformat(),
-        )
-        syncstate.save_enrollment(session, pinned, {})
-        return pinned
-
-    def sync(self, session: UnlockedVault) -> None:
-        report = SyncClient(self.url, session, http=self).sync(once=True)  # type: ignore[arg-type]
-        assert report.exit_code == 0, report
-
-    def request(self, method: str, url: str, **_: object) -> requests.Response:
-        path = url.removeprefix(self.url)
-        if method == "GET" and path.endswith("/checkpoint"):
-            last = max(self.held, default=0)
-            document = {
-                "v": 1,
-                "device_id": path.split("/")[3],
-                "next_seq": last + 1,
-                "received": [],
-                "missing": sorted(set(range(1, last + 1)) - set(self.held)),
-                "hq_signing_kid": signing_kid(self.signing.public_key().public_bytes_raw()),
-            }
-            return _response(200, envelope.sign_document(document, self.signing))
-        if method == "POST" and path == "/v1/batches":
-            data = _.get("data")
-            assert isinstance(data, bytes) and data, "the laptop sent an empty envelope"
-            self.posted.append(data)
-            parsed = envelope.parse_envelope(data)
-            envelope.open_batch(parsed, self.private)
-            header = parsed.header
-            self.held[header.seq] = header.batch_id
-            receipt = {
-                "v": 1,
-                "device_id": header.device_id,
-                "batch_id": header.batch_id,
-                "seq": header.seq,
-                "ct_sha256": parsed.ct_sha256,
-                "count": header.count,
-                "accepted_at": datetime.now(UTC).isoformat(timespec="seconds"),
-                "hq_signing_kid": signing_kid(self.signing.public_key().public_bytes_raw()),
-            }
-            signed = envelope.sign_document(receipt, self.signing)
-            return _response(201, {"receipt": signed["document"], "sig": signed["sig"]})
-        return _response(404, {"type": "/problems/not-found", "title": "not found", "status": 404})
+def sync_with(hq: FakeHq, session: UnlockedVault) -> None:
+    """One ``sync(once=True)`` of ``session`` to ``hq``, which must succeed."""
+    report = SyncClient(hq.url, session).sync(once=True)
+    assert report.exit_code == 0, report
 
 
 def ciphertext_slices(sealed: bytes) -> list[bytes]:
@@ -832,13 +727,13 @@ def envelopes(field: Field) -> dict[int, bytes]:
 
 
 def test_purge_empties_the_envelopes_hq_acknowledged_and_they_leave_the_vault_files(
-    field: Field, cli: click.Group, tmp_path: Path
+    field: Field, cli: click.Group, tmp_path: Path, fake_hq: FakeHq
 ) -> None:
     session, conn = field.session, field.session.conn
-    hq = FakeHq()
-    pinned = hq.enroll(session)
+    hq = fake_hq
+    pinned = SyncClient(hq.url, session).enroll(hq.enroll_code())
     a = field.visit(1, 3, PAST)
-    hq.sync(session)
+    sync_with(hq, session)
     acked_batches = [b for b in syncstate.batches(conn) if b.acked]
     acked_seqs = [b.seq for b in acked_batches]
     assert acked_seqs and len(acked_seqs) == len(syncstate.batches(conn))
@@ -923,20 +818,14 @@ def test_purge_empties_the_envelopes_hq_acknowledged_and_they_leave_the_vault_fi
     # Nothing that reads envelopes later is handed an emptied one: the USB export writes the
     # unacknowledged batches only (and cuts one for the audit entries first) ...
     usb = tmp_path / "usb"
-    env = {
-        "FIELDKIT_HOME": str(field.home),
-        "FIELDKIT_INSECURE_TEST_KDF": "1",
-        "FIELDKIT_OFFICER": SUP,
-        "FIELDKIT_PASSPHRASE": SUP_PW,
-        "FIELDKIT_LANG": "en",
-    }
+    env = cli_env(field.home, FIELDKIT_LANG="en")
     export = CliRunner().invoke(cli, ["sync", "export", str(usb), "--json"], env=env)
     assert export.exit_code == 0, export.output
     written = {int(p.name.split("-")[0]): p.read_bytes() for p in usb.iterdir()}
     assert unacked.seq in written and not set(written) & set(acked_seqs)
     assert all(data and data == syncstate.envelope(conn, seq) for seq, data in written.items())
     # ... and a sync sends exactly what HQ lacks, never an acknowledged (emptied) batch.
-    hq.sync(session)
+    sync_with(hq, session)
     sent = [envelope.parse_envelope(data).header.seq for data in hq.posted]
     assert sent[: len(acked_seqs)] == acked_seqs, "the first sync"
     assert sorted(sent[len(acked_seqs) :]) == sorted(written)
@@ -948,12 +837,12 @@ def test_purge_empties_the_envelopes_hq_acknowledged_and_they_leave_the_vault_fi
     gone = purge(session, now=later)  # visit b goes: its visit_purged entry is news for HQ
     assert len(gone.purged) == 1
     assert sync_batches.waiting(session).due()
-    hq.sync(session)
+    sync_with(hq, session)
     last = purge(session, now=later + 2 * WEEK)
     assert last.envelopes_emptied.batches >= 1
     assert not sync_batches.waiting(session).due()
     posted = len(hq.posted)
-    hq.sync(session)
+    sync_with(hq, session)
     assert len(hq.posted) == posted, "nothing to send"
     assert syncstate.summary(conn).unacked == 0
 
@@ -1044,13 +933,7 @@ def test_emptied_envelopes_on_the_command_line(field: Field, cli: click.Group) -
             ),
         )
     field.close_all()
-    env = {
-        "FIELDKIT_HOME": str(field.home),
-        "FIELDKIT_INSECURE_TEST_KDF": "1",
-        "FIELDKIT_OFFICER": SUP,
-        "FIELDKIT_PASSPHRASE": SUP_PW,
-        "FIELDKIT_LANG": "en",
-    }
+    env = cli_env(field.home, FIELDKIT_LANG="en")
     runner = CliRunner()
     no_passphrase = {**env, "FIELDKIT_PASSPHRASE": ""}
 
@@ -1142,11 +1025,11 @@ def test_emptied_envelopes_on_the_command_line(field: Field, cli: click.Group) -
 
 
 def test_a_batch_acknowledged_and_emptied_by_another_process_mid_sync_is_skipped(
-    field: Field,
+    field: Field, fake_hq: FakeHq
 ) -> None:
     session, conn = field.session, field.session.conn
-    hq = FakeHq()
-    pinned = hq.enroll(session)
+    hq = fake_hq
+    pinned = SyncClient(hq.url, session).enroll(hq.enroll_code())
     field.visit(1, 2, PAST)
     listed = cut_batch(session, pinned)  # what a running sync has listed to send
     assert listed is not None and not listed.acked
@@ -1154,7 +1037,7 @@ def test_a_batch_acknowledged_and_emptied_by_another_process_mid_sync_is_skipped
     assert syncstate.acknowledge(conn, listed.seq, {"batch_id": listed.batch_id})
     emptied = purge(session, now=datetime.now(UTC) + WEEK, retention=timedelta(0))
     assert emptied.envelopes_emptied.batches == 1
-    client = SyncClient(hq.url, session, http=hq)  # type: ignore[arg-type]
+    client = SyncClient(hq.url, session)
     report = SyncReport()
     sent = client._send_one(listed, pinned, RetryPolicy(), report)
     assert sent is False and report.refused == [] and hq.posted == []

@@ -30,7 +30,7 @@ from sync.wire.requests import (
     TIME_HEADER,
     request_headers,
 )
-from tests.integration.test_hq_harness import (
+from tests.support.hq import (
     Device,
     Server,
     init_hq,
@@ -349,7 +349,7 @@ def test_the_schema_is_migrated_to_the_newest_and_keys_are_noted_once(backend, t
 
 def test_a_worker_with_keys_from_before_a_rotation_does_not_answer(tmp_path):
     from sync.hq import keys
-    from tests.integration.test_hq_harness import PASSPHRASE as HQ_PASSPHRASE
+    from tests.support.hq import PASSPHRASE as HQ_PASSPHRASE
 
     hq = init_hq(tmp_path / "hq", None)
     running = start_server(hq, workers=1)

@@ -25,7 +25,6 @@ from fieldkit.cli.main import main
 from fieldkit.domain.applications import ApplicationType
 from fieldkit.domain.fees import default_fee_schedules, parse_fee_schedules, quote_fee
 from fieldkit.domain.products import PassportKind, Product
-from fieldkit.domain.synth import synthetic_applicants
 from fieldkit.vault import service, syncstate
 from fieldkit.vault.errors import DeviceRevoked, InvalidInput, OfficerRevoked, ReferenceUnavailable
 from fieldkit.vault.roster import ENTRY_FIELDS
@@ -38,29 +37,28 @@ from sync.hq import keys, store
 from sync.wire import envelope
 from sync.wire.reference import watchlist_digest
 from sync.wire.requests import REFERENCE_PATH, request_headers
-from tests.integration.test_hq_harness import (
-    PASSPHRASE as HQ_PASSPHRASE,
-)
-from tests.integration.test_hq_harness import (
-    HQHome,
-    Server,
-    init_hq,
-    run_cli,
-    serving,
-    start_server,
-    stop_server,
+from tests.support.hq import PASSPHRASE as HQ_PASSPHRASE
+from tests.support.hq import HQHome, Server, init_hq, running_hq, start_server, stop_server
+from tests.support.reference import EAZY_VISIT, entries_of, write_roster
+from tests.support.vault import (
+    OFF2,
+    OFF2_NAME,
+    OFF2_PW,
+    OFF3,
+    OFF3_NAME,
+    OFF3_PW,
+    PASSPHRASE,
+    add_applicants,
+    cli_env,
+    enrolled_vault,
+    no_wait_client,
+    people,
+    plan_office_visit,
+    plan_visit,
 )
 
-PASSPHRASE = "kopi tubruk pagi hari"
+pytestmark = pytest.mark.usefixtures("cheap_kdf")
 FEES = Path(__file__).resolve().parents[2] / "fieldkit" / "domain" / "data" / "fees.json"
-VISIT = {
-    "kind": "eazy",
-    "date": "2026-12-01",
-    "session": "pagi",
-    "site": "SMAN 1 Karawang",
-    "coordinator_name": "Budi Santoso",
-    "coordinator_phone": "081234567890",
-}
 NEW_SCHEDULE = {
     "regulation": "PP 99/2026",
     "effective_from": "2026-06-01",
@@ -82,32 +80,6 @@ NEW_SCHEDULE = {
 # -- HQ and devices -----------------------------------------------------------------------------
 
 
-def hq_cli(hq: HQHome, *args: str, check: bool = True):
-    return run_cli(hq.env, *args, check=check)
-
-
-def people(count: int, seed: int) -> list[dict]:
-    return [p.as_json() for p in synthetic_applicants(count, seed)]
-
-
-def roster_file(tmp: Path, entries: list[dict], name: str = "visit.json") -> Path:
-    path = tmp / name
-    rows = [
-        {
-            "name": p["name"],
-            "birth_date": p["birth_date"],
-            "nik": p["nik"],
-            "application_type": p["application_type"]
-            if p["application_type"] in ("new", "expired")
-            else "new",
-            "phone": p["phone"],
-        }
-        for p in entries
-    ]
-    path.write_text(json.dumps({"visit": VISIT, "entries": rows}), encoding="utf-8")
-    return path
-
-
 def fees_file(tmp: Path) -> Path:
     data = json.loads(FEES.read_text(encoding="utf-8"))
     data["schedules"].append(NEW_SCHEDULE)
@@ -117,13 +89,11 @@ def fees_file(tmp: Path) -> Path:
 
 
 def new_device(home: Path, server: Server) -> UnlockedVault:
-    session = Vault.create(home, officer_id="sup1", name="Rina Wati", passphrase=PASSPHRASE)
-    SyncClient(server.base, session).enroll(server.hq.enroll_code())
-    return session
+    return enrolled_vault(home, server.url, server.enroll_code())
 
 
 def client(server: Server, session: UnlockedVault) -> SyncClient:
-    return SyncClient(server.base, session, sleep=lambda _: None)
+    return no_wait_client(server.url, session)
 
 
 def fetch(server: Server, session: UnlockedVault, **overrides: str) -> requests.Response:
@@ -146,16 +116,9 @@ def hq_signing_key(hq: HQHome) -> Ed25519PrivateKey:
     return keys.unlock(hq.home, HQ_PASSPHRASE).signing_key
 
 
-@pytest.fixture(autouse=True)
-def cheap_kdf(monkeypatch):
-    monkeypatch.setenv("FIELDKIT_INSECURE_TEST_KDF", "1")
-
-
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    hq = init_hq(tmp_path_factory.mktemp("hq"), None)
-    with serving(hq, workers=1) as running:
-        yield running
+def server(hq_server):
+    return hq_server
 
 
 # -- the main path ------------------------------------------------------------------------------
@@ -165,17 +128,17 @@ def _published_reference_is_verified_and_applied(server: Server, tmp: Path) -> N
     session = new_device(tmp / "device", server)
     device_id = session.vault.device_id
     assigned = people(12, 401)
-    visit_id = hq_cli(
-        server.hq, "roster", "assign", "--device", device_id, "--visit-json",
-        str(roster_file(tmp, assigned)),
+    visit_id = server.cli(
+        "roster", "assign", "--device", device_id, "--visit-json",
+        str(write_roster(tmp, entries_of(assigned), EAZY_VISIT)),
     ).stdout.strip()  # fmt: skip
-    hq_cli(server.hq, "fees", "publish", str(fees_file(tmp)))
+    server.cli("fees", "publish", str(fees_file(tmp)))
     banned = people(5, 402)
     (tmp / "watchlist.txt").write_text(
         "# synthetic\n" + "".join(p["nik"] + "\n" for p in banned), encoding="utf-8"
     )
-    hq_cli(server.hq, "watchlist", "import", str(tmp / "watchlist.txt"))
-    hq_cli(server.hq, "officer", "revoke", "off9", "--reason", "left the service")
+    server.cli("watchlist", "import", str(tmp / "watchlist.txt"))
+    server.cli("officer", "revoke", "off9", "--reason", "left the service")
 
     report = client(server, session).sync(once=True, reference=True)
     assert report.exit_code == 0, report.as_json("en")
@@ -228,8 +191,7 @@ def test_published_reference_is_verified_and_applied_sqlite(server, tmp_path):
 
 @pytest.mark.postgres
 def test_published_reference_is_verified_and_applied_postgres(tmp_path, postgres_url):
-    hq = init_hq(tmp_path / "hq", postgres_url)
-    with serving(hq, workers=2) as running:
+    with running_hq(tmp_path / "hq", postgres_url, workers=2) as running:
         _published_reference_is_verified_and_applied(running, tmp_path)
 
 
@@ -279,7 +241,7 @@ def test_a_document_signed_by_another_key_or_tampered_or_for_another_device_chan
 def test_a_rolled_back_version_is_refused_and_nothing_changes(server, tmp_path):
     session = new_device(tmp_path / "device", server)
     old = fetch(server, session).json()
-    hq_cli(server.hq, "officer", "revoke", "rollback1", "--device", session.vault.device_id)
+    server.cli("officer", "revoke", "rollback1", "--device", session.vault.device_id)
     applied = client(server, session).pull_reference()
     assert applied.version > old["document"]["version"]
     before = vault_state(session)
@@ -314,7 +276,7 @@ def test_no_watchlist_nik_or_digest_is_in_clear_in_any_vault_file(server, tmp_pa
         watchlist_hit(session, people(1, 1)[0]["nik"])
     banned = people(200, 403)
     (tmp_path / "watch.txt").write_text("\n".join(p["nik"] for p in banned), encoding="utf-8")
-    hq_cli(server.hq, "watchlist", "import", str(tmp_path / "watch.txt"))
+    server.cli("watchlist", "import", str(tmp_path / "watch.txt"))
     client(server, session).pull_reference()
     document = applied_document(session)
     key = base64.b64decode(document["watchlist"]["key"])
@@ -341,12 +303,7 @@ def test_no_watchlist_nik_or_digest_is_in_clear_in_any_vault_file(server, tmp_pa
     assert_clean()  # closed
 
     # The watchlist check from the command line: a hit says "refer to supervisor", nothing else.
-    env = {
-        "FIELDKIT_HOME": str(home),
-        "FIELDKIT_INSECURE_TEST_KDF": "1",
-        "FIELDKIT_OFFICER": "sup1",
-        "FIELDKIT_PASSPHRASE": PASSPHRASE,
-    }
+    env = cli_env(home)
     runner = CliRunner()
     hit = runner.invoke(main, ["--lang", "en", "check", "watchlist", banned[0]["nik"]], env=env)
     assert hit.exit_code == 0, hit.output
@@ -375,14 +332,11 @@ def test_a_rotated_hq_key_reaches_the_device_and_later_batches_are_sealed_to_it(
     try:
         session = new_device(tmp_path / "device", running)
         old_kid = syncstate.enrollment(session.vault).hq_kid
-        visit_id = service.create_visit(
-            session, kind="eazy", on="2026-12-01", session_name="pagi", site="SMAN 1 Karawang",
-            coordinator_name="Budi Santoso", coordinator_phone="081234567890",
-        )  # fmt: skip
-        service.add_applicants(session, visit_id, people(30, 406))
+        visit_id = plan_visit(session)
+        add_applicants(session, visit_id, people(30, 406))
         first = client(running, session).sync(once=True, reference=True)
         assert first.exit_code == 0 and first.reference.hq_kid is None
-        service.add_applicants(session, visit_id, people(10, 407))
+        add_applicants(session, visit_id, people(10, 407))
     finally:
         stop_server(running)
 
@@ -398,7 +352,7 @@ def test_a_rotated_hq_key_reaches_the_device_and_later_batches_are_sealed_to_it(
         # accepts. The batches cut from now on are sealed to the new key.
         assert report.acked == 1, report.as_json("en")
         assert syncstate.batches(session.conn)[-1].hq_kid == old_kid
-        service.add_applicants(session, visit_id, people(10, 408))
+        add_applicants(session, visit_id, people(10, 408))
         later = client(running, session).sync(once=True, reference=True)
         assert later.exit_code == 0 and later.acked == 1, later.as_json("en")
         assert later.reference is not None and not later.reference.new
@@ -417,18 +371,11 @@ def test_a_rotated_hq_key_reaches_the_device_and_later_batches_are_sealed_to_it(
 def test_a_revoked_device_stops_after_its_next_sync_with_hqs_reason(server, tmp_path):
     home = tmp_path / "device"
     session = new_device(home, server)
-    visit_id = service.create_visit(
-        session, kind="office", on="2026-12-01", session_name="pagi", site="Kanim Karawang"
-    )
-    service.add_applicants(session, visit_id, people(3, 409))
+    visit_id = plan_office_visit(session)
+    add_applicants(session, visit_id, people(3, 409))
     device_id = session.vault.device_id
     session.vault.close()
-    env = {
-        "FIELDKIT_HOME": str(home),
-        "FIELDKIT_INSECURE_TEST_KDF": "1",
-        "FIELDKIT_OFFICER": "sup1",
-        "FIELDKIT_PASSPHRASE": PASSPHRASE,
-    }
+    env = cli_env(home)
     runner = CliRunner()
 
     def fieldkit(*args: str, lang: str = "en"):
@@ -438,7 +385,7 @@ def test_a_revoked_device_stops_after_its_next_sync_with_hqs_reason(server, tmp_
     assert synced.exit_code == 0, synced.output
     assert json.loads(synced.stdout)["reference"]["new"] is True
 
-    hq_cli(server.hq, "device", "revoke", device_id, "--reason", "laptop reported stolen")
+    server.cli("device", "revoke", device_id, "--reason", "laptop reported stolen")
     revoked = fieldkit("sync", "--once", "--hq", server.base)
     assert revoked.exit_code == 1
     assert "This device was revoked at HQ: laptop reported stolen" in revoked.output
@@ -477,22 +424,16 @@ def test_a_revoked_device_stops_after_its_next_sync_with_hqs_reason(server, tmp_
 
 def test_a_fee_schedule_published_at_hq_is_used_for_new_captures(server, tmp_path):
     session = new_device(tmp_path / "device", server)
-    visit_id = service.create_visit(
-        session, kind="office", on="2026-12-01", session_name="pagi", site="Kanim Karawang"
-    )
+    visit_id = plan_office_visit(session)
     person = next(
         p for p in people(50, 411) if p["application_type"] == "new" and p["product"] == "ordinary"
     )
     on = date(2026, 12, 1)
-    before = service.add_applicants(session, visit_id, [person], on=on)
+    before = add_applicants(session, visit_id, [person], on=on)
     assert session.read("applicant", before[0]).data["fee"]["regulation"] == "PP 45/2024"
 
-    hq_cli(server.hq, "fees", "publish", str(fees_file(tmp_path)))
-    env = {
-        "FIELDKIT_HOME": str(tmp_path / "device"),
-        "FIELDKIT_OFFICER": "sup1",
-        "FIELDKIT_PASSPHRASE": PASSPHRASE,
-    }
+    server.cli("fees", "publish", str(fees_file(tmp_path)))
+    env = cli_env(tmp_path / "device")
     pulled = CliRunner().invoke(
         main, ["--lang", "en", "sync", "reference", "--hq", server.base, "--json"], env=env
     )
@@ -501,7 +442,7 @@ def test_a_fee_schedule_published_at_hq_is_used_for_new_captures(server, tmp_pat
     session.vault.reload_meta()
     schedules = syncstate.published_fee_schedules(session)
     assert schedules is not None and schedules[-1].regulation == "PP 99/2026"
-    after = service.add_applicants(session, visit_id, [person], on=on)
+    after = add_applicants(session, visit_id, [person], on=on)
     fee = session.read("applicant", after[0]).data["fee"]
     assert fee["regulation"] == "PP 99/2026"
     product = Product(PassportKind(person["product"]), person["validity_years"])
@@ -515,7 +456,7 @@ def test_a_fee_schedule_published_at_hq_is_used_for_new_captures(server, tmp_pat
     broken = json.loads(fees_file(tmp_path).read_text())
     del broken["schedules"][-1]["items"]["fine.lost"]
     (tmp_path / "broken.json").write_text(json.dumps(broken))
-    refused = hq_cli(server.hq, "fees", "publish", str(tmp_path / "broken.json"), check=False)
+    refused = server.cli("fees", "publish", str(tmp_path / "broken.json"), check=False)
     assert refused.returncode == 2 and "fee.data.missing_item" in refused.stderr
     assert parse_fee_schedules(broken).ok is False
 
@@ -557,14 +498,14 @@ def test_after_a_data_key_rotation_the_reference_is_still_readable(server, tmp_p
     session = new_device(tmp_path / "device", server)
     banned = people(3, 412)
     (tmp_path / "w.txt").write_text("\n".join(p["nik"] for p in banned), encoding="utf-8")
-    hq_cli(server.hq, "watchlist", "import", str(tmp_path / "w.txt"))
+    server.cli("watchlist", "import", str(tmp_path / "w.txt"))
     client(server, session).pull_reference()
     assert watchlist_hit(session, banned[0]["nik"])
     held = applied_document(session)
 
-    officers.add_officer(session, "off2", "Dewi Lestari", "officer", "teh manis sore hari")
+    officers.add_officer(session, OFF2, OFF2_NAME, "officer", OFF2_PW)
     before = session.generation
-    officers.remove_officer(session, "off2")  # rotates the data key and re-seals the reference
+    officers.remove_officer(session, OFF2)  # rotates the data key and re-seals the reference
     generation = session.generation
     assert generation == before + 1
     assert applied_document(session) == held
@@ -572,8 +513,8 @@ def test_after_a_data_key_rotation_the_reference_is_still_readable(server, tmp_p
     assert watchlist_hit(session, banned[0]["nik"])
 
     # A second rotation keeps it too, and pulling the same version again is accepted.
-    officers.add_officer(session, "off3", "Dewi Lestari", "officer", "teh manis sore hari")
-    officers.remove_officer(session, "off3")
+    officers.add_officer(session, OFF3, OFF3_NAME, "officer", OFF3_PW)
+    officers.remove_officer(session, OFF3)
     assert applied_document(session) == held
     again = client(server, session).pull_reference()
     assert not again.new and watchlist_hit(session, banned[0]["nik"])

@@ -15,14 +15,15 @@ from click.testing import CliRunner
 
 from fieldkit.cli.main import main
 from fieldkit.cli.roster import roster
+from fieldkit.domain.ids import new_id
 from fieldkit.domain.synth import SyntheticApplicant, synthetic_applicants
-from fieldkit.vault import outbox, service
+from fieldkit.vault import outbox
 from fieldkit.vault.errors import InvalidInput, NotFound
 from fieldkit.vault.roster import import_roster, roster_entries
 from fieldkit.vault.vault import Vault
+from tests.support.vault import PASSPHRASE, new_vault, plan_visit
+from tests.support.vault import SUP as OFFICER
 
-OFFICER = "sup1"
-PASSPHRASE = "kopi tubruk pagi hari"
 VISIT_DAY = date(2026, 12, 1)
 COORDINATOR_HEADER = ["No", "Nama", "Tanggal Lahir", "NIK", "Jenis Permohonan", "No HP"]
 TYPE_WORD = {"new": "baru", "expired": "penggantian"}
@@ -32,28 +33,19 @@ TYPE_WORD = {"new": "baru", "expired": "penggantian"}
 
 
 @pytest.fixture
-def home(tmp_path, monkeypatch):
-    monkeypatch.setenv("FIELDKIT_INSECURE_TEST_KDF", "1")
+def home(tmp_path, cheap_kdf):
     return tmp_path / "home"
 
 
 @pytest.fixture
 def session(home):
-    s = Vault.create(home, officer_id=OFFICER, name="Rina Wati", passphrase=PASSPHRASE)
+    s = new_vault(home)
     yield s
     s.vault.close()
 
 
 def new_visit(session, kind="eazy"):
-    return service.create_visit(
-        session,
-        kind=kind,
-        on=VISIT_DAY.isoformat(),
-        session_name="pagi",
-        site="SMAN 1 Karawang",
-        coordinator_name="Budi Santoso",
-        coordinator_phone="081234567890",
-    )
+    return plan_visit(session, kind=kind, on=VISIT_DAY.isoformat())
 
 
 @pytest.fixture
@@ -491,7 +483,7 @@ def test_missing_columns_are_named(session, visit_id, files):
 def test_an_unknown_visit_is_not_found(session, files):
     path = coordinator_csv(files / "a.csv", people(1))
     with pytest.raises(NotFound):
-        import_roster(session, service.new_id(), path)
+        import_roster(session, new_id(), path)
 
 
 # -- one transaction ------------------------------------------------------------------------------
@@ -760,7 +752,7 @@ def test_cli_every_row_rejected_exits_2(cli, cli_visit, files):
 
 def test_cli_unknown_visit_exits_1(cli, cli_visit, files):
     path, _ = _file_with_bad_row_4(files)
-    result = cli("roster", "import", str(path), "--visit", service.new_id())
+    result = cli("roster", "import", str(path), "--visit", new_id())
     assert result.exit_code == 1
     assert "Traceback" not in result.output
 

@@ -21,22 +21,14 @@ from fieldkit.vault.records import Change
 from fieldkit.vault.roster import import_roster
 from fieldkit.vault.session import UnlockedVault
 from sync.hq import store
-from tests.integration.test_hq_harness import Server, init_hq, serving
-from tests.integration.test_reference_sync import (
-    PASSPHRASE,
-    client,
-    hq_cli,
-    new_device,
-    people,
-    roster_file,
-)
+from tests.support.hq import Server, running_hq
+from tests.support.reference import EAZY_VISIT, entries_of, write_roster
+from tests.support.vault import add_applicants, cli_env, enrolled_vault, no_wait_client, people
 
 REASON = "kunjungan dibatalkan sekolah / cancelled by the school"
 
 
-@pytest.fixture(autouse=True)
-def cheap_kdf(monkeypatch):
-    monkeypatch.setenv("FIELDKIT_INSECURE_TEST_KDF", "1")
+pytestmark = pytest.mark.usefixtures("cheap_kdf")
 
 
 def eazy_applicants(count: int, seed: int) -> list[dict]:
@@ -70,31 +62,31 @@ def hq_records(server: Server, kind: str, record_id: str) -> list[dict]:
 
 def _withdrawal_reaches_the_device(server: Server, tmp: Path) -> None:
     home = tmp / "device"
-    session = new_device(home, server)
+    session = enrolled_vault(home, server.url, server.enroll_code())
     device_id = session.vault.device_id
-    visit_id = hq_cli(
-        server.hq, "roster", "assign", "--device", device_id, "--visit-json",
-        str(roster_file(tmp, people(3, 701))),
+    visit_id = server.cli(
+        "roster", "assign", "--device", device_id, "--visit-json",
+        str(write_roster(tmp, entries_of(people(3, 701)), EAZY_VISIT)),
     ).stdout.strip()  # fmt: skip
-    assert client(server, session).sync(once=True, reference=True).exit_code == 0
+    assert no_wait_client(server.url, session).sync(once=True, reference=True).exit_code == 0
     assert service.visit(session, visit_id).state == "planned"
 
-    [applicant_id] = service.add_applicants(session, visit_id, eazy_applicants(1, 702))
-    first = client(server, session).sync(once=True)
+    [applicant_id] = add_applicants(session, visit_id, eazy_applicants(1, 702))
+    first = no_wait_client(server.url, session).sync(once=True)
     assert first.exit_code == 0, first.as_json("en")
     assert len(hq_records(server, "applicant", applicant_id)) == 1
 
     done = json.loads(
-        hq_cli(server.hq, "roster", "withdraw", visit_id, "--reason", REASON, "--json").stdout
+        server.cli("roster", "withdraw", visit_id, "--reason", REASON, "--json").stdout
     )
     # A visit assigned and withdrawn before the laptop ever pulled it is ignored there.
-    never_held = hq_cli(
-        server.hq, "roster", "assign", "--device", device_id, "--visit-json",
-        str(roster_file(tmp, people(2, 703), "never.json")),
+    never_held = server.cli(
+        "roster", "assign", "--device", device_id, "--visit-json",
+        str(write_roster(tmp, entries_of(people(2, 703)), EAZY_VISIT)),
     ).stdout.strip()  # fmt: skip
-    hq_cli(server.hq, "roster", "withdraw", never_held, "--reason", "wrong device")
+    server.cli("roster", "withdraw", never_held, "--reason", "wrong device")
 
-    report = client(server, session).sync(once=True, reference=True)
+    report = no_wait_client(server.url, session).sync(once=True, reference=True)
     assert report.exit_code == 0, report.as_json("en")
     outcome = report.reference
     assert outcome is not None and outcome.visits_withdrawn == 1
@@ -137,13 +129,13 @@ def _withdrawal_reaches_the_device(server: Server, tmp: Path) -> None:
 
     # Re-applying the same document changes nothing.
     before = counts(session)
-    again = client(server, session).pull_reference()
+    again = no_wait_client(server.url, session).pull_reference()
     assert not again.new and again.visits_withdrawn == 0
     assert counts(session) == before
 
     # Everything goes to HQ once: the applicant's two versions, the withdrawn visit and roster.
-    assert client(server, session).sync(once=True).exit_code == 0
-    assert client(server, session).sync(once=True).exit_code == 0
+    assert no_wait_client(server.url, session).sync(once=True).exit_code == 0
+    assert no_wait_client(server.url, session).sync(once=True).exit_code == 0
     assert [(r["version"], r["state"]) for r in hq_records(server, "applicant", applicant_id)] == [
         (1, "captured"),
         (2, "completed"),
@@ -157,12 +149,7 @@ def _withdrawal_reaches_the_device(server: Server, tmp: Path) -> None:
     session.vault.close()
 
     # The officer's view: `fieldkit visit list` and `applicant add`, in both languages.
-    env = {
-        "FIELDKIT_HOME": str(home),
-        "FIELDKIT_INSECURE_TEST_KDF": "1",
-        "FIELDKIT_OFFICER": "sup1",
-        "FIELDKIT_PASSPHRASE": PASSPHRASE,
-    }
+    env = cli_env(home)
     runner = CliRunner()
     english = runner.invoke(main, ["--lang", "en", "visit", "list"], env=env)
     assert english.exit_code == 0, english.output
@@ -197,13 +184,11 @@ def _withdrawal_reaches_the_device(server: Server, tmp: Path) -> None:
 
 
 def test_a_withdrawal_reaches_the_device_sqlite(tmp_path):
-    hq = init_hq(tmp_path / "hq", None)
-    with serving(hq, workers=1) as running:
+    with running_hq(tmp_path / "hq", workers=1) as running:
         _withdrawal_reaches_the_device(running, tmp_path)
 
 
 @pytest.mark.postgres
 def test_a_withdrawal_reaches_the_device_postgres(tmp_path, postgres_url):
-    hq = init_hq(tmp_path / "hq", postgres_url)
-    with serving(hq, workers=2) as running:
+    with running_hq(tmp_path / "hq", postgres_url, workers=2) as running:
         _withdrawal_reaches_the_device(running, tmp_path)

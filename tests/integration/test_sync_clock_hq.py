@@ -19,19 +19,20 @@ from fieldkit.vault import syncstate
 from sync.device.client import SyncClient
 from sync.device.signed import read_hq_time
 from sync.wire.requests import REFERENCE_PATH, checkpoint_path, request_headers
-from tests.integration.test_sync_end_to_end import (
-    assert_hq_holds_exactly,
-    new_device,
-    running_hq,
-)
+from tests.support.checks import assert_hq_holds_exactly
+from tests.support.hq import Server
+from tests.support.vault import enrolled_vault
 
 SHIFT = timedelta(hours=3)
 
 
 @pytest.fixture(scope="module")
-def hq(tmp_path_factory):
-    with running_hq(tmp_path_factory.mktemp("hq")) as running:
-        yield running
+def server(hq_server):
+    return hq_server
+
+
+def new_device(home, server: Server, applicants: int):
+    return enrolled_vault(home, server.url, server.enroll_code(), applicants)
 
 
 def ahead() -> datetime:
@@ -39,11 +40,11 @@ def ahead() -> datetime:
     return datetime.now(UTC) + SHIFT
 
 
-def test_a_laptop_clock_three_hours_ahead_syncs_every_batch_exactly_once(hq, tmp_path):
-    session = new_device(tmp_path / "device", hq, 600)
+def test_a_laptop_clock_three_hours_ahead_syncs_every_batch_exactly_once(server, tmp_path):
+    session = new_device(tmp_path / "device", server, 600)
     device = session.vault.device_id
 
-    report = SyncClient(hq.url, session, sleep=lambda _: None, clock=ahead).sync(
+    report = SyncClient(server.url, session, sleep=lambda _: None, clock=ahead).sync(
         once=True, reference=True
     )
     assert report.exit_code == 0 and report.complete, report.as_json("en")
@@ -53,21 +54,21 @@ def test_a_laptop_clock_three_hours_ahead_syncs_every_batch_exactly_once(hq, tmp
     assert abs(report.clock_offset + SHIFT.total_seconds()) <= 5, report.clock_offset
     assert "180 minutes (about 3 hours) ahead of HQ's" in report.warnings[0].en
     assert "180 menit (sekitar 3 jam) lebih cepat dari jam HQ" in report.warnings[0].id
-    assert_hq_holds_exactly(hq, session)
+    assert_hq_holds_exactly(server, session)
     refusals = "SELECT problem FROM rejections WHERE device_id = :d ORDER BY id"
-    assert hq.scalar("SELECT count(*) FROM rejections WHERE device_id = :d", d=device) == 1
-    assert hq.scalar(refusals, d=device) == "clock-skew", "only the first checkpoint"
+    assert server.hq.scalar("SELECT count(*) FROM rejections WHERE device_id = :d", d=device) == 1
+    assert server.hq.scalar(refusals, d=device) == "clock-skew", "only the first checkpoint"
 
     # A new run measures again, and sends only what is new (the audit entry of the reference
     # data applied), never a batch HQ holds.
-    again = SyncClient(hq.url, session, sleep=lambda _: None, clock=ahead).sync(once=True)
+    again = SyncClient(server.url, session, sleep=lambda _: None, clock=ahead).sync(once=True)
     assert again.exit_code == 0 and again.complete, again.as_json("en")
     assert again.acked == again.cut and again.duplicates == 0
     assert again.clock_corrected
-    assert_hq_holds_exactly(hq, session)
+    assert_hq_holds_exactly(server, session)
     skewed = "SELECT count(*) FROM rejections WHERE device_id = :d AND problem = 'clock-skew'"
-    assert hq.scalar(skewed, d=device) == 2, "one refused checkpoint per run"
-    assert hq.scalar("SELECT count(*) FROM rejections WHERE device_id = :d", d=device) == 2
+    assert server.hq.scalar(skewed, d=device) == 2, "one refused checkpoint per run"
+    assert server.hq.scalar("SELECT count(*) FROM rejections WHERE device_id = :d", d=device) == 2
 
     # The vault's own times are the laptop's real ones, never HQ's or the shifted clock's.
     later = (datetime.now(UTC) + timedelta(minutes=1)).isoformat()
@@ -78,25 +79,25 @@ def test_a_laptop_clock_three_hours_ahead_syncs_every_batch_exactly_once(hq, tmp
 
 
 def _skewed(
-    hq, key: Ed25519PrivateKey, device_id: str, path: str, signed_path: str | None = None
+    server, key: Ed25519PrivateKey, device_id: str, path: str, signed_path: str | None = None
 ) -> requests.Response:
     """A request to ``path`` signed by ``key`` for ``device_id`` (over ``signed_path`` if
     given), three hours ahead."""
     at = ahead().isoformat(timespec="microseconds")
     headers = request_headers(key, device_id, path=signed_path or path, at=at)
-    return requests.get(hq.url + path, headers=headers, timeout=10)
+    return requests.get(server.url + path, headers=headers, timeout=10)
 
 
 @pytest.mark.parametrize("endpoint", ["checkpoint", "reference"])
 def test_the_clock_skew_answer_carries_hqs_signed_time_for_an_enrolled_device(
-    hq, tmp_path, endpoint
+    server, tmp_path, endpoint
 ):
-    session = new_device(tmp_path / "device", hq, 1)
+    session = new_device(tmp_path / "device", server, 1)
     device = session.vault.device_id
     path = checkpoint_path(device) if endpoint == "checkpoint" else REFERENCE_PATH
     pinned = syncstate.enrollment(session.vault)
     before = datetime.now(UTC)
-    response = _skewed(hq, session.device_signing_key(), device, path)
+    response = _skewed(server, session.device_signing_key(), device, path)
     after = datetime.now(UTC)
     assert response.status_code == 401
     assert response.headers["Content-Type"] == "application/problem+json"
@@ -112,9 +113,9 @@ def test_the_clock_skew_answer_carries_hqs_signed_time_for_an_enrolled_device(
     assert read_hq_time(signed, pinned, "0b9a8c7d-1e2f-4a3b-8c4d-5e6f7a8b9c0d") is None
 
 
-def test_no_signed_time_for_an_unknown_device_or_a_signature_not_the_devices(hq, tmp_path):
+def test_no_signed_time_for_an_unknown_device_or_a_signature_not_the_devices(server, tmp_path):
     stranger = "0b9a8c7d-1e2f-4a3b-8c4d-5e6f7a8b9c0d"
-    session = new_device(tmp_path / "device", hq, 1)
+    session = new_device(tmp_path / "device", server, 1)
     device = session.vault.device_id
     impostor = Ed25519PrivateKey.generate()
     own = session.device_signing_key()
@@ -126,7 +127,7 @@ def test_no_signed_time_for_an_unknown_device_or_a_signature_not_the_devices(hq,
         (own, device, checkpoint_path(device), REFERENCE_PATH),  # signed for another endpoint
         (own, device, REFERENCE_PATH, checkpoint_path(device)),
     ):
-        response = _skewed(hq, key, device_id, path, signed_path)
+        response = _skewed(server, key, device_id, path, signed_path)
         assert response.status_code == 401, (device_id, path)
         problem = response.json()
         assert problem["type"] == "/problems/clock-skew" and "hq_time" not in problem

@@ -21,14 +21,13 @@ import pytest
 import requests
 import sqlalchemy as sa
 
-from fieldkit.domain.synth import synthetic_applicants
-from fieldkit.vault import audit, service, syncstate
+from fieldkit.vault import audit, syncstate
 from fieldkit.vault.session import UnlockedVault
-from fieldkit.vault.vault import Vault
 from sync.device.client import ONCE_ATTEMPTS, RetryPolicy, SyncClient, SyncReport
 from sync.hq import store
-from tests.integration.test_sync_end_to_end import PASSPHRASE, Hq, running_hq
 from tests.support.faultproxy import FAULTS, FaultPlan, FaultProxy
+from tests.support.hq import Server, running_hq
+from tests.support.vault import add_applicants, enrolled_vault, people, plan_visit
 
 APPLICANTS = 5_000
 CAPTURE_BATCH = 500
@@ -75,31 +74,21 @@ class RecordingHttp(requests.Session):
         return response
 
 
-def capture(home: Path, hq: Hq) -> tuple[UnlockedVault, dict[str, dict[str, object]]]:
-    """A vault enrolled with ``hq`` (directly) holding 5,000 applicants; their data by id."""
-    session = Vault.create(home, officer_id="sup1", name="Rina Wati", passphrase=PASSPHRASE)
-    SyncClient(hq.url, session).enroll(hq.enroll_code())
-    visit_id = service.create_visit(
-        session, kind="eazy", on="2026-12-01", session_name="pagi", site="SMAN 1 Karawang",
-        coordinator_name="Budi Santoso", coordinator_phone="081234567890",
-    )  # fmt: skip
-    people = [p.as_json() for p in synthetic_applicants(APPLICANTS, 11)]
+def capture(home: Path, server: Server) -> tuple[UnlockedVault, dict[str, dict[str, object]]]:
+    """A vault enrolled with ``server`` (directly) holding 5,000 applicants; their data by id."""
+    session = enrolled_vault(home, server.url, server.enroll_code())
+    visit_id = plan_visit(session)
+    captured = people(APPLICANTS, 11)
     data: dict[str, dict[str, object]] = {}
-    for start in range(0, len(people), CAPTURE_BATCH):
-        chunk = people[start : start + CAPTURE_BATCH]
-        data.update(zip(service.add_applicants(session, visit_id, chunk), chunk, strict=True))
+    for start in range(0, len(captured), CAPTURE_BATCH):
+        chunk = captured[start : start + CAPTURE_BATCH]
+        data.update(zip(add_applicants(session, visit_id, chunk), chunk, strict=True))
     return session, data
 
 
-def hq_rows(hq: Hq, table: sa.Table, device_id: str) -> list[dict[str, Any]]:
+def hq_rows(server: Server, table: sa.Table, device_id: str) -> list[dict[str, Any]]:
     """Rows of one of HQ's tables for ``device_id``, read from its store."""
-    engine = store.create_engine(hq.db_url)
-    try:
-        with engine.connect() as conn:
-            query = sa.select(table).where(table.c.device_id == device_id)
-            return [dict(row._mapping) for row in conn.execute(query)]
-    finally:
-        engine.dispose()
+    return server.hq.rows(table, table.c.device_id == device_id)
 
 
 def normalised(person: dict[str, object]) -> tuple[str, str, str, str]:
@@ -145,16 +134,19 @@ def sync_through_faults(
         assert time.monotonic() < deadline, f"not complete after {MAX_SYNC_SECONDS} s"
 
 
-def _five_thousand_applicants_arrive_exactly_once_through_faults(hq: Hq, home: Path) -> None:
-    session, captured = capture(home, hq)
+def _five_thousand_applicants_arrive_exactly_once_through_faults(
+    server: Server, home: Path
+) -> None:
+    session, captured = capture(home, server)
     device = session.vault.device_id
     started = time.monotonic()
-    with FaultProxy(int(hq.url.rsplit(":", 1)[1]), PLAN) as proxy:
+    with FaultProxy(int(server.url.rsplit(":", 1)[1]), PLAN) as proxy:
         reports, http, waits = sync_through_faults(f"http://127.0.0.1:{proxy.port}", session)
         stats = dict(proxy.stats)
     elapsed = time.monotonic() - started
     print(
-        f"\n{hq.db_url.split(':', 1)[0]}: {len(reports)} passes, {len(http.outcomes)} requests, "
+        f"\n{server.store_url().split(':', 1)[0]}: {len(reports)} passes, "
+        f"{len(http.outcomes)} requests, "
         f"{sum(r.duplicates for r in reports)} duplicates, {elapsed:.1f} s syncing; proxy {stats}"
     )
 
@@ -169,7 +161,7 @@ def _five_thousand_applicants_arrive_exactly_once_through_faults(hq: Hq, home: P
     assert all(seconds <= longest_backoff for seconds in others), others
 
     # HQ holds every applicant exactly once, with the data captured.
-    held = hq_rows(hq, store.records, device)
+    held = hq_rows(server, store.records, device)
     keys = [(r["kind"], r["id"], r["version"]) for r in held]
     assert len(keys) == len(set(keys)), "no record version twice"
     applicants = {r["id"]: r for r in held if r["kind"] == "applicant"}
@@ -200,19 +192,19 @@ def _five_thousand_applicants_arrive_exactly_once_through_faults(hq: Hq, home: P
     assert sum(r.duplicates for r in reports) >= 1, "a batch whose answer was lost was resent"
 
     # HQ's batches: seq 1..N gapless, the device's ids and receipts; no flags nor rejections.
-    batches = sorted(hq_rows(hq, store.batches, device), key=lambda r: r["seq"])
+    batches = sorted(hq_rows(server, store.batches, device), key=lambda r: r["seq"])
     assert [r["seq"] for r in batches] == list(range(1, len(stored) + 1))
     assert [r["batch_id"] for r in batches] == [b.batch_id for b in stored]
     assert [json.loads(r["receipt"])["receipt"] for r in batches] == [b.receipt for b in stored]
-    assert hq_rows(hq, store.flags, device) == []
-    rejected = [r["problem"] for r in hq_rows(hq, store.rejections, device)]
+    assert hq_rows(server, store.flags, device) == []
+    rejected = [r["problem"] for r in hq_rows(server, store.rejections, device)]
     assert "sequence-reused" not in rejected and "batch-id-reused" not in rejected
     assert rejected == []
 
     # The audit chain at HQ is verified up to what the device sent, and is the vault's.
     assert audit.verify(session.conn, session.vault.vault_id).ok
     sent = max(b.audit[1] for b in stored if b.audit)
-    entries = sorted(hq_rows(hq, store.audit_entries, device), key=lambda r: r["seq"])
+    entries = sorted(hq_rows(server, store.audit_entries, device), key=lambda r: r["seq"])
     assert [e["seq"] for e in entries] == list(range(1, sent + 1))
     assert all(e["verified"] for e in entries), "HQ verified the audit chain"
     vault_hash = session.conn.execute("SELECT hash FROM audit WHERE seq = ?", (sent,)).fetchone()
@@ -224,6 +216,6 @@ def _five_thousand_applicants_arrive_exactly_once_through_faults(hq: Hq, home: P
 )
 def test_five_thousand_applicants_arrive_exactly_once_through_faults(backend, tmp_path, request):
     db_url = request.getfixturevalue("postgres_url") if backend == "postgres" else None
-    with running_hq(tmp_path / "hq", db_url) as hq:
-        assert hq.db_url.startswith("postgresql" if db_url else "sqlite")
-        _five_thousand_applicants_arrive_exactly_once_through_faults(hq, tmp_path / "device")
+    with running_hq(tmp_path / "hq", db_url) as server:
+        assert server.store_url().startswith("postgresql" if db_url else "sqlite")
+        _five_thousand_applicants_arrive_exactly_once_through_faults(server, tmp_path / "device")

@@ -1,201 +1,39 @@
 """The sync client against a scripted HQ on 127.0.0.1: forged receipts, strict checkpoints,
 refusals, outages, captive portals, wrong laptop clocks, and the connectivity monitor.
 
-The scripted HQ speaks the real protocol (it opens batches, signs checkpoints, reference data
-and receipts with ``sync.wire.envelope``, and checks device-signed requests as HQ does, against its
-own clock, which a test can shift) and can be told to misbehave on the next requests.
+The scripted HQ is :class:`tests.support.fake_hq.FakeHq` (the ``fake_hq`` fixture): it speaks
+the real protocol (it opens batches, signs checkpoints, reference data and receipts with
+``sync.wire.envelope``, and checks device-signed requests as HQ does, against its own clock,
+which a test can shift; ``test_hq_contract.py`` holds it to the real HQ) and can be told to
+misbehave on the next requests.
 """
 
 from __future__ import annotations
 
 import base64
-import contextlib
-import hashlib
 import json
 import threading
 import time
-from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
-from email.utils import format_datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from click.testing import CliRunner
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from fieldkit.cli.sync import sync as sync_command
-from fieldkit.domain.synth import synthetic_applicants
-from fieldkit.vault import service, syncstate
-from fieldkit.vault.vault import Vault
+from fieldkit.vault import syncstate
 from sync.device.client import HqRefused, HqUntrusted, SyncClient
 from sync.device.connectivity import ConnectivityMonitor
 from sync.wire import envelope
 from sync.wire.requests import (
     DEVICE_HEADER,
-    MAX_CLOCK_SKEW,
     REFERENCE_PATH,
     SIGNATURE_HEADER,
     TIME_HEADER,
     checkpoint_path,
     request_message,
 )
-
-PASSPHRASE = "kopi tubruk pagi hari"
-
-
-class ScriptedHq:
-    """Enough of HQ to accept batches, plus a queue of faults for the next requests."""
-
-    def __init__(self) -> None:
-        self.private, self.public = envelope.generate_hq_encryption_key()
-        self.signing = Ed25519PrivateKey.generate()
-        self.device_key: bytes | None = None
-        self.receipts: dict[str, dict] = {}
-        self.items: list[dict] = []
-        self.faults: list[tuple[str, object]] = []  # (path prefix, fault)
-        self.requests: list[str] = []
-        self.checkpoint_headers: list[dict[str, str]] = []
-        self.signed_times: list[tuple[str, str]] = []  # (path, Fieldkit-Time) of signed requests
-        self.health = 200
-        # HQ's clock is the real one shifted by this; its Date header too, shifted further by
-        # date_shift (a lying proxy), or "omit"/"junk" for none or an unusable one.
-        self.clock_shift = timedelta(0)
-        self.date_shift = timedelta(0)
-        self.date: str | None = None
-        # What a clock-skew answer carries as hq_time: HQ's signed time (None), or this
-        # function's answer given the signed time (a network in the way, or a broken HQ).
-        self.hq_time: object = None
-        self.hq_times: list[dict] = []  # the signed times HQ gave
-        self.lock = threading.Lock()
-
-    def now(self) -> datetime:
-        return datetime.now(UTC) + self.clock_shift
-
-    @property
-    def signing_kid(self) -> str:
-        return hashlib.sha256(self.signing.public_key().public_bytes_raw()).hexdigest()[:16]
-
-    def signed(self, document: dict) -> dict:
-        return envelope.sign_document(document, self.signing)
-
-    def check_signed(self, path: str, headers: Mapping[str, str]) -> tuple[int, dict] | None:
-        """HQ's checks of a device-signed request (docs/PROTOCOL.md), against HQ's clock."""
-        if not all(headers.get(h) for h in (DEVICE_HEADER, TIME_HEADER, SIGNATURE_HEADER)):
-            return 401, {"type": "/problems/unauthenticated", "title": "Unauthenticated",
-                         "status": 401, "detail": "Send the Fieldkit-* headers."}  # fmt: skip
-        at = headers[TIME_HEADER]
-        self.signed_times.append((path, at))
-        try:
-            message = request_message("GET", path, headers[DEVICE_HEADER], at)
-            Ed25519PublicKey.from_public_bytes(self.device_key).verify(
-                base64.b64decode(headers[SIGNATURE_HEADER]), message
-            )
-            by_device = True
-        except InvalidSignature:
-            by_device = False
-        if abs(datetime.fromisoformat(at) - self.now()) > MAX_CLOCK_SKEW:
-            detail = f"Signed at {at}; HQ's clock is {self.now().isoformat()}."
-            problem = {"type": "/problems/clock-skew", "title": "Clock skew", "status": 401,
-                       "detail": detail}  # fmt: skip
-            if by_device:  # HQ's signed time, for the enrolled device only (docs/PROTOCOL.md)
-                signed = self.signed(
-                    {"v": 1, "kind": "hq-time", "device_id": headers[DEVICE_HEADER],
-                     "at": self.now().isoformat(), "hq_signing_kid": self.signing_kid}
-                )  # fmt: skip
-                self.hq_times.append(signed)
-                given = self.hq_time(signed) if callable(self.hq_time) else signed
-                if given is not None:
-                    problem["hq_time"] = given
-            return 401, problem
-        if not by_device:
-            return 401, {"type": "/problems/bad-signature", "title": "Bad signature",
-                         "status": 401, "detail": "Not signed by this device's key."}  # fmt: skip
-        return None
-
-    def reference(self, headers: Mapping[str, str]) -> tuple[int, dict]:
-        """Reference data with nothing in it but HQ's keys, for a request the device signed."""
-        refused = self.check_signed(REFERENCE_PATH, headers)
-        if refused is not None:
-            return refused
-        signing_public = self.signing.public_key().public_bytes_raw()
-        return 200, self.signed(
-            {
-                "type": "reference", "v": 1, "device_id": headers[DEVICE_HEADER], "version": 1,
-                "issued_at": self.now().isoformat(), "hq_signing_kid": self.signing_kid,
-                "hq_keys": {
-                    "encryption": {"kid": envelope.hq_kid(self.public),
-                                   "public_key": base64.b64encode(self.public).decode()},
-                    "signing": {"kid": self.signing_kid,
-                                "public_key": base64.b64encode(signing_public).decode()},
-                },
-                "revoked": None, "revoked_devices": [], "revoked_officers": [], "fees": None,
-                "watchlist": None, "rosters": [],
-            }
-        )  # fmt: skip
-
-    def fault_for(self, path: str) -> object:
-        with self.lock:
-            self.requests.append(path)
-            for i, (prefix, fault) in enumerate(self.faults):
-                if path.startswith(prefix):
-                    del self.faults[i]
-                    return fault
-        return None
-
-    def enroll(self, body: dict) -> tuple[int, dict]:
-        self.device_key = base64.b64decode(body["device_public_key"])
-        return 201, {
-            "device_id": body["device_id"],
-            "hq_kid": envelope.hq_kid(self.public),
-            "hq_encryption_public_key": base64.b64encode(self.public).decode(),
-            "hq_signing_public_key": base64.b64encode(
-                self.signing.public_key().public_bytes_raw()
-            ).decode(),
-            "enrolled_at": "2026-11-28T06:00:00+00:00",
-        }
-
-    def checkpoint(self, device_id: str, headers: Mapping[str, str]) -> tuple[int, dict]:
-        """HQ's checkpoint, for a request signed by the device over this path (as HQ checks)."""
-        refused = self.check_signed(checkpoint_path(device_id), headers)
-        if refused is not None:
-            return refused
-        if headers[DEVICE_HEADER] != device_id:
-            return 403, {"type": "/problems/device-mismatch", "title": "Device mismatch",
-                         "status": 403, "detail": "Another device's checkpoint."}  # fmt: skip
-        seqs = sorted(r["seq"] for r in self.receipts.values())
-        missing = sorted(set(range(1, (seqs[-1] if seqs else 0) + 1)) - set(seqs))
-        return 200, self.signed(
-            {
-                "v": 1,
-                "device_id": device_id,
-                "next_seq": (seqs[-1] + 1) if seqs else 1,
-                "received": [s for s in seqs if missing and s > missing[0]],
-                "missing": missing,
-                "at": self.now().isoformat(),
-                "hq_signing_kid": self.signing_kid,
-            }
-        )
-
-    def receipt_for(self, data: bytes) -> tuple[int, dict]:
-        parsed = envelope.parse_envelope(data)
-        envelope.verify_signature(parsed, self.device_key)
-        header = parsed.header
-        if header.batch_id in self.receipts:
-            return 200, self.signed(self.receipts[header.batch_id])
-        self.items += envelope.open_batch(parsed, self.private)
-        receipt = {
-            "v": 1,
-            "device_id": header.device_id,
-            "batch_id": header.batch_id,
-            "seq": header.seq,
-            "ct_sha256": parsed.ct_sha256,
-            "count": header.count,
-            "accepted_at": "2026-11-28T06:00:01+00:00",
-            "hq_signing_kid": self.signing_kid,
-        }
-        self.receipts[header.batch_id] = receipt
-        return 201, self.signed(receipt)
+from tests.support.vault import add_applicants, cli_env, new_vault, people, plan_visit
 
 
 def _problem(status: int, slug: str, detail: str) -> tuple[int, dict, bytes]:
@@ -204,85 +42,15 @@ def _problem(status: int, slug: str, detail: str) -> tuple[int, dict, bytes]:
 
 
 @pytest.fixture
-def hq():
-    scripted = ScriptedHq()
-
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-
-        def send_header(self, keyword, value):
-            if keyword == "Date":  # the one send_response adds: HQ's clock, or as scripted
-                if scripted.date == "omit":
-                    return
-                sent = scripted.now() + scripted.date_shift
-                value = "some time today" if scripted.date == "junk" else format_datetime(
-                    sent, usegmt=True)  # fmt: skip
-            super().send_header(keyword, value)
-
-        def reply(self, status, headers, payload):
-            self.send_response(status)
-            for name, value in headers.items():
-                self.send_header(name, value)
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            with contextlib.suppress(BrokenPipeError):
-                self.wfile.write(payload)
-
-        def handle_request(self):
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length) if length else b""
-            if self.path.endswith("/checkpoint"):
-                scripted.checkpoint_headers.append(dict(self.headers))
-            fault = scripted.fault_for(self.path)
-            if fault == "drop":
-                self.close_connection = True
-                return
-            if fault is not None and not callable(fault):
-                self.reply(*fault)
-                return
-            if self.path == "/healthz":
-                self.reply(scripted.health, {}, b'{"status":"ok"}')
-                return
-            if self.path == "/v1/enroll":
-                status, answer = scripted.enroll(json.loads(body))
-            elif self.path.endswith("/checkpoint"):
-                status, answer = scripted.checkpoint(self.path.split("/")[3], self.headers)
-            elif self.path == REFERENCE_PATH:
-                status, answer = scripted.reference(self.headers)
-            else:
-                status, answer = scripted.receipt_for(body)
-            if callable(fault):
-                status, answer = fault(status, answer)
-            self.reply(status, {"Content-Type": "application/json"}, json.dumps(answer).encode())
-
-        def do_GET(self):
-            self.handle_request()
-
-        def do_POST(self):
-            self.handle_request()
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    httpd.daemon_threads = True
-    threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True).start()
-    scripted.url = f"http://127.0.0.1:{httpd.server_address[1]}"
-    yield scripted
-    httpd.shutdown()
-    httpd.server_close()
+def hq(fake_hq):
+    return fake_hq
 
 
 @pytest.fixture
-def session(tmp_path, monkeypatch, hq):
-    monkeypatch.setenv("FIELDKIT_INSECURE_TEST_KDF", "1")
-    session = Vault.create(
-        tmp_path / "device", officer_id="sup1", name="Rina Wati", passphrase=PASSPHRASE
-    )
-    client(hq, session).enroll("TEST-CODE")
-    visit_id = service.create_visit(
-        session, kind="eazy", on="2026-12-01", session_name="pagi", site="SMAN 1 Karawang",
-        coordinator_name="Budi Santoso", coordinator_phone="081234567890",
-    )  # fmt: skip
-    service.add_applicants(session, visit_id, [p.as_json() for p in synthetic_applicants(700, 3)])
+def session(tmp_path, cheap_kdf, hq):
+    session = new_vault(tmp_path / "device")
+    client(hq, session).enroll(hq.enroll_code())
+    add_applicants(session, plan_visit(session), people(700, 3))
     return session
 
 
@@ -294,10 +62,9 @@ def acked(session):
     return [b.seq for b in syncstate.batches(session.conn) if b.acked]
 
 
-def test_enrollment_pins_only_a_consistent_answer(hq, tmp_path, monkeypatch):
-    monkeypatch.setenv("FIELDKIT_INSECURE_TEST_KDF", "1")
-    fresh = Vault.create(tmp_path / "fresh", officer_id="sup1", name="Rina Wati",
-                         passphrase=PASSPHRASE)  # fmt: skip
+def test_enrollment_pins_only_a_consistent_answer(hq, tmp_path, cheap_kdf):
+    fresh = new_vault(tmp_path / "fresh")
+    hq.enroll_code("GOOD-CODE")
     hq.faults.append(("/v1/enroll", _problem(403, "enroll-code-invalid", "used")))
     with pytest.raises(HqRefused) as refused:
         client(hq, fresh).enroll("USED-CODE")
@@ -322,7 +89,7 @@ def test_a_receipt_signed_by_another_key_acknowledges_nothing(hq, session):
     impostor = Ed25519PrivateKey.generate()
     hq.faults.append(
         ("/v1/batches", lambda status, answer: (status, envelope.sign_document(
-            answer["document"], impostor)))
+            answer["receipt"], impostor)))
     )  # fmt: skip
     report = client(hq, session).sync(once=True)
     assert report.exit_code == 3
@@ -338,7 +105,7 @@ def test_a_receipt_signed_by_another_key_acknowledges_nothing(hq, session):
 
 def test_a_signed_receipt_for_other_bytes_acknowledges_nothing(hq, session):
     def other_hash(status, answer):
-        return status, hq.signed({**answer["document"], "ct_sha256": "0" * 64})
+        return status, hq.signed({**answer["receipt"], "ct_sha256": "0" * 64})
 
     hq.faults.append(("/v1/batches", other_hash))
     report = client(hq, session).sync(once=True)
@@ -360,7 +127,7 @@ def test_a_signed_receipt_for_other_bytes_acknowledges_nothing(hq, session):
 )
 def test_a_signed_receipt_that_is_not_ours_in_every_field_acknowledges_nothing(hq, session, change):
     def altered(status, answer):
-        document = {**answer["document"], **change}
+        document = {**answer["receipt"], **change}
         if change.get("count", 0) is None:
             del document["count"]
         return status, hq.signed(document)
@@ -498,12 +265,7 @@ def test_a_clock_a_few_minutes_off_is_accepted_and_reported(hq, session):
 
 def test_the_command_line_tells_the_officer_in_both_languages(hq, session, tmp_path):
     hq.clock_shift = timedelta(hours=3)
-    env = {
-        "FIELDKIT_HOME": str(tmp_path / "device"),
-        "FIELDKIT_OFFICER": "sup1",
-        "FIELDKIT_PASSPHRASE": PASSPHRASE,
-        "FIELDKIT_LANG": "en",
-    }
+    env = cli_env(tmp_path / "device", FIELDKIT_LANG="en")
     runner = CliRunner()
     synced = runner.invoke(sync_command, ["--once", "--json"], env=env)
     assert synced.exit_code == 0, synced.output

@@ -12,8 +12,7 @@ from click.testing import CliRunner
 
 from fieldkit.cli import main
 from fieldkit.domain.synth import synthetic_applicants
-
-PASSPHRASE = "kopi tubruk pagi hari"
+from tests.support.vault import PASSPHRASE
 
 
 @pytest.fixture

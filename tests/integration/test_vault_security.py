@@ -22,7 +22,6 @@ from types import SimpleNamespace
 import pytest
 
 from fieldkit import kdf
-from fieldkit.domain.synth import synthetic_applicants
 from fieldkit.vault import audit, keyring, officers, outbox, records, rotation, service
 from fieldkit.vault.crypto import (
     AuthenticationFailed,
@@ -42,50 +41,36 @@ from fieldkit.vault.errors import (
     WeakPassphrase,
     WrongPassphrase,
 )
-from fieldkit.vault.home import vault_path
 from fieldkit.vault.records import Change, VersionConflict, record_aad
 from fieldkit.vault.session import UnlockedVault
 from fieldkit.vault.vault import FREE_FAILURES, MAX_DELAY, Vault, throttle_delay
+from tests.support.vault import (
+    OFF2,
+    OFF2_NAME,
+    OFF2_PW,
+    OFF3,
+    OFF3_NAME,
+    OFF3_PW,
+    SUP,
+    SUP_NAME,
+    SUP_PW,
+    WRONG_PW,
+    VaultHome,
+    add_applicants,
+    applicant_history,
+    plan_visit,
+    show_applicant,
+)
+from tests.support.vault import people as synthetic_people
 
-SUP, SUP_NAME, SUP_PW = "sup1", "Rina Wati", "kopi tubruk pagi hari"
-OFF2, OFF2_NAME, OFF2_PW = "off2", "Dedi Kurnia", "sate ayam madura enak"
-OFF3, OFF3_NAME, OFF3_PW = "off3", "Sri Lestari", "hujan deras di bogor"
-WRONG_PW = "teh manis sore hari"
 SEED = 20261201
 
 
 # -- the laboratory: one vault home, helpers to open, tamper and inspect it --------------------
 
 
-class Lab:
+class Lab(VaultHome):
     """One vault home on disk, and every Vault opened on it (closed at teardown)."""
-
-    def __init__(self, home: Path) -> None:
-        self.home = home
-        self.opened: list[Vault] = []
-
-    @property
-    def db(self) -> Path:
-        return vault_path(self.home)
-
-    def create(self) -> UnlockedVault:
-        session = Vault.create(self.home, officer_id=SUP, name=SUP_NAME, passphrase=SUP_PW)
-        self.opened.append(session.vault)
-        return session
-
-    def open(self) -> Vault:
-        vault = Vault.open(self.home)
-        self.opened.append(vault)
-        return vault
-
-    def unlock(self, officer_id: str = SUP, passphrase: str = SUP_PW) -> UnlockedVault:
-        """Reopen the file (as after a restart) and unlock it."""
-        return self.open().unlock(officer_id, passphrase)
-
-    def close_all(self) -> None:
-        for vault in self.opened:
-            vault.close()
-        self.opened.clear()
 
     def edit(self, change: Callable[[sqlite3.Connection], None]) -> None:
         """Tamper with the closed file directly, as someone holding the laptop's disk could."""
@@ -97,14 +82,6 @@ class Lab:
         finally:
             conn.close()
 
-    def sql(self, query: str, params: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
-        """Read the file directly (a separate connection: what is really on disk)."""
-        conn = sqlite3.connect(self.db)
-        try:
-            return conn.execute(query, params).fetchall()
-        finally:
-            conn.close()
-
     def audit_rows(self) -> list[tuple[int, str | None, str, str | None, dict[str, object]]]:
         rows = self.sql("SELECT seq, officer_id, action, subject, detail FROM audit ORDER BY seq")
         return [(s, o, a, subj, json.loads(d)) for s, o, a, subj, d in rows]  # type: ignore[arg-type]
@@ -113,9 +90,7 @@ class Lab:
         return int(self.sql(f"SELECT COUNT(*) FROM {table}")[0][0])  # type: ignore[call-overload]
 
 
-@pytest.fixture(autouse=True)
-def cheap_kdf(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(kdf.TEST_KDF_ENV, "1")
+pytestmark = pytest.mark.usefixtures("cheap_kdf")
 
 
 @pytest.fixture
@@ -152,25 +127,13 @@ def spy(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
 
 
 def people(count: int, seed: int = SEED) -> list[dict[str, object]]:
-    return [a.as_json() for a in synthetic_applicants(count, seed)]
-
-
-def plan_visit(session: UnlockedVault) -> str:
-    return service.create_visit(
-        session,
-        kind="eazy",
-        on="2026-12-01",
-        session_name="pagi",
-        site="SMAN 1 Karawang",
-        coordinator_name="Budi Santoso",
-        coordinator_phone="081234567890",
-    )
+    return synthetic_people(count, seed)
 
 
 def vault_with_applicants(lab: Lab, count: int = 3) -> tuple[UnlockedVault, str, list[str]]:
     session = lab.create()
     visit_id = plan_visit(session)
-    ids = service.add_applicants(session, visit_id, people(count))
+    ids = add_applicants(session, visit_id, people(count))
     return session, visit_id, ids
 
 
@@ -577,7 +540,7 @@ def test_the_blind_index_finds_by_nik_and_holds_no_nik_in_clear(lab: Lab) -> Non
     captured = people(5)
     session = lab.create()
     visit_id = plan_visit(session)
-    ids = service.add_applicants(session, visit_id, captured)
+    ids = add_applicants(session, visit_id, captured)
 
     for applicant_id, person in zip(ids, captured, strict=True):
         assert session.find("nik", str(person["nik"])) == [("applicant", applicant_id)]
@@ -606,8 +569,8 @@ def test_no_personal_data_in_clear_anywhere_in_the_files(lab: Lab) -> None:
     captured = people(5)
     session = lab.create()
     visit_id = plan_visit(session)
-    ids = service.add_applicants(session, visit_id, captured)
-    service.show_applicant(session, ids[0])
+    ids = add_applicants(session, visit_id, captured)
+    show_applicant(session, ids[0])
     officers.add_officer(session, OFF2, OFF2_NAME, "officer", OFF2_PW)
 
     secrets = {"Rina Wati", "RINA WATI", OFF2_NAME, "Budi Santoso", "081234567890"}
@@ -632,11 +595,11 @@ def test_no_personal_data_in_clear_anywhere_in_the_files(lab: Lab) -> None:
 
 def _realistic_session(lab: Lab) -> list[str]:
     session, _, ids = vault_with_applicants(lab, 3)
-    service.show_applicant(session, ids[0])
-    service.show_applicant(session, ids[1])
+    show_applicant(session, ids[0])
+    show_applicant(session, ids[1])
     officers.add_officer(session, OFF2, OFF2_NAME, "officer", OFF2_PW)
     update_applicant(session, ids[2], "foto ulang")
-    service.applicant_history(session, ids[2])
+    applicant_history(session, ids[2])
     session.lock()
     lab.close_all()
     return ids
@@ -801,8 +764,8 @@ def _outbox(lab: Lab) -> list[tuple[int, str, str, int]]:
 def test_every_write_gets_the_next_outbox_number_without_gaps(lab: Lab) -> None:
     session = lab.create()
     visit_id = plan_visit(session)  # 1
-    [single] = service.add_applicants(session, visit_id, people(1))  # 2
-    batch = service.add_applicants(session, visit_id, people(4, seed=SEED + 7))  # 3..6
+    [single] = add_applicants(session, visit_id, people(1))  # 2
+    batch = add_applicants(session, visit_id, people(4, seed=SEED + 7))  # 3..6
     update_applicant(session, single, "dicek")  # 7
     with pytest.raises(VersionConflict):
         session.write(
@@ -899,7 +862,7 @@ def test_removing_an_officer_rotates_the_key_and_locks_them_out(lab: Lab) -> Non
     old_dek = session.deks[1]  # what the removed officer could have kept
     officers.remove_officer(session, OFF2)
     assert session.generation == 2
-    after_ids = service.add_applicants(session, visit_id, people(2, seed=SEED + 9))
+    after_ids = add_applicants(session, visit_id, people(2, seed=SEED + 9))
     update_applicant(session, after_ids[0], "sesudah rotasi")
     expected = _snapshot(session)
     lab.close_all()

@@ -29,6 +29,7 @@ from hypothesis import strategies as st
 
 from sync.wire import envelope as env
 from sync.wire.envelope import BatchHeader, EnvelopeError
+from tests.support.device import workflow_fields
 
 ROOT = Path(__file__).resolve().parents[2]
 VECTOR_PATH = ROOT / "docs" / "protocol-vector.json"
@@ -806,14 +807,7 @@ def realistic_batches(per_batch: int, *, capture_fields: bool = False) -> list[b
         data = check_applicant(person.as_json(), on=date(2026, 11, 28), visit_kind="eazy").value
         assert data is not None
         if capture_fields:
-            data = {
-                **data,
-                "documents_seen": [],
-                "payment": None,
-                "biometrics_ref": None,
-                "decision": None,
-                "notes": "",
-            }
+            data = {**data, **workflow_fields()}
         stamp = (start + timedelta(seconds=47 * n, microseconds=n * 7919)).isoformat(
             timespec="microseconds"
         )

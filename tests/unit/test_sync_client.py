@@ -1,17 +1,13 @@
 """The sync client's retry rules: backoff math, Retry-After, and which answers are retried.
 
-The retry tests talk to a real HTTP server on 127.0.0.1 that answers from a script; only
-``sleep`` is injected (it records the waits instead of waiting).
+The retry tests talk to a real HTTP server on 127.0.0.1 that answers from a script (the fake
+HQ's :meth:`~tests.support.fake_hq.FakeHq.script`); only ``sleep`` is injected (it records the
+waits instead of waiting).
 """
 
-import contextlib
 import random
-import socket
-import threading
-import time
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import requests
@@ -21,6 +17,7 @@ from sync.device import checkpoint, enrollment, errors, receipts, report, retry,
 from sync.device.errors import HqProblem, NetworkUnavailable, SyncError, problem_message
 from sync.device.retry import RetryPolicy, is_retryable, parse_retry_after
 from sync.device.transport import RetryingHttp, check_hq_url
+from tests.support.hq import free_port
 
 # -- backoff math ---------------------------------------------------------------------------
 
@@ -74,68 +71,16 @@ def test_which_statuses_are_retried():
 # -- a scripted server on 127.0.0.1 ---------------------------------------------------------------
 
 
-class Script:
-    """Answers, in order: (status, headers, body), "drop" (close without answering) or
-    ("slow", seconds) (answer 201 after a pause)."""
-
-    def __init__(self, answers):
-        self.answers = list(answers)
-        self.requests = []
-        self.lock = threading.Lock()
-
-    def next(self, method, path, body):
-        with self.lock:
-            self.requests.append((method, path, body))
-            return self.answers.pop(0) if self.answers else (500, {}, b"script exhausted")
-
-
 @pytest.fixture
-def server():
-    servers = []
+def server(fake_hq):
+    """Answers, in order, for whatever is asked: (status, headers, body), "drop" (close without
+    answering) or ("slow", seconds) (answer 201 after a pause); then 500."""
 
     def start(answers):
-        script = Script(answers)
+        fake_hq.script(*answers)
+        return fake_hq.url, fake_hq
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def _answer(self):
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length else b""
-                answer = script.next(self.command, self.path, body)
-                if answer == "drop":
-                    self.close_connection = True
-                    return
-                if isinstance(answer, tuple) and answer[0] == "slow":
-                    time.sleep(answer[1])
-                    answer = (201, {}, b"{}")
-                status, headers, payload = answer
-                self.send_response(status)
-                for name, value in headers.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                # The client may have given up waiting (the timeout test).
-                with contextlib.suppress(BrokenPipeError):
-                    self.wfile.write(payload)
-
-            def do_GET(self):
-                self._answer()
-
-            def do_POST(self):
-                self._answer()
-
-        httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        httpd.daemon_threads = True
-        threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True).start()
-        servers.append(httpd)
-        return f"http://127.0.0.1:{httpd.server_address[1]}", script
-
-    yield start
-    for httpd in servers:
-        httpd.shutdown()
-        httpd.server_close()
+    return start
 
 
 def make_http(base_url, *, attempts=None, read_timeout=5.0):
@@ -167,7 +112,7 @@ def test_transient_failures_are_retried_with_backoff_until_hq_accepts(server):
     assert response.status_code == 201
     assert response.json() == {"ok": True}
     assert len(script.requests) == 5
-    assert {body for _, _, body in script.requests} == {b"FKB1 envelope"}, "same bytes each time"
+    assert {r.body for r in script.log} == {b"FKB1 envelope"}, "same bytes each time"
     assert waits[0] == 7.0, "Retry-After seconds honoured"
     assert waits[1] == 1.0, "0.5 x base x 2**1"
     assert 18.0 <= waits[2] <= 20.0, "Retry-After HTTP date honoured"
@@ -208,10 +153,7 @@ def test_timeouts_and_refused_connections_are_retried(server):
     assert http.request("POST", "/v1/batches", data=b"x").status_code == 201
     assert len(waits) == 1
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    http, waits = make_http(f"http://127.0.0.1:{port}", attempts=4)
+    http, waits = make_http(f"http://127.0.0.1:{free_port()}", attempts=4)
     with pytest.raises(NetworkUnavailable):
         http.request("GET", "/healthz")
     assert len(waits) == 3, "nothing listens there: refused, retried, given up"

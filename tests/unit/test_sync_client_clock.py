@@ -1,7 +1,8 @@
 """The client's view of HQ's clock: the time it signs with, HQ's signed time, the officer's warning.
 
-No network: :class:`RetryingHttp` is given a stand-in for ``requests.Session`` that answers
-from a script and keeps the headers of every request. A ``401 clock-skew`` answer carries HQ's
+No network: :class:`RetryingHttp` is given the fake HQ in process
+(:meth:`tests.support.fake_hq.FakeHq.session`), answering from a script and keeping the headers
+of every request. A ``401 clock-skew`` answer carries HQ's
 time signed with HQ's signing key (``hq_time``); only that sets the time signed with, never the
 unauthenticated ``Date`` header.
 """
@@ -25,6 +26,7 @@ from sync.device.signed import read_hq_time
 from sync.device.transport import HqClock, RetryingHttp, hq_date
 from sync.wire import envelope
 from sync.wire.requests import SIGNATURE_HEADER, TIME_HEADER, request_message
+from tests.support.fake_hq import FakeHq
 
 LAPTOP = datetime(2026, 11, 28, 3, 0, 0, tzinfo=UTC)  # the laptop's (wrong) clock
 HQ = LAPTOP + timedelta(hours=3)  # HQ's
@@ -80,22 +82,17 @@ def dated(moment: datetime) -> str:
     return format_datetime(moment, usegmt=True)
 
 
-class Scripted:
-    """``requests.Session.request`` from a script of answers; keeps each request's headers."""
-
-    def __init__(self, *answers: requests.Response) -> None:
-        self.answers = list(answers)
-        self.sent: list[dict[str, str]] = []
-
-    def request(self, method: str, url: str, *, headers: dict[str, str], **_: object):
-        self.sent.append(dict(headers))
-        return self.answers.pop(0)
+def scripted(*answers: requests.Response) -> FakeHq:
+    """The fake HQ answering ``answers`` in order; it keeps each request's headers (``sent``)."""
+    hq = FakeHq()
+    hq.script(*answers)
+    return hq
 
 
-def http_for(script: Scripted, clock: HqClock, waits: list[float] | None = None) -> RetryingHttp:
+def http_for(script: FakeHq, clock: HqClock, waits: list[float] | None = None) -> RetryingHttp:
     return RetryingHttp(
         "https://hq.example.test",
-        script,  # type: ignore[arg-type]
+        script.session(),
         policy=RetryPolicy(max_attempts=5),
         timeout=(1.0, 1.0),
         sleep=(waits if waits is not None else []).append,
@@ -150,7 +147,7 @@ def test_a_clock_in_another_zone_still_signs_in_utc():
 
 def test_a_refused_time_is_signed_again_with_hqs_and_kept_for_later_requests():
     key = Ed25519PrivateKey.generate()
-    script = Scripted(skew(hq_time()), answer(200, {"ok": 1}), answer(200, {"ok": 2}))
+    script = scripted(skew(hq_time()), answer(200, {"ok": 1}), answer(200, {"ok": 2}))
     clock = pinned_clock()
     http = http_for(script, clock)
     assert http.device_request("GET", PATH, key, DEVICE).json() == {"ok": 1}
@@ -165,7 +162,7 @@ def test_a_refused_time_is_signed_again_with_hqs_and_kept_for_later_requests():
 
 def test_a_second_refusal_is_returned_not_retried_again():
     key = Ed25519PrivateKey.generate()
-    script = Scripted(skew(hq_time()), skew(hq_time()), answer(200))
+    script = scripted(skew(hq_time()), skew(hq_time()), answer(200))
     http = http_for(script, pinned_clock())
     response = http.device_request("GET", PATH, key, DEVICE)
     assert response.status_code == 401 and len(script.sent) == 2
@@ -173,7 +170,7 @@ def test_a_second_refusal_is_returned_not_retried_again():
 
 def test_a_far_future_date_header_is_ignored_for_hqs_signed_time():
     key = Ed25519PrivateKey.generate()
-    script = Scripted(skew(hq_time(), Date=dated(FAR_FUTURE)), answer(200, Date=dated(FAR_FUTURE)))
+    script = scripted(skew(hq_time(), Date=dated(FAR_FUTURE)), answer(200, Date=dated(FAR_FUTURE)))
     clock = pinned_clock()
     assert http_for(script, clock).device_request("GET", PATH, key, DEVICE).status_code == 200
     assert script.sent[1][TIME_HEADER].startswith("2026-11-28T06:00:00"), "HQ's, not the Date's"
@@ -205,7 +202,7 @@ NOT_HQS_TIME = {
 
 @pytest.mark.parametrize("signed", NOT_HQS_TIME.values(), ids=NOT_HQS_TIME.keys())
 def test_without_hqs_valid_signed_time_the_refusal_says_to_set_the_laptops_clock(signed):
-    script = Scripted(skew(signed, Date=dated(FAR_FUTURE)), answer(200))
+    script = scripted(skew(signed, Date=dated(FAR_FUTURE)), answer(200))
     clock = pinned_clock()
     http = http_for(script, clock)
     with pytest.raises(HqRefused) as refused:
@@ -235,7 +232,7 @@ def test_a_replayed_old_signed_time_only_moves_the_signing_time_into_the_past():
     which HQ refuses too; it is not signed a third time."""
     old = hq_time(LAPTOP - timedelta(days=30))
     key = Ed25519PrivateKey.generate()
-    script = Scripted(skew(old), skew(old), answer(200))
+    script = scripted(skew(old), skew(old), answer(200))
     clock = pinned_clock()
     response = http_for(script, clock).device_request("GET", PATH, key, DEVICE)
     assert response.status_code == 401 and len(script.sent) == 2
@@ -244,7 +241,7 @@ def test_a_replayed_old_signed_time_only_moves_the_signing_time_into_the_past():
 
 def test_other_refusals_are_returned_as_they_are():
     unauthenticated = {"type": "/problems/unauthenticated", "title": "x", "status": 401}
-    script = Scripted(answer(401, unauthenticated, Date=dated(HQ)))
+    script = scripted(answer(401, unauthenticated, Date=dated(HQ)))
     clock = HqClock(lambda: LAPTOP)
     response = http_for(script, clock).device_request(
         "GET", PATH, Ed25519PrivateKey.generate(), DEVICE
@@ -256,7 +253,7 @@ def test_other_refusals_are_returned_as_they_are():
 def test_retry_after_as_a_date_counts_from_hqs_date_not_the_laptops_clock():
     busy = answer(503, Date=dated(HQ), **{"Retry-After": dated(HQ + timedelta(seconds=30))})
     waits: list[float] = []
-    script = Scripted(busy, answer(200))
+    script = scripted(busy, answer(200))
     http = http_for(script, HqClock(lambda: LAPTOP), waits)
     assert http.request("GET", "/healthz").status_code == 200
     assert waits == [30.0], "not 3 hours (the cap) for a laptop 3 hours behind"
@@ -265,7 +262,7 @@ def test_retry_after_as_a_date_counts_from_hqs_date_not_the_laptops_clock():
 def test_retry_after_from_a_far_future_date_still_waits_no_longer_than_the_cap():
     busy = answer(503, Date=dated(LAPTOP), **{"Retry-After": dated(FAR_FUTURE)})
     waits: list[float] = []
-    script = Scripted(busy, answer(200))
+    script = scripted(busy, answer(200))
     assert http_for(script, HqClock(lambda: LAPTOP), waits).request("GET", "/x").status_code == 200
     assert waits == [RetryPolicy().cap]
 
@@ -275,7 +272,7 @@ def test_a_crafted_retry_after_is_ignored_not_a_crash(crafted):
     assert parse_retry_after(crafted) is None
     busy = answer(503, **{"Retry-After": crafted})
     waits: list[float] = []
-    script = Scripted(busy, answer(200))
+    script = scripted(busy, answer(200))
     assert http_for(script, HqClock(lambda: LAPTOP), waits).request("GET", "/x").status_code == 200
     assert waits == [0.0], "the jittered backoff (random 0 here), no Retry-After"
 

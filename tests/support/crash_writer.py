@@ -1,9 +1,10 @@
 """A capture loop that a test kills with SIGKILL at a random moment.
 
-Run as ``python crash_writer.py HOME SEED [COUNT]`` against an existing vault (officer ``sup1``,
-passphrase below, at least one visit). It saves synthetic applicants the way the counter does:
-one applicant per action, every 7th action a batch of 3, every 11th an update of an applicant
-saved earlier (read, change, write with ``expected_version``). On stdout, flushed at once:
+Run as ``tests/support/crash_writer.py HOME SEED [COUNT]`` (:mod:`tests.support.programs`)
+against an existing vault (officer :data:`OFFICER` with :data:`PASSPHRASE`, at least one
+visit). It saves synthetic applicants the way the counter does: one applicant per action, every
+7th action a batch of 3, every 11th an update of an applicant saved earlier (read, change, write
+with ``expected_version``). On stdout, flushed at once:
 
 * ``ready`` once the vault is unlocked;
 * ``attempt <n> add <size>`` or ``attempt <n> update <id> <from_version>`` before each save;
@@ -25,13 +26,13 @@ from pathlib import Path
 
 from fieldkit.domain.applicant import FIELDS
 from fieldkit.domain.synth import synthetic_applicants
-from fieldkit.vault import service
 from fieldkit.vault.crypto import canonical
 from fieldkit.vault.records import Change
 from fieldkit.vault.vault import Vault
+from tests.support.vault import APPLICANT, PASSPHRASE, add_applicants, visit_ids
+from tests.support.vault import SUP as OFFICER
 
-OFFICER = "sup1"
-PASSPHRASE = "kopi tubruk pagi hari"
+__all__ = ["OFFICER", "PASSPHRASE", "digest", "main"]
 # What the writer knows it stored: the captured fields and the notes an update changes.
 HASHED = (*FIELDS, "notes", "documents_seen")
 
@@ -52,7 +53,7 @@ def main(argv: list[str]) -> int:
 
     vault = Vault.open(home)
     session = vault.unlock(OFFICER, PASSPHRASE)
-    visit_id = service.visits(session)[0].id
+    visit_id = visit_ids(session)[0]
     people = synthetic_applicants(count, seed)
     rng = random.Random(seed)
     saved: list[str] = []
@@ -62,7 +63,7 @@ def main(argv: list[str]) -> int:
         attempt += 1
         if attempt % 11 == 0 and saved:
             rid = rng.choice(saved)
-            current = session.read(service.APPLICANT, rid)
+            current = session.read(APPLICANT, rid)
             data = {
                 **current.data,
                 "notes": f"dokumen diperiksa (attempt {attempt})",
@@ -72,7 +73,7 @@ def main(argv: list[str]) -> int:
             written = session.write(
                 [
                     Change(
-                        service.APPLICANT,
+                        APPLICANT,
                         rid,
                         data,
                         "checked",
@@ -89,7 +90,7 @@ def main(argv: list[str]) -> int:
             say("done\n")
             break
         say(f"attempt {attempt} add {len(batch)}\n")
-        ids = service.add_applicants(session, visit_id, batch)
+        ids = add_applicants(session, visit_id, batch)
         expected = [{**raw, "notes": "", "documents_seen": []} for raw in batch]
         say(
             "".join(
