@@ -28,7 +28,8 @@ from pathlib import Path
 import cryptography
 
 from fieldkit import kdf
-from fieldkit.vault import service
+from fieldkit.service import visits
+from fieldkit.service.session import OfficerSession
 from fieldkit.vault.session import UnlockedVault
 from fieldkit.vault.vault import Vault
 
@@ -89,8 +90,12 @@ def new_vault(home: Path, params: kdf.KdfParams = kdf.INSECURE_TEST_PARAMS) -> U
 
 def new_visit(session: UnlockedVault) -> str:
     """Plan an office visit to capture applicants at."""
-    return service.create_visit(
-        session, kind="office", on=VISIT_DATE, session_name="pagi", site="Kantor Imigrasi Bogor"
+    return visits.create_visit(
+        OfficerSession(session),
+        kind="office",
+        on=VISIT_DATE,
+        session_name="pagi",
+        site="Kantor Imigrasi Bogor",
     )
 
 

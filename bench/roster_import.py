@@ -31,7 +31,9 @@ from pathlib import Path
 
 from bench import _common as c
 from fieldkit.domain.synth import synthetic_applicants
-from fieldkit.vault import db, service
+from fieldkit.service import visits
+from fieldkit.service.session import OfficerSession
+from fieldkit.vault import db
 from fieldkit.vault.roster import import_roster
 
 TARGET_ROWS_PER_S = 50_000
@@ -118,8 +120,8 @@ def one_import(
 ) -> tuple[float, float, dict[str, list[tuple[object, ...]]]]:
     """Import into a fresh vault: wall seconds, CPU seconds, and the rows written."""
     session = c.new_vault(tmp / name)
-    visit_id = service.create_visit(
-        session,
+    visit_id = visits.create_visit(
+        OfficerSession(session),
         kind="eazy",
         on=c.VISIT_DATE,
         session_name="pagi",

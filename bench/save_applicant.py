@@ -1,8 +1,9 @@
 """Saving ONE applicant as one user action, against the fsync floor of a plain SQLite insert.
 
-Each save is ``service.add_applicants(session, visit_id, [one])``: the domain rules, AES-GCM
-sealing, the version row, the record head, two blind-index entries, the outbox entry and the
-audit entry, committed as one ``BEGIN IMMEDIATE`` transaction with WAL and synchronous=FULL.
+Each save is ``applicants.add_applicants(desk, visit_id, [one])`` through the application
+layer: the domain rules, AES-GCM sealing, the version row, the record head, two blind-index
+entries, the outbox entry and the audit entry, committed as one ``BEGIN IMMEDIATE`` transaction
+with WAL and synchronous=FULL.
 
 The baseline, measured in the same run and interleaved save by save (the order flips every
 iteration so noise and WAL checkpoints hit both alike), is one plain ``INSERT`` of a random
@@ -21,7 +22,8 @@ import time
 
 from bench import _common as c
 from fieldkit.domain.synth import synthetic_applicants
-from fieldkit.vault import service
+from fieldkit.service import applicants
+from fieldkit.service.session import OfficerSession
 
 TARGET_P95_MS = 5.0
 
@@ -40,6 +42,7 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     clock = time.perf_counter
     with c.temp_dir(args.tmpdir) as tmp:
         session = c.new_vault(tmp / "vault")
+        desk = OfficerSession(session)  # what the counter's screen holds
         visit_id = c.new_visit(session)
         base = c.plain_db(tmp / "baseline.db")
         base.execute("CREATE TABLE blobs (id INTEGER PRIMARY KEY, sealed BLOB NOT NULL)")
@@ -48,7 +51,7 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
         def save(person: dict[str, object]) -> tuple[float, str]:
             with profiler:
                 t0 = clock()
-                ids = service.add_applicants(session, visit_id, [person])
+                ids = applicants.add_applicants(desk, visit_id, [person])
                 t1 = clock()
             return t1 - t0, ids[0]
 

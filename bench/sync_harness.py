@@ -41,7 +41,8 @@ import requests
 from bench import _common as c
 from fieldkit import kdf
 from fieldkit.domain.synth import synthetic_applicants
-from fieldkit.vault import service
+from fieldkit.service import applicants as service_applicants
+from fieldkit.service.session import OfficerSession
 from fieldkit.vault.session import UnlockedVault
 from fieldkit.vault.vault import Vault
 from sync.device.client import SyncClient
@@ -340,9 +341,10 @@ def capture(session: UnlockedVault, applicants: int, seed: int, per_save: int) -
     an officer saving each applicant as they are served; the visit's id is returned.
     """
     visit_id = c.new_visit(session)
+    desk = OfficerSession(session)
     people = [a.as_json() for a in synthetic_applicants(applicants, seed)]
     for start in range(0, len(people), per_save):
-        service.add_applicants(session, visit_id, people[start : start + per_save])
+        service_applicants.add_applicants(desk, visit_id, people[start : start + per_save])
     return visit_id
 
 
@@ -353,7 +355,7 @@ def enroll(session: UnlockedVault, hq: Hq) -> None:
 
 def reopen(home: Path) -> UnlockedVault:
     """Open and unlock a vault written by :func:`new_vault`."""
-    return Vault.open(home).unlock(c.OFFICER_ID, c.PASSPHRASE)
+    return Vault.open(home).unlock(c.OFFICER_ID, c.PASSPHRASE, allow_test_kdf=True)
 
 
 def outbox_items(session: UnlockedVault) -> list[dict[str, object]]:

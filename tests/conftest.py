@@ -7,13 +7,19 @@ built from lives in ``tests/support``; test modules import only from there.
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from fieldkit import kdf
 from tests.support.fake_hq import FakeHq
 from tests.support.postgres import PG_ADMIN_URL, connect_admin, fresh_database, in_ci
+
+# No test reads a developer's own configuration file; subprocesses inherit this too.
+os.environ["FIELDKIT_CONFIG"] = str(Path(tempfile.gettempdir()) / "fieldkit-tests-no-config.toml")
 
 
 @pytest.fixture(scope="session")

@@ -355,7 +355,7 @@ def test_a_capture_killed_mid_way_leaves_no_plaintext_on_disk(tmp_path, monkeypa
     # The next session recovers the WAL; the recovered and checkpointed file is clean too.
     vault = Vault.open(home)
     assert vault.integrity_check() == "ok"
-    session = vault.unlock(OFFICER, PASSPHRASE)
+    session = vault.unlock(OFFICER, PASSPHRASE, allow_test_kdf=True)
     assert len(session.latest(APPLICANT)) >= new
     session.lock()
     vault.close()

@@ -25,14 +25,18 @@ import click
 import pytest
 from click.testing import CliRunner
 
+from fieldkit import kdf
 from fieldkit.cli.main import FieldkitGroup
 from fieldkit.cli.purge import purge as purge_command
 from fieldkit.cli.sync import sync as sync_command
 from fieldkit.cli.vaultcmd import audit as audit_command
 from fieldkit.cli.vaultcmd import status as status_command
-from fieldkit.vault import db, officers, rotation, service, syncstate
+from fieldkit.service import applicants, visits
+from fieldkit.service.session import OfficerSession
+from fieldkit.vault import db, officers, rotation, syncstate
 from fieldkit.vault.crypto import AuthenticationFailed, derive_key, open_sealed, seal
-from fieldkit.vault.errors import EnvelopeEmptied, IntegrityError, VaultError
+from fieldkit.vault.errors import EnvelopeEmptied, IntegrityError
+from fieldkit.vault.kinds import VISIT
 from fieldkit.vault.purge import (
     ACKNOWLEDGED,
     ENVELOPES_EMPTIED_ACTION,
@@ -41,7 +45,6 @@ from fieldkit.vault.purge import (
     EmptiedEnvelopes,
     Purged,
     purge,
-    retention_from_env,
     retention_status,
 )
 from fieldkit.vault.records import Change, open_visit_key, record_aad
@@ -277,7 +280,7 @@ def test_after_retention_the_visit_is_crypto_shredded_and_nothing_of_it_is_left(
     with pytest.raises(Purged):
         session.history("applicant", a.applicant_ids[0])
     with pytest.raises(Purged):
-        service.visit(session, a.id)
+        session.read(VISIT, a.id)
     # The key row has no key; the ciphertexts are gone; the rows stay as metadata.
     key_row = field.sql(
         "SELECT dek_generation, sealed_key, shredded_at FROM visit_keys WHERE visit_id = ?",
@@ -311,7 +314,7 @@ def test_after_retention_the_visit_is_crypto_shredded_and_nothing_of_it_is_left(
     ]
     assert session.find("nik", str(c.people[0]["nik"])) == [("applicant", c.applicant_ids[0])]
     assert sealed_key(field, c.id) is not None
-    assert [v.id for v in service.visits(session)] == [c.id]
+    assert [v.id for v in visits.list_visits(OfficerSession(session))] == [c.id]
 
     # Audited once per visit, counts only (and once for the two batch envelopes emptied).
     purges = field.sql(
@@ -455,7 +458,7 @@ def test_nothing_can_be_written_into_a_purged_visit(field: Field) -> None:
     purge(field.session, now=acked + WEEK)
     more = new_people(1, 77)
     with pytest.raises(Purged):
-        service.add_applicants(field.session, a.id, more)
+        applicants.add_applicants(OfficerSession(field.session), a.id, more)
     with pytest.raises(Purged):
         field.session.write(
             [Change("applicant", "new-one", more[0], "captured", a.id)], action="applicant_created"
@@ -532,7 +535,9 @@ def test_removing_an_officer_gives_every_live_visit_a_new_key(field: Field) -> N
     a = field.visit(1, 2, PAST)
     b = field.visit(2, 3, PAST, coordinator=1)
     session = field.session
-    officers.add_officer(session, OFF2, OFF2_NAME, "officer", OFF2_PW)
+    officers.add_officer(
+        session, OFF2, OFF2_NAME, "officer", OFF2_PW, params=kdf.INSECURE_TEST_PARAMS
+    )
     acked = field.ack_everything()
     assert len(purge(session, now=acked + WEEK).purged) == 2  # a and b
     c = field.visit(3, 2, PAST)  # live
@@ -631,14 +636,6 @@ def test_a_legacy_visit_that_was_never_given_a_key_is_purged_by_deleting_its_cip
 
 
 # -- configuration and the command line ----------------------------------------------------------
-
-
-def test_retention_comes_from_the_environment() -> None:
-    assert retention_from_env({}) == WEEK
-    assert retention_from_env({"FIELDKIT_RETENTION_DAYS": "30"}) == timedelta(days=30)
-    assert retention_from_env({"FIELDKIT_RETENTION_DAYS": "0"}) == timedelta(0)
-    with pytest.raises(VaultError):
-        retention_from_env({"FIELDKIT_RETENTION_DAYS": "seminggu"})
 
 
 @pytest.fixture

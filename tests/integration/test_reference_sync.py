@@ -21,12 +21,16 @@ import requests
 from click.testing import CliRunner
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from fieldkit import kdf
 from fieldkit.cli.main import main
 from fieldkit.domain.applications import ApplicationType
 from fieldkit.domain.fees import default_fee_schedules, parse_fee_schedules, quote_fee
 from fieldkit.domain.products import PassportKind, Product
-from fieldkit.vault import service, syncstate
+from fieldkit.service import applicants, visits
+from fieldkit.service.session import OfficerSession
+from fieldkit.vault import syncstate
 from fieldkit.vault.errors import DeviceRevoked, InvalidInput, OfficerRevoked, ReferenceUnavailable
+from fieldkit.vault.kinds import VISIT
 from fieldkit.vault.roster import ENTRY_FIELDS
 from fieldkit.vault.session import UnlockedVault
 from fieldkit.vault.vault import Vault
@@ -148,13 +152,15 @@ def _published_reference_is_verified_and_applied(server: Server, tmp: Path) -> N
     assert outcome.fees and outcome.watchlist == 5 and outcome.revoked_officers == 1
 
     # Rosters land as a visit and roster entries, in the shape the roster import stores.
-    planned = service.visit(session, visit_id)
+    planned = session.read(VISIT, visit_id)
     assert planned.state == "planned" and planned.data["site"] == "SMAN 1 Karawang"
     entries = session.latest("roster", visit_id)
     assert len(entries) == 12 and {e.state for e in entries} == {"expected"}
     assert all(set(ENTRY_FIELDS) <= set(e.data) and e.data["source"] == "hq" for e in entries)
     assert sorted(e.data["nik"] for e in entries) == sorted(p["nik"] for p in assigned)
-    assert service.find_by_nik(session, assigned[0]["nik"]), "blind-indexed like an import"
+    assert applicants.find_by_nik(OfficerSession(session), assigned[0]["nik"]), (
+        "blind-indexed like an import"
+    )
     kept = applied_document(session)
     assert "rosters" not in kept and len(kept["rosters_sha256"]) == 64, "rosters live as records"
 
@@ -411,10 +417,14 @@ def test_a_revoked_device_stops_after_its_next_sync_with_hqs_reason(server, tmp_
         input=json.dumps(people(1, 410)[0]),
     )
     assert capture.exit_code == 1 and "revoked at HQ" in capture.output
-    session = Vault.open(home).unlock("sup1", PASSPHRASE)
+    session = Vault.open(home).unlock("sup1", PASSPHRASE, allow_test_kdf=True)
     with pytest.raises(DeviceRevoked):
-        service.create_visit(
-            session, kind="office", on="2026-12-02", session_name="pagi", site="Kanim Karawang"
+        visits.create_visit(
+            OfficerSession(session),
+            kind="office",
+            on="2026-12-02",
+            session_name="pagi",
+            site="Kanim Karawang",
         )
     assert syncstate.reference_document(session) is None, "the watchlist is dropped"
 
@@ -503,7 +513,9 @@ def test_after_a_data_key_rotation_the_reference_is_still_readable(server, tmp_p
     assert watchlist_hit(session, banned[0]["nik"])
     held = applied_document(session)
 
-    officers.add_officer(session, OFF2, OFF2_NAME, "officer", OFF2_PW)
+    officers.add_officer(
+        session, OFF2, OFF2_NAME, "officer", OFF2_PW, params=kdf.INSECURE_TEST_PARAMS
+    )
     before = session.generation
     officers.remove_officer(session, OFF2)  # rotates the data key and re-seals the reference
     generation = session.generation
@@ -513,7 +525,9 @@ def test_after_a_data_key_rotation_the_reference_is_still_readable(server, tmp_p
     assert watchlist_hit(session, banned[0]["nik"])
 
     # A second rotation keeps it too, and pulling the same version again is accepted.
-    officers.add_officer(session, OFF3, OFF3_NAME, "officer", OFF3_PW)
+    officers.add_officer(
+        session, OFF3, OFF3_NAME, "officer", OFF3_PW, params=kdf.INSECURE_TEST_PARAMS
+    )
     officers.remove_officer(session, OFF3)
     assert applied_document(session) == held
     again = client(server, session).pull_reference()

@@ -15,8 +15,10 @@ import pytest
 from click.testing import CliRunner
 
 from fieldkit.cli.main import main
-from fieldkit.vault import service
+from fieldkit.service import applicants
+from fieldkit.service.session import OfficerSession
 from fieldkit.vault.errors import VisitWithdrawn
+from fieldkit.vault.kinds import VISIT
 from fieldkit.vault.records import Change
 from fieldkit.vault.roster import import_roster
 from fieldkit.vault.session import UnlockedVault
@@ -69,7 +71,7 @@ def _withdrawal_reaches_the_device(server: Server, tmp: Path) -> None:
         str(write_roster(tmp, entries_of(people(3, 701)), EAZY_VISIT)),
     ).stdout.strip()  # fmt: skip
     assert no_wait_client(server.url, session).sync(once=True, reference=True).exit_code == 0
-    assert service.visit(session, visit_id).state == "planned"
+    assert session.read(VISIT, visit_id).state == "planned"
 
     [applicant_id] = add_applicants(session, visit_id, eazy_applicants(1, 702))
     first = no_wait_client(server.url, session).sync(once=True)
@@ -93,7 +95,7 @@ def _withdrawal_reaches_the_device(server: Server, tmp: Path) -> None:
     assert "1 visits withdrawn by HQ" in outcome.summary().en
     assert "ditarik HQ" in outcome.summary().id
 
-    withdrawn = service.visit(session, visit_id)
+    withdrawn = session.read(VISIT, visit_id)
     assert withdrawn.state == "withdrawn" and withdrawn.version == 2
     assert withdrawn.data["site"] == "SMAN 1 Karawang"
     assert withdrawn.data["withdrawal"] == {
@@ -114,7 +116,7 @@ def _withdrawal_reaches_the_device(server: Server, tmp: Path) -> None:
 
     # New captures are refused; the applicant already captured may still be completed.
     with pytest.raises(VisitWithdrawn) as refused:
-        service.add_applicants(session, visit_id, eazy_applicants(1, 704))
+        applicants.add_applicants(OfficerSession(session), visit_id, eazy_applicants(1, 704))
     assert refused.value.exit_code == 1 and REASON in refused.value.message.en
     assert "Pemohon baru tidak dapat dicatat" in refused.value.message.id
     late = tmp / "late-roster.csv"

@@ -22,7 +22,9 @@ from types import SimpleNamespace
 import pytest
 
 from fieldkit import kdf
-from fieldkit.vault import audit, keyring, officers, outbox, records, rotation, service
+from fieldkit.service import applicants
+from fieldkit.service.session import OfficerSession
+from fieldkit.vault import audit, keyring, officers, outbox, records, rotation
 from fieldkit.vault.crypto import (
     AuthenticationFailed,
     blind_index,
@@ -206,7 +208,7 @@ def test_wrong_passphrase_decrypts_nothing_is_counted_and_audited(
     audit_before = lab.count("audit")
 
     with pytest.raises(WrongPassphrase) as caught:
-        vault.unlock(SUP, WRONG_PW)
+        vault.unlock(SUP, WRONG_PW, allow_test_kdf=True)
 
     indonesian, english = both_languages(caught.value)
     assert SUP in indonesian and SUP in english
@@ -247,7 +249,7 @@ def test_five_failures_throttle_the_next_attempts_with_growing_delays_until_a_go
     vault = lab.open()
     for attempt in range(1, FREE_FAILURES + 1):
         with pytest.raises(WrongPassphrase):
-            vault.unlock(SUP, WRONG_PW)
+            vault.unlock(SUP, WRONG_PW, allow_test_kdf=True)
         failures, _, until = _failure_row(lab)
         assert failures == attempt
         assert (until is None) == (attempt < FREE_FAILURES)
@@ -257,7 +259,7 @@ def test_five_failures_throttle_the_next_attempts_with_growing_delays_until_a_go
 
     # Throttled: even the right passphrase is refused, without being tried or counted.
     with pytest.raises(UnlockThrottled) as caught:
-        vault.unlock(SUP, SUP_PW)
+        vault.unlock(SUP, SUP_PW, allow_test_kdf=True)
     assert 0 < caught.value.wait_seconds <= 1
     both_languages(caught.value)
     assert _failure_row(lab)[0] == FREE_FAILURES
@@ -268,25 +270,25 @@ def test_five_failures_throttle_the_next_attempts_with_growing_delays_until_a_go
         _past(lab)
         vault = lab.open()
         with pytest.raises(WrongPassphrase):
-            vault.unlock(SUP, WRONG_PW)
+            vault.unlock(SUP, WRONG_PW, allow_test_kdf=True)
         failures, last, until = _failure_row(lab)
         assert failures == failures_now
         assert until is not None and until - last == timedelta(seconds=delay)
         assert until > previous_until, "the persisted locked_until must move later"
         previous_until = until
         with pytest.raises(UnlockThrottled) as caught:
-            vault.unlock(SUP, SUP_PW)
+            vault.unlock(SUP, SUP_PW, allow_test_kdf=True)
         assert delay / 2 < caught.value.wait_seconds <= delay
 
     _past(lab)
-    session = lab.unlock(SUP, SUP_PW)
+    session = lab.unlock(SUP, SUP_PW, allow_test_kdf=True)
     assert session.role == "supervisor"
     assert lab.sql("SELECT * FROM unlock_failures") == []
     assert lab.audit_rows()[-1][1:3] == (SUP, "unlock")
 
     # The counter starts again from zero: one failure is one failure, not throttled.
     with pytest.raises(WrongPassphrase):
-        session.vault.unlock(SUP, WRONG_PW)
+        session.vault.unlock(SUP, WRONG_PW, allow_test_kdf=True)
     assert _failure_row(lab)[0] == 1 and _failure_row(lab)[2] is None
 
     actions = [a for _, _, a, _, _ in lab.audit_rows()]
@@ -300,7 +302,7 @@ def test_unknown_officer_is_refused_and_audited(lab: Lab, spy: dict[str, int]) -
     spy.update(dek_unwrapped=0, records_decrypted=0)
     vault = lab.open()
     with pytest.raises(UnknownOfficer) as caught:
-        vault.unlock("ghost", SUP_PW)
+        vault.unlock("ghost", SUP_PW, allow_test_kdf=True)
     indonesian, english = both_languages(caught.value)
     assert "ghost" in indonesian and "ghost" in english
     assert spy == {"dek_unwrapped": 0, "records_decrypted": 0}
@@ -366,14 +368,14 @@ def test_a_tampered_slot_never_opens(lab: Lab, spy: dict[str, int], case: str) -
     for officer_id in victims:
         vault = lab.open()
         with pytest.raises(WrongPassphrase):
-            vault.unlock(officer_id, PASSPHRASES[officer_id])
+            vault.unlock(officer_id, PASSPHRASES[officer_id], allow_test_kdf=True)
         assert lab.audit_rows()[-1][1:3] == (officer_id, "unlock_failed")
     assert spy == {"dek_unwrapped": 0, "records_decrypted": 0}, "no data key, no data"
     assert ("unlock", OFF2) not in [(a, o) for _, o, a, _, _ in lab.audit_rows()]
 
     # The officer whose slot was left alone still gets in and reads everything.
     for officer_id in set(PASSPHRASES) - set(victims):
-        other = lab.unlock(officer_id, PASSPHRASES[officer_id])
+        other = lab.unlock(officer_id, PASSPHRASES[officer_id], allow_test_kdf=True)
         assert [other.read("applicant", i).id for i in ids] == ids
 
 
@@ -390,7 +392,7 @@ def test_a_slot_copied_from_another_vault_does_not_open(lab: Lab, tmp_path: Path
 
     lab.edit(transplant)
     with pytest.raises(WrongPassphrase):
-        lab.unlock(SUP, SUP_PW)
+        lab.unlock(SUP, SUP_PW, allow_test_kdf=True)
 
 
 # -- 3. records: tampered, moved, replayed and rolled-back versions are refused -----------------
@@ -424,9 +426,9 @@ def test_a_flipped_byte_is_refused_naming_kind_id_and_version(
     with pytest.raises(IntegrityError):
         session.history("applicant", victim)
     with pytest.raises(IntegrityError):
-        service.show_applicant(session, victim)
+        applicants.show_applicant(OfficerSession(session), victim)
     with pytest.raises(IntegrityError):
-        service.applicant_history(session, victim)
+        applicants.applicant_history(OfficerSession(session), victim)
     assert spy["records_decrypted"] == 0, "nothing of the tampered record was returned"
     with pytest.raises(IntegrityError):
         session.latest("applicant")  # a listing does not skip the bad one silently
@@ -514,7 +516,7 @@ def test_a_rolled_back_record_is_refused(lab: Lab) -> None:
     with pytest.raises(IntegrityError, match="rolled back"):
         session.read("applicant", a, version=1)
     with pytest.raises(IntegrityError):
-        service.show_applicant(session, a)
+        applicants.show_applicant(OfficerSession(session), a)
 
 
 def test_history_of_a_rolled_back_record_is_refused_too(lab: Lab) -> None:
@@ -544,7 +546,9 @@ def test_the_blind_index_finds_by_nik_and_holds_no_nik_in_clear(lab: Lab) -> Non
 
     for applicant_id, person in zip(ids, captured, strict=True):
         assert session.find("nik", str(person["nik"])) == [("applicant", applicant_id)]
-        assert service.find_by_nik(session, str(person["nik"])) == [("applicant", applicant_id)]
+        assert applicants.find_by_nik(OfficerSession(session), str(person["nik"])) == [
+            ("applicant", applicant_id)
+        ]
         assert session.find("booking_code", str(person["booking_code"])) == [
             ("applicant", applicant_id)
         ]
@@ -571,7 +575,9 @@ def test_no_personal_data_in_clear_anywhere_in_the_files(lab: Lab) -> None:
     visit_id = plan_visit(session)
     ids = add_applicants(session, visit_id, captured)
     show_applicant(session, ids[0])
-    officers.add_officer(session, OFF2, OFF2_NAME, "officer", OFF2_PW)
+    officers.add_officer(
+        session, OFF2, OFF2_NAME, "officer", OFF2_PW, params=kdf.INSECURE_TEST_PARAMS
+    )
 
     secrets = {"Rina Wati", "RINA WATI", OFF2_NAME, "Budi Santoso", "081234567890"}
     secrets |= {"+6281234567890", "SMAN 1 Karawang", SUP_PW, OFF2_PW}
@@ -597,7 +603,9 @@ def _realistic_session(lab: Lab) -> list[str]:
     session, _, ids = vault_with_applicants(lab, 3)
     show_applicant(session, ids[0])
     show_applicant(session, ids[1])
-    officers.add_officer(session, OFF2, OFF2_NAME, "officer", OFF2_PW)
+    officers.add_officer(
+        session, OFF2, OFF2_NAME, "officer", OFF2_PW, params=kdf.INSECURE_TEST_PARAMS
+    )
     update_applicant(session, ids[2], "foto ulang")
     applicant_history(session, ids[2])
     session.lock()
@@ -609,8 +617,8 @@ def test_a_realistic_session_leaves_a_chain_that_verifies(lab: Lab) -> None:
     _realistic_session(lab)
     vault = lab.open()
     with pytest.raises(WrongPassphrase):
-        vault.unlock(OFF2, WRONG_PW)
-    session = vault.unlock(OFF2, OFF2_PW)
+        vault.unlock(OFF2, WRONG_PW, allow_test_kdf=True)
+    session = vault.unlock(OFF2, OFF2_PW, allow_test_kdf=True)
     session.lock()
     verdict = vault.verify_audit()
     assert verdict.ok and verdict.reason is None
@@ -630,9 +638,9 @@ def test_every_applicant_view_is_audited(lab: Lab) -> None:
         return [(o, s, d) for _, o, act, s, d in lab.audit_rows() if act == "applicant_viewed"]
 
     assert views() == []
-    service.show_applicant(session, a)
-    service.show_applicant(session, a, version=1)
-    service.show_applicant(session, b)
+    applicants.show_applicant(OfficerSession(session), a)
+    applicants.show_applicant(OfficerSession(session), a, version=1)
+    applicants.show_applicant(OfficerSession(session), b)
     assert views() == [
         (SUP, f"applicant:{a}", {"version": 2}),
         (SUP, f"applicant:{a}", {"version": 1}),
@@ -799,7 +807,9 @@ def test_a_batch_with_one_invalid_applicant_stores_nothing(lab: Lab) -> None:
     before = {t: lab.count(t) for t in tables}
 
     with pytest.raises(InvalidInput) as caught:
-        service.add_applicants(session, visit_id, [valid[0], invalid, valid[1], valid[2]])
+        applicants.add_applicants(
+            OfficerSession(session), visit_id, [valid[0], invalid, valid[1], valid[2]]
+        )
 
     both_languages(caught.value)
     assert caught.value.findings and {pos for pos, _ in caught.value.findings} == {2}
@@ -807,7 +817,7 @@ def test_a_batch_with_one_invalid_applicant_stores_nothing(lab: Lab) -> None:
     assert lab.sql("SELECT kind FROM records") == [("visit",)]
     assert all(session.find("nik", str(p["nik"])) == [] for p in valid)
 
-    ids = service.add_applicants(session, visit_id, valid)
+    ids = applicants.add_applicants(OfficerSession(session), visit_id, valid)
     assert [seq for seq, *_ in _outbox(lab)] == [1, 2, 3, 4]
     assert len(ids) == 3
 
@@ -817,8 +827,12 @@ def test_a_batch_with_one_invalid_applicant_stores_nothing(lab: Lab) -> None:
 
 def _team(lab: Lab, count: int = 3) -> tuple[UnlockedVault, str, list[str]]:
     session, visit_id, ids = vault_with_applicants(lab, count)
-    officers.add_officer(session, OFF2, OFF2_NAME, "officer", OFF2_PW)
-    officers.add_officer(session, OFF3, OFF3_NAME, "officer", OFF3_PW)
+    officers.add_officer(
+        session, OFF2, OFF2_NAME, "officer", OFF2_PW, params=kdf.INSECURE_TEST_PARAMS
+    )
+    officers.add_officer(
+        session, OFF3, OFF3_NAME, "officer", OFF3_PW, params=kdf.INSECURE_TEST_PARAMS
+    )
     return session, visit_id, ids
 
 
@@ -830,10 +844,17 @@ def _snapshot(session: UnlockedVault) -> dict[tuple[str, str, int], dict[str, ob
 
 def test_an_officer_may_not_add_or_remove_officers(lab: Lab) -> None:
     _team(lab)
-    session = lab.unlock(OFF2, OFF2_PW)
+    session = lab.unlock(OFF2, OFF2_PW, allow_test_kdf=True)
     slots_before = lab.sql("SELECT * FROM key_slots ORDER BY officer_id")
     with pytest.raises(NotAllowed) as caught:
-        officers.add_officer(session, "off9", "Yanti Kurnia", "supervisor", "gunung salak berkabut")
+        officers.add_officer(
+            session,
+            "off9",
+            "Yanti Kurnia",
+            "supervisor",
+            "gunung salak berkabut",
+            params=kdf.INSECURE_TEST_PARAMS,
+        )
     both_languages(caught.value)
     with pytest.raises(NotAllowed):
         officers.remove_officer(session, OFF3)
@@ -845,13 +866,15 @@ def test_an_officer_may_not_add_or_remove_officers(lab: Lab) -> None:
 
 def test_a_supervisor_adds_an_officer_who_can_then_unlock_and_read(lab: Lab) -> None:
     session, _, ids = vault_with_applicants(lab, 2)
-    added = officers.add_officer(session, OFF2, OFF2_NAME, "officer", OFF2_PW)
+    added = officers.add_officer(
+        session, OFF2, OFF2_NAME, "officer", OFF2_PW, params=kdf.INSECURE_TEST_PARAMS
+    )
     assert (added.officer_id, added.name, added.role) == (OFF2, OFF2_NAME, "officer")
     assert [(o.officer_id, o.role) for o in officers.list_officers(session)] == [
         (OFF2, "officer"),
         (SUP, "supervisor"),
     ]
-    other = lab.unlock(OFF2, OFF2_PW)
+    other = lab.unlock(OFF2, OFF2_PW, allow_test_kdf=True)
     assert other.role == "officer"
     assert [other.read("applicant", i).id for i in ids] == ids
 
@@ -868,9 +891,9 @@ def test_removing_an_officer_rotates_the_key_and_locks_them_out(lab: Lab) -> Non
     lab.close_all()
 
     with pytest.raises(UnknownOfficer):
-        lab.unlock(OFF2, OFF2_PW)
+        lab.unlock(OFF2, OFF2_PW, allow_test_kdf=True)
     for officer_id, passphrase in ((OFF3, OFF3_PW), (SUP, SUP_PW)):
-        remaining = lab.unlock(officer_id, passphrase)
+        remaining = lab.unlock(officer_id, passphrase, allow_test_kdf=True)
         assert _snapshot(remaining) == expected
         for applicant_id in before_ids + after_ids:
             nik = str(remaining.read("applicant", applicant_id).data["nik"])
@@ -925,8 +948,8 @@ def test_a_rotation_interrupted_after_its_first_step_finishes_at_the_next_unlock
     assert _all_rows_at(lab, 1), "nothing was re-encrypted yet"
 
     with pytest.raises(UnknownOfficer):
-        lab.unlock(OFF2, OFF2_PW)
-    finisher = lab.unlock(OFF3, OFF3_PW)
+        lab.unlock(OFF2, OFF2_PW, allow_test_kdf=True)
+    finisher = lab.unlock(OFF3, OFF3_PW, allow_test_kdf=True)
     assert "rotation" not in dict(lab.sql("SELECT key, value FROM meta"))
     assert _all_rows_at(lab, 2)
     assert _snapshot(finisher) == expected
@@ -935,7 +958,7 @@ def test_a_rotation_interrupted_after_its_first_step_finishes_at_the_next_unlock
         assert finisher.find("nik", nik) == [("applicant", applicant_id)]
     completed = [(o, a) for _, o, a, _, _ in lab.audit_rows() if a.startswith("key_rotation")]
     assert completed == [(SUP, "key_rotation_started"), (OFF3, "key_rotation_completed")]
-    assert _snapshot(lab.unlock(SUP, SUP_PW)) == expected
+    assert _snapshot(lab.unlock(SUP, SUP_PW, allow_test_kdf=True)) == expected
     assert lab.open().verify_audit().ok
 
 
@@ -967,7 +990,7 @@ def test_a_rotation_that_crashes_mid_re_encryption_finishes_at_the_next_unlock(
     assert generations == [(1, 5), (2, 2)], "the first batch committed, the second did not"
     assert "rotation" in dict(lab.sql("SELECT key, value FROM meta"))
 
-    finisher = lab.unlock(OFF3, OFF3_PW)
+    finisher = lab.unlock(OFF3, OFF3_PW, allow_test_kdf=True)
     assert _all_rows_at(lab, 2)
     assert "rotation" not in dict(lab.sql("SELECT key, value FROM meta"))
     assert _snapshot(finisher) == expected
@@ -975,8 +998,8 @@ def test_a_rotation_that_crashes_mid_re_encryption_finishes_at_the_next_unlock(
         nik = str(finisher.read("applicant", applicant_id).data["nik"])
         assert finisher.find("nik", nik) == [("applicant", applicant_id)]
     with pytest.raises(UnknownOfficer):
-        lab.unlock(OFF2, OFF2_PW)
-    assert _snapshot(lab.unlock(SUP, SUP_PW)) == expected
+        lab.unlock(OFF2, OFF2_PW, allow_test_kdf=True)
+    assert _snapshot(lab.unlock(SUP, SUP_PW, allow_test_kdf=True)) == expected
     assert [a for _, _, a, _, _ in lab.audit_rows()].count("key_rotation_completed") == 1
 
 
@@ -984,7 +1007,7 @@ def test_a_tampered_row_met_during_rotation_is_reported_as_an_integrity_error(la
     # The damaged row is named, and it does not lock every officer out afterwards.
     session, _, (victim, *rest) = _team(lab, 2)
     lab.edit(lambda c: set_sealed(c, victim, 1, flip_byte(sealed_of(c, victim), 20)))
-    session = lab.unlock(SUP, SUP_PW)
+    session = lab.unlock(SUP, SUP_PW, allow_test_kdf=True)
     with pytest.raises(IntegrityError) as caught:
         officers.remove_officer(session, OFF2)
     assert (caught.value.kind, caught.value.record_id, caught.value.version) == (
@@ -992,7 +1015,7 @@ def test_a_tampered_row_met_during_rotation_is_reported_as_an_integrity_error(la
         victim,
         1,
     )
-    again = lab.unlock(SUP, SUP_PW)
+    again = lab.unlock(SUP, SUP_PW, allow_test_kdf=True)
     assert lab.audit_rows()[-1][2:4] == ("key_rotation_blocked", f"applicant:{victim}")
     for applicant_id in rest:
         assert again.read("applicant", applicant_id).id == applicant_id
@@ -1002,16 +1025,16 @@ def test_a_tampered_row_met_during_rotation_is_reported_as_an_integrity_error(la
 
 def test_change_passphrase_retires_the_old_one(lab: Lab) -> None:
     _, _, ids = _team(lab, 1)
-    session = lab.unlock(OFF2, OFF2_PW)
-    officers.change_passphrase(session, "gado gado jakarta pedas")
+    session = lab.unlock(OFF2, OFF2_PW, allow_test_kdf=True)
+    officers.change_passphrase(session, "gado gado jakarta pedas", params=kdf.INSECURE_TEST_PARAMS)
     assert lab.audit_rows()[-1][1:3] == (OFF2, "passphrase_changed")
 
     with pytest.raises(WrongPassphrase):
-        lab.unlock(OFF2, OFF2_PW)
-    renewed = lab.unlock(OFF2, "gado gado jakarta pedas")
+        lab.unlock(OFF2, OFF2_PW, allow_test_kdf=True)
+    renewed = lab.unlock(OFF2, "gado gado jakarta pedas", allow_test_kdf=True)
     assert renewed.role == "officer"
     assert renewed.read("applicant", ids[0]).id == ids[0]
-    assert lab.unlock(SUP, SUP_PW).read("applicant", ids[0]).id == ids[0]
+    assert lab.unlock(SUP, SUP_PW, allow_test_kdf=True).read("applicant", ids[0]).id == ids[0]
 
 
 WEAK = {
@@ -1041,18 +1064,29 @@ def test_weak_passphrases_are_refused_at_create(lab: Lab, case: str) -> None:
 def test_weak_passphrases_are_refused_when_adding_an_officer(lab: Lab, case: str) -> None:
     session = lab.create()
     with pytest.raises(WeakPassphrase):
-        officers.add_officer(session, OFF2, OFF2_NAME, "officer", _weak(case, OFF2, OFF2_NAME))
+        officers.add_officer(
+            session,
+            OFF2,
+            OFF2_NAME,
+            "officer",
+            _weak(case, OFF2, OFF2_NAME),
+            params=kdf.INSECURE_TEST_PARAMS,
+        )
     assert lab.sql("SELECT officer_id FROM key_slots") == [(SUP,)]
 
 
 @pytest.mark.parametrize("case", list(WEAK))
 def test_weak_passphrases_are_refused_when_changing_one(lab: Lab, case: str) -> None:
     lab.create()
-    officers.add_officer(lab.unlock(), OFF2, OFF2_NAME, "officer", OFF2_PW)
-    session = lab.unlock(OFF2, OFF2_PW)
+    officers.add_officer(
+        lab.unlock(), OFF2, OFF2_NAME, "officer", OFF2_PW, params=kdf.INSECURE_TEST_PARAMS
+    )
+    session = lab.unlock(OFF2, OFF2_PW, allow_test_kdf=True)
     with pytest.raises(WeakPassphrase):
-        officers.change_passphrase(session, _weak(case, OFF2, OFF2_NAME))
-    assert lab.unlock(OFF2, OFF2_PW).role == "officer"
+        officers.change_passphrase(
+            session, _weak(case, OFF2, OFF2_NAME), params=kdf.INSECURE_TEST_PARAMS
+        )
+    assert lab.unlock(OFF2, OFF2_PW, allow_test_kdf=True).role == "officer"
 
 
 # -- 8. migrations ----------------------------------------------------------------------------
@@ -1088,7 +1122,6 @@ def test_a_vault_from_a_newer_fieldkit_is_refused_and_left_untouched(lab: Lab) -
 def test_calibrated_parameters_are_at_least_64_mib_and_stored_in_the_slot(
     lab: Lab, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.delenv(kdf.TEST_KDF_ENV)
     params = kdf.calibrate()
     assert params.algorithm == "argon2id"
     assert params.memory_kib >= 64 * 1024
@@ -1111,7 +1144,6 @@ def test_calibration_does_not_trust_one_cold_measurement(
     # pays for faulting in fresh memory, so it can settle on parameters that are below the
     # target once warm. Modelled here with a clock: a derivation costs 0.2 s per iteration,
     # plus 0.1 s the first time the process touches that much memory.
-    monkeypatch.delenv(kdf.TEST_KDF_ENV)
     clock = {"now": 0.0, "warm": False}
 
     def fake_derive(passphrase: str, salt: bytes, params: kdf.KdfParams) -> bytes:
@@ -1127,14 +1159,12 @@ def test_calibration_does_not_trust_one_cold_measurement(
     assert clock["now"] - started >= kdf.TARGET_SECONDS, params
 
 
-def test_the_test_setting_gives_cheap_parameters_and_says_so(
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    params = kdf.calibrate()
+def test_the_test_setting_gives_cheap_parameters_and_a_warning_to_show() -> None:
+    params = kdf.calibrate(insecure=True)
     assert params == kdf.INSECURE_TEST_PARAMS
-    assert params.memory_kib < kdf.MIN_MEMORY_KIB
-    err = capsys.readouterr().err
-    assert "WARNING" in err and kdf.TEST_KDF_ENV in err
+    assert params.memory_kib < kdf.MIN_MEMORY_KIB and kdf.is_insecure(params)
+    assert "WARNING" in kdf.INSECURE_WARNING.en and kdf.TEST_KDF_ENV in kdf.INSECURE_WARNING.en
+    assert "PERINGATAN" in kdf.INSECURE_WARNING.id
 
 
 def test_a_locked_session_says_locked_not_tampered(lab: Lab) -> None:

@@ -52,7 +52,7 @@ def main(argv: list[str]) -> int:
         out.flush()
 
     vault = Vault.open(home)
-    session = vault.unlock(OFFICER, PASSPHRASE)
+    session = vault.unlock(OFFICER, PASSPHRASE, allow_test_kdf=True)
     visit_id = visit_ids(session)[0]
     people = synthetic_applicants(count, seed)
     rng = random.Random(seed)

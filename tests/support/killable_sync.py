@@ -19,13 +19,14 @@ from typing import Any
 
 import requests
 
+from fieldkit.settings import load_settings
 from fieldkit.vault.vault import Vault
 from sync.device.client import SyncClient
 
 
 def main(argv: list[str]) -> int:
     stop_at, hq_url, passphrase = argv[1:4]
-    session = Vault.open().unlock("sup1", passphrase)
+    session = Vault.open(load_settings().home).unlock("sup1", passphrase, allow_test_kdf=True)
 
     class StopAfterAnswer(requests.Session):
         def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]

@@ -17,7 +17,10 @@ from typing import Any
 
 from fieldkit import kdf
 from fieldkit.domain.synth import synthetic_applicants
-from fieldkit.vault import officers, service
+from fieldkit.service import applicants as service_applicants
+from fieldkit.service import visits
+from fieldkit.service.session import OfficerSession
+from fieldkit.vault import officers
 from fieldkit.vault.home import vault_path
 from fieldkit.vault.records import Record
 from fieldkit.vault.session import UnlockedVault
@@ -30,7 +33,7 @@ OFF2, OFF2_NAME, OFF2_PW = "off2", "Dedi Kurnia", "sate ayam madura enak"
 OFF3, OFF3_NAME, OFF3_PW = "off3", "Sri Lestari", "hujan deras di bogor"
 PASSPHRASE = SUP_PW
 WRONG_PW = "teh manis sore hari"  # a good passphrase that is nobody's
-APPLICANT = service.APPLICANT
+APPLICANT = "applicant"
 
 # An Eazy Passport visit to a school, and an office visit (no coordinator).
 EAZY_VISIT: dict[str, str] = {
@@ -94,9 +97,11 @@ class VaultHome:
         self.opened.append(vault)
         return vault
 
-    def unlock(self, officer_id: str = SUP, passphrase: str = SUP_PW) -> UnlockedVault:
-        """Reopen the file (as after a restart) and unlock it."""
-        return self.open().unlock(officer_id, passphrase)
+    def unlock(
+        self, officer_id: str = SUP, passphrase: str = SUP_PW, *, allow_test_kdf: bool = True
+    ) -> UnlockedVault:
+        """Reopen the file (as after a restart) and unlock it (test-KDF slots allowed)."""
+        return self.open().unlock(officer_id, passphrase, allow_test_kdf=allow_test_kdf)
 
     def close_all(self) -> None:
         """Close every Vault opened here."""
@@ -119,7 +124,7 @@ class VaultHome:
 
 def reopen(home: Path, officer_id: str = SUP, passphrase: str = SUP_PW) -> UnlockedVault:
     """Open the vault in ``home`` and unlock it."""
-    return Vault.open(home).unlock(officer_id, passphrase)
+    return Vault.open(home).unlock(officer_id, passphrase, allow_test_kdf=True)
 
 
 def people(count: int, seed: int) -> list[dict[str, Any]]:
@@ -129,17 +134,17 @@ def people(count: int, seed: int) -> list[dict[str, Any]]:
 
 def plan_visit(session: UnlockedVault, **changes: str) -> str:
     """Plan a visit (:data:`EAZY_VISIT`, with ``changes``); its id."""
-    return service.create_visit(session, **{**EAZY_VISIT, **changes})
+    return visits.create_visit(OfficerSession(session), **{**EAZY_VISIT, **changes})
 
 
 def plan_office_visit(session: UnlockedVault, **changes: str) -> str:
     """Plan an office visit (:data:`OFFICE_VISIT`, with ``changes``); its id."""
-    return service.create_visit(session, **{**OFFICE_VISIT, **changes})
+    return visits.create_visit(OfficerSession(session), **{**OFFICE_VISIT, **changes})
 
 
 def visit_ids(session: UnlockedVault) -> list[str]:
     """The ids of the vault's visits."""
-    return [v.id for v in service.visits(session)]
+    return [v.id for v in visits.list_visits(OfficerSession(session))]
 
 
 def add_applicants(
@@ -149,7 +154,7 @@ def add_applicants(
     on: date | None = None,
 ) -> list[str]:
     """Capture ``raw`` applicants at ``visit_id`` in one action; their ids."""
-    return service.add_applicants(session, visit_id, list(raw), on=on)
+    return service_applicants.add_applicants(OfficerSession(session), visit_id, list(raw), on=on)
 
 
 def capture(
@@ -166,12 +171,12 @@ def capture(
 
 def show_applicant(session: UnlockedVault, applicant_id: str, version: int | None = None) -> Record:
     """Look at an applicant (audited, as the counter's screen does)."""
-    return service.show_applicant(session, applicant_id, version)
+    return service_applicants.show_applicant(OfficerSession(session), applicant_id, version)
 
 
 def applicant_history(session: UnlockedVault, applicant_id: str) -> list[Record]:
     """Look at an applicant's versions (audited)."""
-    return service.applicant_history(session, applicant_id)
+    return service_applicants.applicant_history(OfficerSession(session), applicant_id)
 
 
 def cli_env(
