@@ -35,7 +35,7 @@ from starlette.requests import ClientDisconnect
 
 from fieldkit import __version__
 from sync.hq import ingest, keys, reference, store
-from sync.hq.ingest import Problem
+from sync.hq.ingest import HttpProblem
 from sync.wire import envelope
 from sync.wire.requests import DEVICE_HEADER, REFERENCE_PATH, TIME_HEADER, checkpoint_path
 
@@ -88,7 +88,7 @@ def configure_logging(level: int = logging.INFO) -> None:
 # --- responses ---------------------------------------------------------------------------------
 
 
-def problem_response(problem: Problem, **extensions: object) -> JSONResponse:
+def problem_response(problem: HttpProblem, **extensions: object) -> JSONResponse:
     """The RFC 9457 response for a problem, with any extension members given."""
     headers = {"Connection": "close"} if problem.status == 413 else None
     return JSONResponse(
@@ -113,15 +113,15 @@ _HTTP_SLUGS = {
 
 
 def _install_handlers(app: FastAPI) -> None:
-    @app.exception_handler(Problem)
-    async def _problem(_request: Request, exc: Problem) -> JSONResponse:
+    @app.exception_handler(HttpProblem)
+    async def _problem(_request: Request, exc: HttpProblem) -> JSONResponse:
         return problem_response(exc)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
         slug = _HTTP_SLUGS.get(exc.status_code, f"http-{exc.status_code}")
         detail = exc.detail if isinstance(exc.detail, str) else json.dumps(exc.detail)
-        response = problem_response(Problem(slug, detail, exc.status_code))
+        response = problem_response(HttpProblem(slug, detail, exc.status_code))
         if exc.headers:
             response.headers.update(exc.headers)
         return response
@@ -132,13 +132,13 @@ def _install_handlers(app: FastAPI) -> None:
             f"{'.'.join(str(p) for p in err.get('loc', ()))}: {err.get('msg', 'invalid')}"
             for err in exc.errors()[:5]
         )
-        return problem_response(Problem("invalid-request", where or "Invalid request."))
+        return problem_response(HttpProblem("invalid-request", where or "Invalid request."))
 
     @app.exception_handler(sa.exc.OperationalError)
     async def _store_down(request: Request, exc: sa.exc.OperationalError) -> JSONResponse:
         log.error("store unavailable on %s %s: %s", request.method, request.url.path, exc.orig)
         response = problem_response(
-            Problem("store-unavailable", "HQ's store is unavailable; retry later.", 503)
+            HttpProblem("store-unavailable", "HQ's store is unavailable; retry later.", 503)
         )
         response.headers["Retry-After"] = "30"
         return response
@@ -147,7 +147,7 @@ def _install_handlers(app: FastAPI) -> None:
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unexpected error on %s %s", request.method, request.url.path)
         return problem_response(
-            Problem("internal-error", "HQ failed on this request; it has been logged.", 500)
+            HttpProblem("internal-error", "HQ failed on this request; it has been logged.", 500)
         )
 
 
@@ -162,19 +162,23 @@ async def read_capped(request: Request, limit: int) -> bytes:
     declared = request.headers.get("content-length")
     if declared is not None:
         if not declared.strip().isdigit():
-            raise Problem("malformed-request", "Content-Length is not a number.")
+            raise HttpProblem("malformed-request", "Content-Length is not a number.")
         if int(declared) > limit:
-            raise Problem("too-large", f"The body is {int(declared)} bytes; the limit is {limit}.")
+            raise HttpProblem(
+                "too-large", f"The body is {int(declared)} bytes; the limit is {limit}."
+            )
     chunks: list[bytes] = []
     size = 0
     try:
         async for chunk in request.stream():
             size += len(chunk)
             if size > limit:
-                raise Problem("too-large", f"The body is over the limit of {limit} bytes.")
+                raise HttpProblem("too-large", f"The body is over the limit of {limit} bytes.")
             chunks.append(chunk)
     except ClientDisconnect:
-        raise Problem("malformed-request", "The client went away before the body ended.") from None
+        raise HttpProblem(
+            "malformed-request", "The client went away before the body ended."
+        ) from None
     return b"".join(chunks)
 
 
@@ -188,19 +192,19 @@ def _media_type(request: Request) -> str | None:
 
 def _enroll_fields(raw: object) -> tuple[str, str, str, bytes]:
     if not isinstance(raw, dict):
-        raise Problem("invalid-request", "The body must be a JSON object.")
+        raise HttpProblem("invalid-request", "The body must be a JSON object.")
     keys_given = set(raw)
     if keys_given != _ENROLL_KEYS:
         missing = sorted(_ENROLL_KEYS - keys_given)
         unknown = sorted(str(k)[:40] for k in keys_given - _ENROLL_KEYS)
-        raise Problem("invalid-request", f"Fields: missing {missing}, unknown {unknown}.")
+        raise HttpProblem("invalid-request", f"Fields: missing {missing}, unknown {unknown}.")
     code = raw["code"]
     if not isinstance(code, str) or not 1 <= len(code) <= 64:
-        raise Problem("invalid-request", "code must be the one-time code as text.")
+        raise HttpProblem("invalid-request", "code must be the one-time code as text.")
     for name in ("device_id", "vault_id"):
         value = raw[name]
         if not isinstance(value, str) or not _UUID.fullmatch(value):
-            raise Problem("invalid-request", f"{name} must be a lower-case UUID.")
+            raise HttpProblem("invalid-request", f"{name} must be a lower-case UUID.")
     encoded = raw["device_public_key"]
     try:
         if not isinstance(encoded, str):
@@ -208,7 +212,7 @@ def _enroll_fields(raw: object) -> tuple[str, str, str, bytes]:
         public = base64.b64decode(encoded.encode("ascii"), validate=True)
         Ed25519PublicKey.from_public_bytes(public)
     except (ValueError, UnicodeEncodeError, binascii.Error):
-        raise Problem(
+        raise HttpProblem(
             "invalid-request", "device_public_key must be a 32-byte Ed25519 key in base64."
         ) from None
     return code, raw["device_id"], raw["vault_id"], public
@@ -244,7 +248,9 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.settings = settings
     _install_handlers(app)
 
-    def reject(request: Request, problem: Problem, **ids: str | int | bool | None) -> Problem:
+    def reject(
+        request: Request, problem: HttpProblem, **ids: str | int | bool | None
+    ) -> HttpProblem:
         return ingest.reject(engine, problem, client=_client(request), **ids)  # type: ignore[arg-type]
 
     @app.get("/healthz")
@@ -256,20 +262,22 @@ def create_app(settings: Settings) -> FastAPI:
     async def enroll(request: Request) -> JSONResponse:
         """Enroll a device with a one-time code; answer HQ's keys for it to pin."""
         if _media_type(request) != "application/json":
-            raise reject(request, Problem("unsupported-media-type", "Send application/json.", 415))
+            raise reject(
+                request, HttpProblem("unsupported-media-type", "Send application/json.", 415)
+            )
         try:
             body = await read_capped(request, MAX_ENROLL_BYTES)
-        except Problem as problem:
+        except HttpProblem as problem:
             raise reject(request, problem) from None
         try:
             raw = json.loads(body.decode("utf-8"))
         except (ValueError, RecursionError):
             raise reject(
-                request, Problem("malformed-request", "The body is not UTF-8 JSON.")
+                request, HttpProblem("malformed-request", "The body is not UTF-8 JSON.")
             ) from None
         try:
             code, device_id, vault_id, public = _enroll_fields(raw)
-        except Problem as problem:
+        except HttpProblem as problem:
             raise reject(request, problem) from None
         try:
             device = await run_in_threadpool(
@@ -277,7 +285,7 @@ def create_app(settings: Settings) -> FastAPI:
             )
         except store.EnrollRefused as refused:
             slug = "enroll-code-invalid" if refused.reason == "code" else "device-exists"
-            raise reject(request, Problem(slug, refused.detail), device_id=device_id) from None
+            raise reject(request, HttpProblem(slug, refused.detail), device_id=device_id) from None
         log.info("enrolled device %s from %s", device_id, _client(request))
         current = hq_keys.current
         return JSONResponse(
@@ -303,7 +311,7 @@ def create_app(settings: Settings) -> FastAPI:
             # The headers as :func:`reference.credentials` read them, bar the time's window.
             signed_at = datetime.fromisoformat(headers.get(TIME_HEADER, ""))
             creds = reference.credentials(headers, clock=signed_at)
-        except (Problem, ValueError, TypeError):
+        except (HttpProblem, ValueError, TypeError):
             return None
         with store.reading(engine) as conn:
             device = store.get_device(conn, creds.device_id)
@@ -311,7 +319,7 @@ def create_app(settings: Settings) -> FastAPI:
             return None
         try:
             reference.verify_request(device, creds, path)
-        except Problem:
+        except HttpProblem:
             return None
         document: dict[str, object] = {
             "v": 1,
@@ -323,7 +331,7 @@ def create_app(settings: Settings) -> FastAPI:
         return envelope.sign_document(document, hq_keys.signing_key)
 
     async def _refused(
-        request: Request, problem: Problem, path: str, device_id: str | None
+        request: Request, problem: HttpProblem, path: str, device_id: str | None
     ) -> JSONResponse:
         """Log a refusal of a device-signed request and answer it.
 
@@ -353,17 +361,19 @@ def create_app(settings: Settings) -> FastAPI:
         with store.reading(engine) as conn:
             device = store.get_device(conn, creds.device_id)
             if device is None:
-                raise Problem("unknown-device", f"Device {creds.device_id} is not enrolled.", 403)
+                raise HttpProblem(
+                    "unknown-device", f"Device {creds.device_id} is not enrolled.", 403
+                )
             reference.verify_request(device, creds, checkpoint_path(device_id))
             if device_id != creds.device_id:
-                raise Problem(
+                raise HttpProblem(
                     "device-mismatch",
                     f"Signed by device {creds.device_id}, which may read only its own "
                     f"checkpoint, not that of {device_id[:64]!r}.",
                     403,
                 )
             if device.revoked:
-                raise Problem("device-revoked", f"Device {device_id} was revoked.", 403)
+                raise HttpProblem("device-revoked", f"Device {device_id} was revoked.", 403)
             point = store.checkpoint(conn, device_id)
         document: dict[str, object] = {
             "v": 1,
@@ -384,7 +394,7 @@ def create_app(settings: Settings) -> FastAPI:
         try:
             creds = reference.credentials(request.headers)
             signed = await run_in_threadpool(_checkpoint, device_id, creds)
-        except Problem as problem:
+        except HttpProblem as problem:
             return await _refused(request, problem, checkpoint_path(device_id), logged)
         return JSONResponse(signed, headers={"Cache-Control": "no-store"})
 
@@ -396,7 +406,7 @@ def create_app(settings: Settings) -> FastAPI:
         try:
             creds = reference.credentials(request.headers)
             signed = await run_in_threadpool(reference.answer, engine, hq_keys, creds)
-        except Problem as problem:
+        except HttpProblem as problem:
             return await _refused(request, problem, REFERENCE_PATH, device_id)
         return JSONResponse(signed, headers={"Cache-Control": "no-store"})
 
@@ -407,11 +417,13 @@ def create_app(settings: Settings) -> FastAPI:
         if media not in (None, "application/octet-stream"):
             raise reject(
                 request,
-                Problem("unsupported-media-type", "Send the envelope as application/octet-stream."),
+                HttpProblem(
+                    "unsupported-media-type", "Send the envelope as application/octet-stream."
+                ),
             )
         try:
             data = await read_capped(request, settings.max_body)
-        except Problem as problem:
+        except HttpProblem as problem:
             raise reject(request, problem) from None
         result = await run_in_threadpool(
             ingest.ingest, engine, hq_keys, data, client=_client(request), source="http"

@@ -70,11 +70,11 @@ def import_dir(directory: Path, as_json: bool) -> None:
             if path.stat().st_size > envelope.MAX_ENVELOPE_BYTES:
                 raise ingest.reject(
                     engine,
-                    ingest.Problem("too-large", f"{path.name} is over 4 MiB."),
+                    ingest.HttpProblem("too-large", f"{path.name} is over 4 MiB."),
                     client=client,
                 )
             result = ingest.ingest(engine, hq_keys, path.read_bytes(), client=client, source="file")
-        except ingest.Problem as problem:
+        except ingest.HttpProblem as problem:
             refused += 1
             line: dict[str, object] = {
                 "file": path.name,
