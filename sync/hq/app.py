@@ -15,7 +15,6 @@ import base64
 import binascii
 import json
 import logging
-import os
 import re
 import sys
 from collections.abc import AsyncIterator, Mapping
@@ -34,6 +33,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
 from fieldkit import __version__
+from fieldkit.settings import Settings
 from sync.hq import ingest, keys, reference, store
 from sync.hq.ingest import HttpProblem
 from sync.wire import envelope
@@ -51,7 +51,7 @@ _ENROLL_KEYS = frozenset({"code", "device_id", "vault_id", "device_public_key"})
 
 
 @dataclass(frozen=True)
-class Settings:
+class ServerConfig:
     """What an HQ worker needs: its home, its database and its unlocked keys."""
 
     home: Path
@@ -65,13 +65,20 @@ class MissingPassphrase(keys.KeysError):
     """HQ's keys were asked for without a passphrase."""
 
 
-def settings_from_env(passphrase: str | None = None) -> Settings:
-    """Settings from ``FIELDKIT_HQ_HOME``, ``FIELDKIT_HQ_DB`` and ``FIELDKIT_HQ_PASSPHRASE``."""
-    home = keys.hq_home()
-    secret = passphrase if passphrase is not None else os.environ.get(keys.PASSPHRASE_ENV)
+def server_config(settings: Settings, passphrase: str | None = None) -> ServerConfig:
+    """A worker's config: HQ's home and store from ``settings``, its keys unlocked.
+
+    With ``passphrase``, or else the ``hq_passphrase`` setting (``FIELDKIT_HQ_PASSPHRASE``).
+    """
+    secret = passphrase if passphrase is not None else settings.hq_passphrase
     if not secret:
         raise MissingPassphrase(f"{keys.PASSPHRASE_ENV} is not set; HQ's keys stay locked.")
-    return Settings(home=home, db_url=store.database_url(home), keys=keys.unlock(home, secret))
+    home = settings.hq_home
+    return ServerConfig(
+        home=home,
+        db_url=store.database_url(home, settings.hq_db),
+        keys=keys.unlock(home, secret),
+    )
 
 
 def configure_logging(level: int = logging.INFO) -> None:
@@ -221,7 +228,7 @@ def _enroll_fields(raw: object) -> tuple[str, str, str, bytes]:
 # --- the app -------------------------------------------------------------------------------------
 
 
-def create_app(settings: Settings) -> FastAPI:
+def create_app(settings: ServerConfig) -> FastAPI:
     """The HQ API over the store at ``settings.db_url`` with ``settings.keys``."""
     engine = store.create_engine(settings.db_url)
     if settings.migrate:

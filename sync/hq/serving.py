@@ -67,7 +67,7 @@ class WorkerApp:
         app.configure_logging()
         try:
             unlocked = keys.unlock(self.home, self.passphrase)
-            return app.create_app(app.Settings(self.home, self.db_url, unlocked, migrate=False))
+            return app.create_app(app.ServerConfig(self.home, self.db_url, unlocked, migrate=False))
         except Exception as exc:
             logging.getLogger("fieldkit.hq").error("worker could not start: %s", exc)
             raise SystemExit(STARTUP_FAILURE) from None
@@ -84,7 +84,7 @@ def serve(
 
     if workers == 1:
         single = app.create_app(
-            app.Settings(settings.home, settings.db_url, settings.keys, migrate=False)
+            app.ServerConfig(settings.home, settings.db_url, settings.keys, migrate=False)
         )
         uvicorn.run(single, host=host, port=port, log_level=log_level, http=NoDelayH11Protocol)
         return True
