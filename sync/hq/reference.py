@@ -51,7 +51,6 @@ from sync.wire.reference import (
 from sync.wire.requests import (
     DEVICE_HEADER,
     MAX_CLOCK_SKEW,
-    REFERENCE_PATH,
     SIGNATURE_HEADER,
     TIME_HEADER,
     request_message,
@@ -246,20 +245,19 @@ def _withdrawn(snapshot: store.ReferenceSnapshot) -> list[dict[str, object]]:
     ]
 
 
-def answer(engine: Engine, keys: HQKeys, creds: Credentials) -> dict[str, object]:
-    """The signed reference document for an authenticated device.
+def answer(engine: Engine, keys: HQKeys, device_id: str) -> dict[str, object]:
+    """The signed reference document for an enrolled device whose request signature verified.
 
-    ``unknown-device`` (403) for a device HQ does not know, ``bad-signature`` (401) for a
-    signature that is not the device's, ``keys-changing`` (503, retried by devices) from a
-    worker that has not restarted since HQ's encryption key was rotated; a revoked device
-    gets the signed news of its revocation (so it stops working), not an error.
+    ``keys-changing`` (503, retried by devices) from a worker that has not restarted since
+    HQ's encryption key was rotated; a revoked device gets the signed news of its revocation
+    (so it stops working), not an error.
     """
     with store.reading(engine, snapshot=True) as conn:
-        device = store.get_device(conn, creds.device_id)
+        # Read again inside the snapshot: the document's "revoked" must agree with its version.
+        device = store.get_device(conn, device_id)
         if device is None:
-            raise HttpProblem("unknown-device", f"Device {creds.device_id} is not enrolled.", 403)
-        verify_request(device, creds, REFERENCE_PATH)
-        snapshot = store.reference_snapshot(conn, creds.device_id)
+            raise HttpProblem("unknown-device", f"Device {device_id} is not enrolled.", 403)
+        snapshot = store.reference_snapshot(conn, device_id)
     if snapshot.hq_kid is not None and snapshot.hq_kid != keys.current_kid:
         # A worker still running with keys from before a rotation (a rolling restart): its
         # answer would carry a version whose content another worker answers differently.

@@ -85,15 +85,14 @@ def serve(settings: Settings, host: str, port: int, workers: int, log_level: str
     Unlocks HQ's keys (FIELDKIT_HQ_PASSPHRASE or a prompt) and migrates the store before
     listening. Put HQ behind a TLS-terminating proxy; it speaks plain HTTP.
     """
-    from sync.hq import app as hq_app
-    from sync.hq import serving
+    from sync.hq import api, serving
 
     _require_init(settings.hq_home)
     secret = _passphrase(settings)
-    config = hq_app.server_config(settings, secret)
+    config = api.server_config(settings, secret)
     engine = store.open_store(config.db_url)  # migrates once, before any worker starts
     engine.dispose()
-    hq_app.configure_logging()
+    api.configure_logging()
     click.echo(
         f"fieldkit-hq {__version__}: store {store.redact(config.db_url)}, "
         f"HQ key {config.keys.current_kid}, http://{host}:{port} ({workers} worker(s))",
