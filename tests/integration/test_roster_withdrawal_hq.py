@@ -1,7 +1,7 @@
 """HQ's side of roster withdrawal: migration 0003, ``roster withdraw`` and ``list``, the document.
 
-`fieldkit-hq serve` runs in a subprocess over SQLite and, marked ``postgres``, PostgreSQL; the
-devices are the harness's. Every NIK is synthetic.
+HQ's app runs in the test process (``tests.support.hq_app``) over SQLite and, marked
+``postgres``, PostgreSQL; the devices are the harness's. Every NIK is synthetic.
 """
 
 from __future__ import annotations
@@ -16,8 +16,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from sync.hq import store
-from tests.integration.test_hq_harness import Server, run_cli, running_hq_for
+from tests.integration.test_hq_harness import run_cli
 from tests.integration.test_reference_hq import document, entries, write_roster
+from tests.support.hq_app import HQApp, in_process_hq_for
 
 REASON = "salah perangkat / wrong device"
 
@@ -26,14 +27,14 @@ REASON = "salah perangkat / wrong device"
     scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 )
 def server(request, tmp_path_factory):
-    yield from running_hq_for(request, tmp_path_factory)
+    yield from in_process_hq_for(request, tmp_path_factory)
 
 
-def cli(server: Server, *args: str, check: bool = True):
+def cli(server: HQApp, *args: str, check: bool = True):
     return run_cli(server.hq.env, *args, check=check)
 
 
-def assign(server: Server, device_id: str, tmp_path, seed: int) -> str:
+def assign(server: HQApp, device_id: str, tmp_path, seed: int) -> str:
     return cli(
         server, "roster", "assign", "--device", device_id, "--visit-json",
         str(write_roster(tmp_path, entries(2, seed))),

@@ -5,9 +5,10 @@ crypto, and :func:`sync.hq.api.create_app` builds the app exactly as a worker do
 go through Starlette's TestClient, with no subprocess and no socket. Serving (uvicorn, its
 workers, real HTTP) is tested with the subprocess harness in ``test_hq_harness``.
 
-The ``api`` fixture (:func:`api_fixture`) gives one HQ per test module and store: a SQLite
-file, and a fresh database on the real PostgreSQL (marked ``postgres``). Afterwards it
-requires that nothing made HQ fail: no 500 answered, nothing logged with a traceback.
+The ``api`` fixture (:func:`api_fixture`, or :func:`in_process_hq_for` under another name)
+gives one HQ per test module and store: a SQLite file, and a fresh database on the real
+PostgreSQL (marked ``postgres``). Afterwards it requires that nothing made HQ fail: no 500
+answered, nothing logged with a traceback.
 """
 
 from __future__ import annotations
@@ -98,9 +99,14 @@ def hq_app(hq: HQHome, hq_keys: HQKeys | None = None) -> Iterator[HQApp]:
         logger.removeHandler(handler)
 
 
-@pytest.fixture(scope="module", params=STORES, name="api")
-def api_fixture(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
-    """HQ's app over SQLite or over a fresh PostgreSQL database; nothing fails in the module."""
+def in_process_hq_for(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[HQApp]:
+    """Body of a module-scoped fixture parametrised over :data:`STORES`.
+
+    Makes HQ over SQLite or a fresh PostgreSQL database (made like ``postgres_url``), yields
+    its app, and afterwards requires that nothing made HQ fail: no 500, no traceback logged.
+    """
     from tests.conftest import PG_ADMIN_URL
 
     db_url = None
@@ -118,3 +124,11 @@ def api_fixture(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPat
         if admin is not None:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     assert not running.failures, "\n".join(running.failures)
+
+
+@pytest.fixture(scope="module", params=STORES, name="api")
+def api_fixture(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[HQApp]:
+    """HQ's app over SQLite or over a fresh PostgreSQL database; nothing fails in the module."""
+    yield from in_process_hq_for(request, tmp_path_factory)

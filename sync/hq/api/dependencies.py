@@ -34,19 +34,19 @@ async def store_engine(request: Request) -> Engine:
     return request.app.state.engine  # type: ignore[no-any-return]
 
 
-async def server_config(request: Request) -> ServerConfig:
+async def worker_config(request: Request) -> ServerConfig:
     """The config this worker was built with."""
     return request.app.state.config  # type: ignore[no-any-return]
 
 
-async def hq_keys(config: Annotated[ServerConfig, Depends(server_config)]) -> HQKeys:
+async def unlocked_keys(config: Annotated[ServerConfig, Depends(worker_config)]) -> HQKeys:
     """HQ's unlocked keys: the encryption keys batches are sealed to, the signing key."""
     return config.keys
 
 
 StoreEngine = Annotated[Engine, Depends(store_engine)]
-Config = Annotated[ServerConfig, Depends(server_config)]
-Keys = Annotated[HQKeys, Depends(hq_keys)]
+Config = Annotated[ServerConfig, Depends(worker_config)]
+Keys = Annotated[HQKeys, Depends(unlocked_keys)]
 
 
 def client_address(request: Request) -> str | None:
@@ -107,7 +107,6 @@ class SignedDevice:
     """The enrolled device whose key signed this request, over its path, at an accepted time."""
 
     request: DeviceRequest
-    creds: reference.Credentials
     device: store.Device
 
     def refused(self, problem: HttpProblem) -> DeviceRefused:
@@ -147,6 +146,6 @@ def signed_by_device(target: Callable[..., Awaitable[DeviceRequest]]) -> Any:
             device = await run_in_threadpool(_enrolled_signer, engine, creds, asked.path)
         except HttpProblem as problem:
             raise DeviceRefused(problem, asked, verified=False) from None
-        return SignedDevice(asked, creds, device)
+        return SignedDevice(asked, device)
 
     return Depends(signed)

@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 from starlette.concurrency import run_in_threadpool
 
 from sync.hq import ingest, reference, store
-from sync.hq.api.dependencies import DeviceRefused, client_address, server_config, store_engine
+from sync.hq.api.dependencies import DeviceRefused, client_address, store_engine, worker_config
 from sync.hq.api.problems import problem_response
 from sync.hq.ingest import HttpProblem
 from sync.hq.keys import HQKeys
@@ -70,7 +70,7 @@ async def answer_device_refused(request: Request, exc: DeviceRefused) -> JSONRes
         device_verified=exc.verified,
     )
     if rejected.slug == "clock-skew":
-        keys = (await server_config(request)).keys
+        keys = (await worker_config(request)).keys
         signed = await run_in_threadpool(hq_time, engine, keys, request.headers, exc.request.path)
         if signed is not None:
             response = problem_response(rejected, hq_time=signed)
