@@ -21,7 +21,7 @@ import contextlib
 import logging
 import os
 import socket
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -86,14 +86,12 @@ def serve(
     from sync.hq import api, keys
 
     if workers == 1:
-        single = api.create_app(
-            api.ServerConfig(config.home, config.db_url, config.keys, migrate=False)
-        )
+        single = api.create_app(replace(config, migrate=False))
         uvicorn.run(single, host=host, port=port, log_level=log_level, http=NoDelayH11Protocol)
         return True
     # Spawned workers inherit the environment: they get the passphrase from the pipe instead.
     os.environ.pop(keys.PASSPHRASE_ENV, None)
-    config = uvicorn.Config(
+    supervised = uvicorn.Config(
         WorkerApp(config.home, config.db_url, passphrase),
         factory=True,
         host=host,
@@ -103,7 +101,7 @@ def serve(
         http=NoDelayH11Protocol,
     )
     # What uvicorn.run does for workers > 1, minus its demand for an import string.
-    sock = config.bind_socket()
-    supervisor = Multiprocess(config, sockets=[sock])
+    sock = supervised.bind_socket()
+    supervisor = Multiprocess(supervised, sockets=[sock])
     supervisor.run()
     return not any(worker.exitcode == STARTUP_FAILURE for worker in supervisor.processes)
