@@ -16,7 +16,7 @@
    insert the batch, records (idempotent on ``(kind, id, version)``) and audit entries, verify
    the audit chain as far as it is contiguous, sign and store the receipt → 201
 
-Every refusal is a :class:`Problem` and is logged in ``rejections`` (and the ``fieldkit.hq``
+Every refusal is an :class:`HttpProblem` and is logged in ``rejections`` (and the ``fieldkit.hq``
 logger) with the device, batch and client address. Both the HTTP API and ``fieldkit-hq import``
 go through :func:`ingest`.
 """
@@ -108,8 +108,11 @@ STATUS: dict[str, int] = {
 }
 
 
-class Problem(Exception):
-    """A refusal: an RFC 9457 problem type (``/problems/<slug>``), its HTTP status and detail."""
+class HttpProblem(Exception):
+    """A refusal: an RFC 9457 problem type (``/problems/<slug>``), its HTTP status and detail.
+
+    HQ's own; ``sync.device.errors.Problem`` is what a device reads of one.
+    """
 
     def __init__(self, slug: str, detail: str, status: int | None = None) -> None:
         super().__init__(f"{slug}: {detail}")
@@ -132,7 +135,7 @@ class Problem(Exception):
         }
 
     @classmethod
-    def from_envelope(cls, exc: EnvelopeError) -> Problem:
+    def from_envelope(cls, exc: EnvelopeError) -> HttpProblem:
         """The problem HQ answers for an :class:`EnvelopeError`."""
         if exc.code == "bad-key":  # a device key or HQ key of the wrong shape in HQ's own store
             return cls("internal-error", "HQ holds a key it cannot use.", 500)
@@ -199,14 +202,14 @@ class _Record:
 
 def reject(
     engine: Engine,
-    problem: Problem,
+    problem: HttpProblem,
     *,
     client: str | None,
     device_id: str | None = None,
     batch_id: str | None = None,
     seq: int | None = None,
     device_verified: bool = False,
-) -> Problem:
+) -> HttpProblem:
     """Log a refusal in ``rejections`` and the log; return the problem for raising.
 
     ``device_verified``: the device's signature was verified before the refusal (otherwise
@@ -243,7 +246,7 @@ def reject(
 def ingest(
     engine: Engine, keys: HQKeys, data: bytes, *, client: str | None, source: str = "http"
 ) -> IngestResult:
-    """Check and store one envelope; raise :class:`Problem` (already logged) on refusal."""
+    """Check and store one envelope; raise :class:`HttpProblem` (already logged) on refusal."""
     ctx = _Context(client)
     try:
         try:
@@ -254,7 +257,7 @@ def ingest(
                     conn, str(ctx.device_id), clash.flag_kind, clash.problem.detail, ctx.batch_id
                 )
             raise clash.problem from None
-    except Problem as problem:
+    except HttpProblem as problem:
         raise reject(
             engine,
             problem,
@@ -271,7 +274,7 @@ def _ingest(engine: Engine, keys: HQKeys, data: bytes, ctx: _Context, source: st
     try:
         env = envelope.parse_envelope(data)
     except EnvelopeError as exc:
-        raise Problem.from_envelope(exc) from None
+        raise HttpProblem.from_envelope(exc) from None
     header = env.header
     ctx.device_id, ctx.batch_id, ctx.seq = header.device_id, header.batch_id, header.seq
     ct_sha256 = env.ct_sha256
@@ -282,11 +285,11 @@ def _ingest(engine: Engine, keys: HQKeys, data: bytes, ctx: _Context, source: st
         try:
             envelope.verify_signature(env, device.public_key)
         except EnvelopeError as exc:
-            raise Problem.from_envelope(exc) from None
+            raise HttpProblem.from_envelope(exc) from None
         ctx.verified = True
         private = keys.decryption_key(header.hq_kid)
         if private is None:
-            raise Problem(
+            raise HttpProblem(
                 "unknown-hq-key",
                 f"The batch is sealed to HQ key {header.hq_kid}, which HQ does not accept; "
                 f"the current key is {keys.current_kid}.",
@@ -300,7 +303,7 @@ def _ingest(engine: Engine, keys: HQKeys, data: bytes, ctx: _Context, source: st
     try:
         items = envelope.open_batch(env, private)
     except EnvelopeError as exc:
-        raise Problem.from_envelope(exc) from None
+        raise HttpProblem.from_envelope(exc) from None
     records, audit = _split_items(header, items)
     # 8. domain rules
     with store.reading(engine) as conn:
@@ -312,16 +315,16 @@ def _ingest(engine: Engine, keys: HQKeys, data: bytes, ctx: _Context, source: st
 def _known_device(conn: Connection, device_id: str, *, lock: bool = False) -> store.Device:
     device = store.get_device(conn, device_id, lock=lock)
     if device is None:
-        raise Problem("unknown-device", f"Device {device_id} is not enrolled at this HQ.")
+        raise HttpProblem("unknown-device", f"Device {device_id} is not enrolled at this HQ.")
     if device.revoked:
-        raise Problem("device-revoked", f"Device {device_id} was revoked.")
+        raise HttpProblem("device-revoked", f"Device {device_id} was revoked.")
     return device
 
 
 class _Clash(Exception):
     """A reused batch id or seq (a refusal that also raises a flag for HQ staff)."""
 
-    def __init__(self, problem: Problem, flag_kind: str) -> None:
+    def __init__(self, problem: HttpProblem, flag_kind: str) -> None:
         super().__init__(problem.detail)
         self.problem = problem
         self.flag_kind = flag_kind
@@ -349,7 +352,7 @@ def _duplicate_or_clash(
                 200, existing.receipt, header.device_id, header.batch_id, header.seq
             )
         raise _Clash(
-            Problem(
+            HttpProblem(
                 "batch-id-reused",
                 f"Batch {header.batch_id} was received before with another ciphertext.",
             ),
@@ -357,7 +360,7 @@ def _duplicate_or_clash(
         )
     if rows:
         raise _Clash(
-            Problem(
+            HttpProblem(
                 "sequence-reused",
                 f"Seq {header.seq} of device {header.device_id} already belongs to batch "
                 f"{rows[0].batch_id}: a cloned or rolled-back device.",
@@ -377,7 +380,7 @@ def _check_not_too_far(conn: Connection, header: envelope.BatchHeader) -> None:
     limit = int(highest or 0) + MAX_SEQ_AHEAD
     if header.seq > limit:
         raise _Clash(
-            Problem(
+            HttpProblem(
                 "sequence-too-far",
                 f"Seq {header.seq} is more than {MAX_SEQ_AHEAD} beyond the highest seq HQ holds "
                 f"from device {header.device_id} ({int(highest or 0)}): a device bug or a forged "
@@ -390,8 +393,8 @@ def _check_not_too_far(conn: Connection, header: envelope.BatchHeader) -> None:
 # --- the body ---------------------------------------------------------------------------------
 
 
-def _bad(detail: str) -> Problem:
-    return Problem("malformed-body", detail)
+def _bad(detail: str) -> HttpProblem:
+    return HttpProblem("malformed-body", detail)
 
 
 def _text(

@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-import platformdirs
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -49,14 +48,6 @@ class NotInitialised(KeysError):
 
 class WrongPassphrase(KeysError):
     """The passphrase does not open HQ's keys (or the file was tampered with)."""
-
-
-def hq_home() -> Path:
-    """``FIELDKIT_HQ_HOME``, or the platform's user data directory for ``fieldkit-hq``."""
-    configured = os.environ.get(HOME_ENV)
-    if configured:
-        return Path(configured).expanduser()
-    return Path(platformdirs.user_data_dir("fieldkit-hq", appauthor=False))
 
 
 def keys_path(home: Path) -> Path:

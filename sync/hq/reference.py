@@ -37,7 +37,7 @@ from fieldkit.domain.ids import new_id, new_ids
 from fieldkit.domain.nik import parse_nik
 from fieldkit.domain.roster import ENTRY_FIELDS
 from sync.hq import store
-from sync.hq.ingest import Problem
+from sync.hq.ingest import HttpProblem
 from sync.hq.keys import HQKeys
 from sync.wire import envelope
 from sync.wire.reference import (
@@ -51,7 +51,6 @@ from sync.wire.reference import (
 from sync.wire.requests import (
     DEVICE_HEADER,
     MAX_CLOCK_SKEW,
-    REFERENCE_PATH,
     SIGNATURE_HEADER,
     TIME_HEADER,
     request_message,
@@ -87,8 +86,8 @@ class Credentials:
     signature: bytes
 
 
-def _unauthenticated(detail: str) -> Problem:
-    return Problem("unauthenticated", detail, 401)
+def _unauthenticated(detail: str) -> HttpProblem:
+    return HttpProblem("unauthenticated", detail, 401)
 
 
 def credentials(headers: Mapping[str, str], clock: datetime | None = None) -> Credentials:
@@ -124,7 +123,7 @@ def credentials(headers: Mapping[str, str], clock: datetime | None = None) -> Cr
     moment = clock or store.now()
     skew = abs(signed_at - moment)
     if skew > MAX_CLOCK_SKEW:
-        raise Problem(
+        raise HttpProblem(
             "clock-skew",
             f"The request was signed at {at}, {int(skew.total_seconds() // 60)} min from HQ's "
             f"clock ({store.iso(moment)}); the limit is {int(MAX_CLOCK_SKEW.total_seconds()) // 60}"
@@ -147,7 +146,7 @@ def verify_request(
             creds.signature, request_message(method, path, creds.device_id, creds.at)
         )
     except (InvalidSignature, ValueError):
-        raise Problem("bad-signature", "Not signed by this device's key.", 401) from None
+        raise HttpProblem("bad-signature", "Not signed by this device's key.", 401) from None
 
 
 # --- the document ----------------------------------------------------------------------------
@@ -246,24 +245,23 @@ def _withdrawn(snapshot: store.ReferenceSnapshot) -> list[dict[str, object]]:
     ]
 
 
-def answer(engine: Engine, keys: HQKeys, creds: Credentials) -> dict[str, object]:
-    """The signed reference document for an authenticated device.
+def answer(engine: Engine, keys: HQKeys, device_id: str) -> dict[str, object]:
+    """The signed reference document for an enrolled device whose request signature verified.
 
-    ``unknown-device`` (403) for a device HQ does not know, ``bad-signature`` (401) for a
-    signature that is not the device's, ``keys-changing`` (503, retried by devices) from a
-    worker that has not restarted since HQ's encryption key was rotated; a revoked device
-    gets the signed news of its revocation (so it stops working), not an error.
+    ``keys-changing`` (503, retried by devices) from a worker that has not restarted since
+    HQ's encryption key was rotated; a revoked device gets the signed news of its revocation
+    (so it stops working), not an error.
     """
     with store.reading(engine, snapshot=True) as conn:
-        device = store.get_device(conn, creds.device_id)
+        # Read again inside the snapshot: the document's "revoked" must agree with its version.
+        device = store.get_device(conn, device_id)
         if device is None:
-            raise Problem("unknown-device", f"Device {creds.device_id} is not enrolled.", 403)
-        verify_request(device, creds, REFERENCE_PATH)
-        snapshot = store.reference_snapshot(conn, creds.device_id)
+            raise HttpProblem("unknown-device", f"Device {device_id} is not enrolled.", 403)
+        snapshot = store.reference_snapshot(conn, device_id)
     if snapshot.hq_kid is not None and snapshot.hq_kid != keys.current_kid:
         # A worker still running with keys from before a rotation (a rolling restart): its
         # answer would carry a version whose content another worker answers differently.
-        raise Problem(
+        raise HttpProblem(
             "keys-changing", "HQ's keys changed and this worker has not restarted yet.", 503
         )
     document = document_for(snapshot, device, keys, store.now())

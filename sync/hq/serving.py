@@ -21,15 +21,18 @@ import contextlib
 import logging
 import os
 import socket
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import uvicorn
 from fastapi import FastAPI
 from uvicorn.config import STARTUP_FAILURE
 from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn.supervisors import Multiprocess
+
+if TYPE_CHECKING:
+    from sync.hq.api import ServerConfig
 
 
 class NoDelayH11Protocol(H11Protocol):
@@ -62,36 +65,34 @@ class WorkerApp:
         Any other exit would make the supervisor restart the worker in a loop; this one makes
         it stop, and :func:`serve` report the failure.
         """
-        from sync.hq import app, keys
+        from sync.hq import api, keys
 
-        app.configure_logging()
+        api.configure_logging()
         try:
             unlocked = keys.unlock(self.home, self.passphrase)
-            return app.create_app(app.Settings(self.home, self.db_url, unlocked, migrate=False))
+            return api.create_app(api.ServerConfig(self.home, self.db_url, unlocked, migrate=False))
         except Exception as exc:
             logging.getLogger("fieldkit.hq").error("worker could not start: %s", exc)
             raise SystemExit(STARTUP_FAILURE) from None
 
 
 def serve(
-    settings: Any, passphrase: str, *, host: str, port: int, workers: int, log_level: str
+    config: ServerConfig, passphrase: str, *, host: str, port: int, workers: int, log_level: str
 ) -> bool:
-    """Serve HQ on ``host:port`` until interrupted (``settings`` is an unlocked app.Settings).
+    """Serve HQ on ``host:port`` until interrupted (``config`` holds HQ's unlocked keys).
 
     Returns False when a worker failed to start (the supervisor then stops them all).
     """
-    from sync.hq import app, keys
+    from sync.hq import api, keys
 
     if workers == 1:
-        single = app.create_app(
-            app.Settings(settings.home, settings.db_url, settings.keys, migrate=False)
-        )
+        single = api.create_app(replace(config, migrate=False))
         uvicorn.run(single, host=host, port=port, log_level=log_level, http=NoDelayH11Protocol)
         return True
     # Spawned workers inherit the environment: they get the passphrase from the pipe instead.
     os.environ.pop(keys.PASSPHRASE_ENV, None)
-    config = uvicorn.Config(
-        WorkerApp(settings.home, settings.db_url, passphrase),
+    supervised = uvicorn.Config(
+        WorkerApp(config.home, config.db_url, passphrase),
         factory=True,
         host=host,
         port=port,
@@ -100,7 +101,7 @@ def serve(
         http=NoDelayH11Protocol,
     )
     # What uvicorn.run does for workers > 1, minus its demand for an import string.
-    sock = config.bind_socket()
-    supervisor = Multiprocess(config, sockets=[sock])
+    sock = supervised.bind_socket()
+    supervisor = Multiprocess(supervised, sockets=[sock])
     supervisor.run()
     return not any(worker.exitcode == STARTUP_FAILURE for worker in supervisor.processes)

@@ -63,7 +63,7 @@ def test_rotate_then_retire_only_once_no_device_can_hold_a_batch_for_the_old_key
     assert f"HQ key {first} retired" in done.stdout
     assert _listed(hq_home)["encryption_keys"][0]["retired_at"] is not None
 
-    with pytest.raises(ingest.Problem) as caught:
+    with pytest.raises(ingest.HttpProblem) as caught:
         _send(hq_home, early.cut(hq_public=lagging.hq_public, hq_kid=first)[1])
     assert caught.value.slug == "unknown-hq-key"
 

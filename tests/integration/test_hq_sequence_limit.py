@@ -15,7 +15,7 @@ def test_a_seq_far_ahead_is_refused_flagged_and_logged_and_the_limit_itself_is_a
     unlocked = keys.unlock(hq_home.home, PASSPHRASE)
     try:
         too_far = device.cut(seq=MAX_SEQ_AHEAD + 1)[1]
-        with pytest.raises(ingest.Problem) as refused:
+        with pytest.raises(ingest.HttpProblem) as refused:
             ingest.ingest(engine, unlocked, too_far, client="test")
         assert (refused.value.slug, refused.value.status) == ("sequence-too-far", 422)
         assert hq_home.count(store.batches) == 0 and hq_home.count(store.records) == 0

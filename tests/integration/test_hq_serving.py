@@ -96,10 +96,10 @@ def test_accepted_connections_get_tcp_nodelay():
 
 
 def test_a_worker_that_cannot_start_stops_serve_instead_of_restarting_for_ever(tmp_path):
-    from sync.hq import app
+    from sync.hq.api import ServerConfig
 
     hq = init_hq(tmp_path / "hq", None)
-    settings = app.Settings(hq.home, hq.url, keys.unlock(hq.home, PASSPHRASE), migrate=False)
+    settings = ServerConfig(hq.home, hq.url, keys.unlock(hq.home, PASSPHRASE), migrate=False)
     port = free_port()
     # The workers get a wrong passphrase (as if the key file changed after the supervisor
     # unlocked it): each exits with uvicorn's startup-failure code and the supervisor stops.

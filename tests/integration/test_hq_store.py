@@ -175,7 +175,7 @@ def test_every_refusal_leaves_a_rejection_even_when_the_transaction_rolled_back(
     device = enroll(engine, hq_keys)
     store.revoke_device(engine, device.device_id, "lost")
     header, sealed = device.cut()
-    with pytest.raises(ingest.Problem) as refused:
+    with pytest.raises(ingest.HttpProblem) as refused:
         ingest.ingest(engine, hq_keys, sealed, client="10.1.2.3")
     assert (refused.value.slug, refused.value.status) == ("device-revoked", 403)
     with engine.connect() as conn:

@@ -1,7 +1,7 @@
 """HQ's side of roster withdrawal: migration 0003, ``roster withdraw`` and ``list``, the document.
 
-`fieldkit-hq serve` runs in a subprocess over SQLite and, marked ``postgres``, PostgreSQL; the
-devices are the harness's. Every NIK is synthetic.
+HQ's app runs in the test process (``tests.support.hq_app``) over SQLite and, marked
+``postgres``, PostgreSQL; the devices are the harness's. Every NIK is synthetic.
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from sync.hq import store
-from tests.support.hq import Server, running_hq_for
+from tests.support.hq import run_cli
+from tests.support.hq_app import HQApp, in_process_hq_for
 from tests.support.reference import document, entries, write_roster
 
 REASON = "salah perangkat / wrong device"
@@ -26,12 +27,16 @@ REASON = "salah perangkat / wrong device"
     scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 )
 def server(request, tmp_path_factory):
-    yield from running_hq_for(request, tmp_path_factory)
+    yield from in_process_hq_for(request, tmp_path_factory)
 
 
-def assign(server: Server, device_id: str, tmp_path, seed: int) -> str:
-    return server.cli(
-        "roster", "assign", "--device", device_id, "--visit-json",
+def cli(server: HQApp, *args: str, check: bool = True):
+    return run_cli(server.hq.env, *args, check=check)
+
+
+def assign(server: HQApp, device_id: str, tmp_path, seed: int) -> str:
+    return cli(
+        server, "roster", "assign", "--device", device_id, "--visit-json",
         str(write_roster(tmp_path, entries(2, seed))),
     ).stdout.strip()  # fmt: skip
 

@@ -10,8 +10,6 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import requests
-
 from fieldkit.domain.synth import synthetic_applicants
 from sync.wire import envelope
 from sync.wire.requests import REFERENCE_PATH
@@ -77,10 +75,13 @@ def write_roster(
     return path
 
 
-def document(server: Any, device: Device) -> dict[str, Any]:
-    """The reference document HQ (``server.base``) answers ``device``, its signature verified."""
+def document(api: Any, device: Device) -> dict[str, Any]:
+    """The reference document HQ answers ``device``, its signature verified.
+
+    ``api`` is the in-process HQ of :mod:`tests.support.hq_app` (its ``client``).
+    """
     headers = device.signed_headers(REFERENCE_PATH)
-    response = requests.get(server.base + REFERENCE_PATH, headers=headers, timeout=30)
+    response = api.client.get(REFERENCE_PATH, headers=headers)
     assert response.status_code == 200, response.text
     assert response.headers["cache-control"] == "no-store"
     return envelope.verify_document(response.json(), device.hq_signing_public)

@@ -143,8 +143,8 @@ def loaded_after(code: str) -> set[str]:
 
 
 def test_the_hq_server_loads_no_module_of_the_laptops_store():
-    loaded = loaded_after("import sync.hq.app, sync.hq.cli, sync.hq.serving")
-    assert "sync.hq.app" in loaded
+    loaded = loaded_after("import sync.hq.api, sync.hq.cli, sync.hq.serving")
+    assert "sync.hq.api" in loaded
     laptop = sorted(
         m
         for m in loaded

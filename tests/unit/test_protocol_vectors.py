@@ -1,7 +1,7 @@
 """Published test vectors for a device-signed request, a signed checkpoint and a signed reference
 document (docs/PROTOCOL.md, "Test vectors for requests and signed documents").
 
-Each vector is made by the real code (``sync.wire.requests``, ``sync.hq.app``,
+Each vector is made by the real code (``sync.wire.requests``, ``sync.hq.api``,
 ``sync.hq.reference``) from fixed, published test keys and synthetic people, and is
 deterministic (Ed25519 signatures are), so every test run rebuilds it and compares it with the
 file in docs/. Each is then checked twice more: with the device's own readers
@@ -34,8 +34,9 @@ from fieldkit.vault.syncstate import Enrollment
 from sync.device.checkpoint import read_checkpoint
 from sync.device.reference import read_reference
 from sync.device.signed import read_hq_time
-from sync.hq import app as hq_app
 from sync.hq import reference, store
+from sync.hq.api.devices import checkpoint_document
+from sync.hq.api.refusals import hq_time_document
 from sync.hq.ingest import Problem
 from sync.hq.keys import EncryptionKey, HQKeys
 from sync.wire import envelope
@@ -143,7 +144,7 @@ def build_request_vector() -> dict[str, object]:
     else:  # pragma: no cover - the clock above is three hours off
         raise AssertionError("HQ accepted a time three hours off")
     kid = _kid(hq_signing.public_key().public_bytes_raw())
-    hq_time = _signed_entry(hq_app.hq_time_document(DEVICE_ID, hq_clock, kid), hq_signing)
+    hq_time = _signed_entry(hq_time_document(DEVICE_ID, hq_clock, kid), hq_signing)
     resigned_at = store.iso(hq_clock)
     return {
         "about": (
@@ -197,7 +198,7 @@ def build_checkpoint_vector() -> dict[str, object]:
     )
     kid = _kid(hq_signing.public_key().public_bytes_raw())
     at = _at("2026-11-28T02:15:00.250000+00:00")
-    entry = _signed_entry(hq_app.checkpoint_document(DEVICE_ID, point, at, kid), hq_signing)
+    entry = _signed_entry(checkpoint_document(DEVICE_ID, point, at, kid), hq_signing)
     return {
         "about": (
             "fieldkit sync protocol v1 test vector: HQ's signed checkpoint (docs/PROTOCOL.md, "

@@ -11,6 +11,7 @@ import click
 import sqlalchemy as sa
 
 from fieldkit import __version__
+from fieldkit.settings import SettingsError, load_settings
 from sync.hq import keys
 from sync.hq.cli.common import (
     EXIT_FAILED,
@@ -18,6 +19,7 @@ from sync.hq.cli.common import (
     EXIT_REFUSED,
     EXIT_USAGE,
     Failed,
+    Misconfigured,
     parse_duration,
 )
 from sync.hq.cli.devices import device, device_list, device_revoke, enroll_code
@@ -50,6 +52,7 @@ __all__ = [
     "MAX_REASON_CHARS",
     "Failed",
     "HQGroup",
+    "Misconfigured",
     "device",
     "device_list",
     "device_revoke",
@@ -105,13 +108,20 @@ class HQGroup(click.Group):
     epilog=EPILOG,
 )
 @click.version_option(__version__, prog_name="fieldkit-hq")
-def main() -> None:
+@click.pass_context
+def main(ctx: click.Context) -> None:
     """Run and administer the fieldkit HQ service.
 
     HQ receives sealed batches from field devices, publishes signed reference data and lets
     HQ staff reconcile visits. Configuration comes from the environment (FIELDKIT_HQ_HOME,
     FIELDKIT_HQ_DB).
     """
+    # Read once, here, for every command (a caller may have given them: ``obj=``).
+    if ctx.obj is None:
+        try:
+            ctx.obj = load_settings()
+        except SettingsError as exc:
+            raise Misconfigured(str(exc)) from None
 
 
 for _command in (

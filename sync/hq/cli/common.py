@@ -1,9 +1,12 @@
-"""What every ``fieldkit-hq`` command shares: exit codes, failures and small helpers."""
+"""What every ``fieldkit-hq`` command shares: exit codes, failures, settings and small helpers.
+
+The group reads :class:`fieldkit.settings.Settings` once (``ctx.obj``); a command that needs
+them takes them with :data:`pass_settings` and hands them to the helpers here.
+"""
 
 from __future__ import annotations
 
 import json
-import os
 import re
 import sys
 from datetime import timedelta
@@ -13,6 +16,7 @@ from typing import Any
 import click
 import sqlalchemy as sa
 
+from fieldkit.settings import Settings
 from sync.hq import keys, store
 
 EXIT_OK = 0
@@ -31,14 +35,19 @@ class Failed(click.ClickException):
         click.echo(f"fieldkit-hq: {self.format_message()}", err=True)
 
 
-def _home() -> Path:
-    return keys.hq_home()
+class Misconfigured(Failed):
+    """A setting (in the settings file or the environment) HQ cannot use: exit code 2."""
+
+    exit_code = EXIT_USAGE
 
 
-def _passphrase(*, confirm: bool = False) -> str:
-    secret = os.environ.get(keys.PASSPHRASE_ENV)
-    if secret:
-        return secret
+pass_settings = click.make_pass_decorator(Settings)
+"""Hands a command the settings the ``fieldkit-hq`` group read (its first argument)."""
+
+
+def _passphrase(settings: Settings, *, confirm: bool = False) -> str:
+    if settings.hq_passphrase:
+        return settings.hq_passphrase
     if not sys.stdin.isatty():
         raise Failed(f"Set {keys.PASSPHRASE_ENV} or run on a terminal to type HQ's passphrase.")
     return str(
@@ -53,9 +62,9 @@ def _require_init(home: Path) -> None:
         )
 
 
-def _engine(home: Path) -> sa.Engine:
-    _require_init(home)
-    return store.open_store(store.database_url(home))
+def _engine(settings: Settings) -> sa.Engine:
+    _require_init(settings.hq_home)
+    return store.open_store(store.database_url(settings.hq_home, settings.hq_db))
 
 
 def _print_json(value: object) -> None:

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import click
 
+from fieldkit.settings import Settings
 from sync.hq import store
 from sync.hq.cli.common import (
     Failed,
     _engine,
-    _home,
     _print_json,
     _ranges,
     parse_duration,
+    pass_settings,
 )
 
 
@@ -29,14 +30,15 @@ def device() -> None:
     help="How long the code stays valid: 30m, 24h, 7d …",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the code and expiry as JSON.")
-def enroll_code(expires: str, as_json: bool) -> None:
+@pass_settings
+def enroll_code(settings: Settings, expires: str, as_json: bool) -> None:
     """Make a one-time enrollment code for one device.
 
     Read the code to the device's supervisor; it works once, until it expires. HQ stores only
     its hash.
     """
     lifetime = parse_duration(expires)
-    engine = _engine(_home())
+    engine = _engine(settings)
     code, expires_at = store.create_enroll_code(engine, lifetime)
     if as_json:
         _print_json({"code": code, "expires_at": store.iso(expires_at)})
@@ -47,9 +49,10 @@ def enroll_code(expires: str, as_json: bool) -> None:
 
 @device.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Print the devices as JSON.")
-def device_list(as_json: bool) -> None:
+@pass_settings
+def device_list(settings: Settings, as_json: bool) -> None:
     """List enrolled devices with their batches and missing sequence numbers."""
-    statuses = store.device_statuses(_engine(_home()))
+    statuses = store.device_statuses(_engine(settings))
     if as_json:
         _print_json([s.as_json() for s in statuses])
         return
@@ -71,9 +74,10 @@ def device_list(as_json: bool) -> None:
 @device.command("revoke")
 @click.argument("device_id")
 @click.option("--reason", default=None, help="Why the device is revoked (lost, stolen …).")
-def device_revoke(device_id: str, reason: str | None) -> None:
+@pass_settings
+def device_revoke(settings: Settings, device_id: str, reason: str | None) -> None:
     """Revoke a device: HQ refuses its batches from now on (403 device-revoked)."""
-    revoked = store.revoke_device(_engine(_home()), device_id, reason)
+    revoked = store.revoke_device(_engine(settings), device_id, reason)
     if revoked is None:
         raise Failed(f"No device {device_id}.")
     click.echo(f"Device {device_id} revoked at {store.iso(revoked.revoked_at)}.")  # type: ignore[arg-type]

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import click
 
+from fieldkit.settings import Settings
 from sync.hq import keys, store
 from sync.hq.cli.common import (
     Failed,
     _engine,
-    _home,
     _passphrase,
     _print_json,
     _require_init,
+    pass_settings,
 )
 
 
@@ -22,9 +23,10 @@ def keys_group() -> None:
 
 @keys_group.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Print the keys as JSON.")
-def keys_list(as_json: bool) -> None:
+@pass_settings
+def keys_list(settings: Settings, as_json: bool) -> None:
     """List HQ's encryption keys and its signing key id (public parts only; no passphrase)."""
-    home = _home()
+    home = settings.hq_home
     _require_init(home)
     summary = keys.public_summary(home)
     if as_json:
@@ -44,17 +46,18 @@ def keys_list(as_json: bool) -> None:
 
 @keys_group.command("rotate")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-def keys_rotate(as_json: bool) -> None:
+@pass_settings
+def keys_rotate(settings: Settings, as_json: bool) -> None:
     """Make a new current encryption key; batches sealed to older keys stay accepted.
 
     Devices receive the new key with their next reference data (signed with HQ's unchanged
     signing key) and seal later batches to it. Restart `serve` afterwards: until then its
     workers answer reference requests with 503 keys-changing, which devices retry.
     """
-    home = _home()
+    home = settings.hq_home
     _require_init(home)
-    rotated = keys.rotate_encryption_key(home, _passphrase())
-    version = store.note_hq_keys(_engine(home), rotated.current_kid)
+    rotated = keys.rotate_encryption_key(home, _passphrase(settings))
+    version = store.note_hq_keys(_engine(settings), rotated.current_kid)
     result = {"current_kid": rotated.current_kid, "reference_version": version}
     if as_json:
         _print_json(result)
@@ -72,14 +75,15 @@ def keys_rotate(as_json: bool) -> None:
     is_flag=True,
     help="Retire even though some devices may still hold batches sealed to the key.",
 )
-def keys_retire(kid: str, force: bool) -> None:
+@pass_settings
+def keys_retire(settings: Settings, kid: str, force: bool) -> None:
     """Stop accepting batches sealed to encryption key KID (never the current one).
 
     Refused (exit 1) while an active device may still hold batches sealed to KID: one that
     has not yet sent a batch sealed to a newer key, or whose earlier batches have not all
     arrived. Such batches are cut once and would be refused forever.
     """
-    home = _home()
+    home = settings.hq_home
     _require_init(home)
     summary = keys.public_summary(home)
     kids = [str(e["kid"]) for e in summary["encryption_keys"]]  # type: ignore[attr-defined]  # oldest first
@@ -87,7 +91,7 @@ def keys_retire(kid: str, force: bool) -> None:
         raise Failed(f"No encryption key {kid}.")
     if kid == summary["current_kid"]:
         raise Failed("The current encryption key cannot be retired; rotate first.")
-    blockers = store.retirement_blockers(_engine(home), kid, kids[kids.index(kid) + 1 :])
+    blockers = store.retirement_blockers(_engine(settings), kid, kids[kids.index(kid) + 1 :])
     for device_id, reason in blockers:
         click.echo(f"device {device_id}: {reason}", err=True)
     if blockers and not force:
@@ -95,7 +99,7 @@ def keys_retire(kid: str, force: bool) -> None:
             f"{len(blockers)} active device(s) may still send batches sealed to {kid}; "
             "let them sync first (or revoke them, or use --force)."
         )
-    keys.retire_encryption_key(home, _passphrase(), kid)
+    keys.retire_encryption_key(home, _passphrase(settings), kid)
     note = f" despite {len(blockers)} device(s) above" if blockers else ""
     click.echo(
         f"HQ key {kid} retired{note}. Restart `fieldkit-hq serve`: running workers keep "

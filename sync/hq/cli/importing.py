@@ -10,13 +10,14 @@ from pathlib import Path
 
 import click
 
+from fieldkit.settings import Settings
 from sync.hq import keys
 from sync.hq.cli.common import (
     EXIT_REFUSED,
     _engine,
-    _home,
     _passphrase,
     _require_init,
+    pass_settings,
 )
 from sync.wire import envelope
 
@@ -57,7 +58,8 @@ def _write_receipt(path: Path, text: str) -> None:
     "directory", type=click.Path(exists=True, file_okay=False, dir_okay=True, path_type=Path)
 )
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object per file.")
-def import_dir(directory: Path, as_json: bool) -> None:
+@pass_settings
+def import_dir(settings: Settings, directory: Path, as_json: bool) -> None:
     """Ingest every *.fkb envelope in DIRECTORY (batches carried on a USB stick).
 
     Each file gets the same checks as an upload; an accepted one (new or already received)
@@ -66,10 +68,10 @@ def import_dir(directory: Path, as_json: bool) -> None:
     """
     from sync.hq import ingest
 
-    home = _home()
+    home = settings.hq_home
     _require_init(home)
-    hq_keys = keys.unlock(home, _passphrase())
-    engine = _engine(home)
+    hq_keys = keys.unlock(home, _passphrase(settings))
+    engine = _engine(settings)
     files = sorted(directory.glob("*.fkb"), key=_order)
     refused = 0
     for path in files:
@@ -78,11 +80,11 @@ def import_dir(directory: Path, as_json: bool) -> None:
             if path.stat().st_size > envelope.MAX_ENVELOPE_BYTES:
                 raise ingest.reject(
                     engine,
-                    ingest.Problem("too-large", f"{path.name} is over 4 MiB."),
+                    ingest.HttpProblem("too-large", f"{path.name} is over 4 MiB."),
                     client=client,
                 )
             result = ingest.ingest(engine, hq_keys, path.read_bytes(), client=client, source="file")
-        except ingest.Problem as problem:
+        except ingest.HttpProblem as problem:
             refused += 1
             line: dict[str, object] = {
                 "file": path.name,

@@ -8,16 +8,17 @@ from pathlib import Path
 
 import click
 
+from fieldkit.settings import Settings
 from sync.hq import store
 from sync.hq.cli.common import (
     EXIT_USAGE,
     Failed,
     _engine,
-    _home,
     _invalid,
     _print_findings,
     _print_json,
     _read_json_file,
+    pass_settings,
 )
 
 
@@ -29,7 +30,8 @@ def fees() -> None:
 @fees.command("publish")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-def fees_publish(file: Path, as_json: bool) -> None:
+@pass_settings
+def fees_publish(settings: Settings, file: Path, as_json: bool) -> None:
     """Publish FILE (the format of fieldkit's data/fees.json) to every device.
 
     Checked with the device's own fee rules; any error refuses the file (exit 2). It replaces
@@ -42,7 +44,7 @@ def fees_publish(file: Path, as_json: bool) -> None:
         _invalid([(0, f) for f in checked.findings], "The fee data")
         return
     _print_findings([(0, f) for f in checked.warnings])
-    version, published_at = store.publish_fees(_engine(_home()), checked.value)
+    version, published_at = store.publish_fees(_engine(settings), checked.value)
     schedules = [s["regulation"] for s in checked.value["schedules"]]
     result = {
         "schedules": schedules,
@@ -66,7 +68,8 @@ def watchlist() -> None:
 @watchlist.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-def watchlist_import(file: Path, as_json: bool) -> None:
+@pass_settings
+def watchlist_import(settings: Settings, file: Path, as_json: bool) -> None:
     """Replace the watchlist with the NIKs in FILE, one a line (# comments, blanks skipped).
 
     HQ keeps only HMAC-SHA256 digests under a fresh random key made for this import; the NIKs
@@ -90,7 +93,7 @@ def watchlist_import(file: Path, as_json: bool) -> None:
         click.echo("fieldkit-hq: the file holds no NIK; the watchlist was not changed.", err=True)
         sys.exit(EXIT_USAGE)
     key, digests = reference.watchlist_digests(found.niks)
-    version = store.replace_watchlist(_engine(_home()), key, digests)
+    version = store.replace_watchlist(_engine(settings), key, digests)
     if as_json:
         _print_json({"entries": len(digests), "reference_version": version})
     else:
@@ -112,13 +115,14 @@ def officer() -> None:
 )
 @click.option("--reason", default=None, help="Why the officer is revoked.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@pass_settings
 def officer_revoke(
-    officer_id: str, device_id: str | None, reason: str | None, as_json: bool
+    settings: Settings, officer_id: str, device_id: str | None, reason: str | None, as_json: bool
 ) -> None:
     """Revoke OFFICER_ID: devices refuse to unlock with that officer's slot after they sync."""
     if not re.fullmatch(r"[A-Za-z0-9._-]{1,32}", officer_id):
         raise click.BadParameter("an officer id is 1–32 letters, digits, dots, dashes or _.")
-    engine = _engine(_home())
+    engine = _engine(settings)
     if device_id is not None:
         with store.reading(engine) as conn:
             if store.get_device(conn, device_id) is None:

@@ -8,15 +8,16 @@ from typing import Any
 
 import click
 
+from fieldkit.settings import Settings
 from sync.hq import store
 from sync.hq.cli.common import (
     Failed,
     _engine,
-    _home,
     _invalid,
     _print_findings,
     _print_json,
     _read_json_file,
+    pass_settings,
 )
 
 
@@ -36,7 +37,8 @@ def roster() -> None:
     'coordinator_phone}, "entries": [{name, birth_date, nik, application_type, …}]}.',
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-def roster_assign(device_id: str, visit_json: Path, as_json: bool) -> None:
+@pass_settings
+def roster_assign(settings: Settings, device_id: str, visit_json: Path, as_json: bool) -> None:
     """Assign a visit and its roster entries to a device.
 
     Every entry is checked with the same rules as the device's roster import; one bad entry
@@ -51,7 +53,7 @@ def roster_assign(device_id: str, visit_json: Path, as_json: bool) -> None:
     if checked is None:
         _invalid(findings, "The roster")
         return
-    engine = _engine(_home())
+    engine = _engine(settings)
     try:
         version, assigned_at = store.assign_roster(
             engine, device_id, checked.visit_id, checked.visit, checked.entries
@@ -80,12 +82,13 @@ def roster_assign(device_id: str, visit_json: Path, as_json: bool) -> None:
 @roster.command("list")
 @click.option("--device", "device_id", default=None, help="Only this device's visits.")
 @click.option("--json", "as_json", is_flag=True, help="Print the assignments as JSON.")
-def roster_list(device_id: str | None, as_json: bool) -> None:
+@pass_settings
+def roster_list(settings: Settings, device_id: str | None, as_json: bool) -> None:
     """List assigned visits: visit id, device, date, session, site and number of entries.
 
     Withdrawn visits are listed too, marked WITHDRAWN with their time and reason.
     """
-    rows = store.roster_list(_engine(_home()), device_id)
+    rows = store.roster_list(_engine(settings), device_id)
     items = [_roster_item(r) for r in rows]
     if as_json:
         _print_json(items)
@@ -141,7 +144,8 @@ def _withdraw_reason(_ctx: click.Context, _param: click.Parameter, value: str) -
     "see it on the device and it is kept in the audit logs in clear: no personal data.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-def roster_withdraw(visit_id: str, reason: str, as_json: bool) -> None:
+@pass_settings
+def roster_withdraw(settings: Settings, visit_id: str, reason: str, as_json: bool) -> None:
     """Take back an assigned visit (wrong visit or device, or cancelled).
 
     The device learns it at its next sync: the visit and its roster entries are marked
@@ -149,7 +153,7 @@ def roster_withdraw(visit_id: str, reason: str, as_json: bool) -> None:
     still delivered. The assignment stays listed (WITHDRAWN) and its visit id can never be
     assigned again. Exit 1 for a visit never assigned or already withdrawn.
     """
-    engine = _engine(_home())
+    engine = _engine(settings)
     try:
         version, withdrawn_at, device_id = store.withdraw_roster(engine, visit_id, reason)
     except store.AssignmentRefused as exc:

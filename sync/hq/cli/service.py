@@ -4,20 +4,23 @@ from __future__ import annotations
 
 import click
 
-from fieldkit import __version__
+from fieldkit import __version__, kdf
+from fieldkit.domain.passphrase import passphrase_problem
+from fieldkit.settings import Settings
 from sync.hq import keys, store
 from sync.hq.cli.common import (
     Failed,
-    _home,
     _passphrase,
     _print_json,
     _require_init,
+    pass_settings,
 )
 
 
 @click.command()
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-def init(as_json: bool) -> None:
+@pass_settings
+def init(settings: Settings, as_json: bool) -> None:
     """Create HQ's keys and store in FIELDKIT_HQ_HOME.
 
     Generates HQ's encryption key pair (HPKE, ML-KEM-768 + X25519) and its Ed25519 signing
@@ -25,18 +28,17 @@ def init(as_json: bool) -> None:
     store (SQLite in the home directory, or FIELDKIT_HQ_DB). Existing keys are never
     overwritten.
     """
-    from fieldkit import kdf
-    from fieldkit.domain.passphrase import passphrase_problem
-
-    home = _home()
+    home = settings.hq_home
     if keys.keys_path(home).exists():
         raise Failed(f"HQ is already initialised in {home}; its keys are never overwritten.")
-    secret = _passphrase(confirm=True)
+    secret = _passphrase(settings, confirm=True)
     weak = passphrase_problem(secret, officer_id="hq")
     if weak is not None:
         raise click.UsageError(weak.en, ctx=click.get_current_context())
-    hq_keys = keys.create(home, secret, kdf.calibrate())
-    url = store.database_url(home)
+    if settings.insecure_test_kdf:
+        click.echo(kdf.INSECURE_WARNING.en, err=True)
+    hq_keys = keys.create(home, secret, kdf.calibrate(insecure=settings.insecure_test_kdf))
+    url = store.database_url(home, settings.hq_db)
     store.open_store(url).dispose()
     result = {
         "home": str(home),
@@ -76,28 +78,27 @@ def init(as_json: bool) -> None:
     type=click.Choice(["critical", "error", "warning", "info", "debug"]),
     help="uvicorn's log level.",
 )
-def serve(host: str, port: int, workers: int, log_level: str) -> None:
+@pass_settings
+def serve(settings: Settings, host: str, port: int, workers: int, log_level: str) -> None:
     """Serve the HQ API (docs/PROTOCOL.md) with uvicorn.
 
     Unlocks HQ's keys (FIELDKIT_HQ_PASSPHRASE or a prompt) and migrates the store before
     listening. Put HQ behind a TLS-terminating proxy; it speaks plain HTTP.
     """
-    from sync.hq import app as hq_app
-    from sync.hq import serving
+    from sync.hq import api, serving
 
-    home = _home()
-    _require_init(home)
-    secret = _passphrase()
-    settings = hq_app.settings_from_env(secret)
-    engine = store.open_store(settings.db_url)  # migrates once, before any worker starts
+    _require_init(settings.hq_home)
+    secret = _passphrase(settings)
+    config = api.server_config(settings, secret)
+    engine = store.open_store(config.db_url)  # migrates once, before any worker starts
     engine.dispose()
-    hq_app.configure_logging()
+    api.configure_logging()
     click.echo(
-        f"fieldkit-hq {__version__}: store {store.redact(settings.db_url)}, "
-        f"HQ key {settings.keys.current_kid}, http://{host}:{port} ({workers} worker(s))",
+        f"fieldkit-hq {__version__}: store {store.redact(config.db_url)}, "
+        f"HQ key {config.keys.current_kid}, http://{host}:{port} ({workers} worker(s))",
         err=True,
     )
     if not serving.serve(
-        settings, secret, host=host, port=port, workers=workers, log_level=log_level
+        config, secret, host=host, port=port, workers=workers, log_level=log_level
     ):
         raise Failed("A worker could not start (see the log above); HQ stopped.")

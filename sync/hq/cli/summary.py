@@ -6,28 +6,30 @@ from datetime import timedelta
 
 import click
 
+from fieldkit.settings import Settings
 from sync.hq import keys, store
 from sync.hq.cli.common import (
     _engine,
-    _home,
     _print_json,
     _ranges,
+    pass_settings,
 )
 
 
 @click.command()
 @click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
-def status(as_json: bool) -> None:
+@pass_settings
+def status(settings: Settings, as_json: bool) -> None:
     """Summarise HQ: devices, batches, missing sequence numbers, open flags, rejections."""
-    home = _home()
-    engine = _engine(home)
+    home = settings.hq_home
+    engine = _engine(settings)
     statuses = store.device_statuses(engine)
     open_flags = store.open_flags(engine)
     rejected = store.rejection_counts(engine, store.now() - timedelta(hours=24))
     summary = keys.public_summary(home)
     report: dict[str, object] = {
         "home": str(home),
-        "database": store.redact(store.database_url(home)),
+        "database": store.redact(store.database_url(home, settings.hq_db)),
         "hq_kid": summary["current_kid"],
         "hq_signing_kid": summary["signing_kid"],
         "devices": {

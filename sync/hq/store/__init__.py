@@ -32,7 +32,6 @@ from __future__ import annotations
 
 from sync.hq.store.clock import iso, now
 from sync.hq.store.database import (
-    DB_ENV,
     DB_FILE,
     MIGRATIONS,
     create_engine,
@@ -103,7 +102,6 @@ __all__ = [
     "CODE_ALPHABET",
     "CODE_GROUPS",
     "CODE_GROUP_LEN",
-    "DB_ENV",
     "DB_FILE",
     "MIGRATIONS",
     "AssignmentRefused",

@@ -6,7 +6,6 @@ pool. :func:`migrate` runs Alembic from code, under an advisory lock on PostgreS
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -18,7 +17,6 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
-DB_ENV = "FIELDKIT_HQ_DB"
 DB_FILE = "hq.db"
 # ``sync/hq/migrations``, beside this package.
 MIGRATIONS = Path(__file__).parent.with_name("migrations")
@@ -26,13 +24,12 @@ MIGRATIONS = Path(__file__).parent.with_name("migrations")
 _MIGRATION_LOCK = 0x66_6B_68_71  # "fkhq"
 
 
-def database_url(home: Path, configured: str | None = None) -> str:
-    """The SQLAlchemy URL: ``FIELDKIT_HQ_DB`` when set, else ``$FIELDKIT_HQ_HOME/hq.db``.
+def database_url(home: Path, configured: str | None) -> str:
+    """The SQLAlchemy URL of the store ``configured`` (the ``hq_db`` setting), else ``home/hq.db``.
 
     ``postgresql://`` and ``postgres://`` URLs get the psycopg 3 driver.
     """
-    url = configured if configured is not None else os.environ.get(DB_ENV, "")
-    url = url.strip()
+    url = (configured or "").strip()
     if not url:
         return f"sqlite+pysqlite:///{home / DB_FILE}"
     for prefix in ("postgresql://", "postgres://"):
