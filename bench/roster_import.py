@@ -3,9 +3,9 @@
 The file is what a coordinator sends for an Eazy Passport visit: ``;``-separated UTF-8 with the
 columns No, Nama, Tanggal Lahir (dd/mm/yyyy), NIK, Jenis Permohonan, No HP, one synthetic
 person per row, all valid and all distinct. The figure is rows per second of
-``import_roster(session, visit_id, path, progress=...)`` into a fresh vault: reading and
-decoding the file, the domain rules on every row, sealing, the blind index, the outbox and the
-audit, committed in one transaction with WAL and synchronous=FULL.
+``import_roster(OfficerSession(session), visit_id, path, progress=...)`` into a fresh vault:
+reading and decoding the file, the domain rules on every row, sealing, the blind index, the
+outbox and the audit, committed in one transaction with WAL and synchronous=FULL.
 
 Baseline, same run: exactly the rows the import wrote, read back from every table it wrote
 (each table's rows after the import minus its rows before, in insertion order, or key order
@@ -32,9 +32,9 @@ from pathlib import Path
 from bench import _common as c
 from fieldkit.domain.synth import synthetic_applicants
 from fieldkit.service import visits
+from fieldkit.service.roster import import_roster
 from fieldkit.service.session import OfficerSession
 from fieldkit.vault import db
-from fieldkit.vault.roster import import_roster
 
 TARGET_ROWS_PER_S = 50_000
 TARGET_RATIO = 3.5
@@ -134,7 +134,10 @@ def one_import(
     with profiler:
         t0, cpu0 = time.perf_counter(), time.process_time()
         result = import_roster(
-            session, visit_id, csv_path, progress=lambda done, total: calls.append((done, total))
+            OfficerSession(session),
+            visit_id,
+            csv_path,
+            progress=lambda done, total: calls.append((done, total)),
         )
         took, cpu = time.perf_counter() - t0, time.process_time() - cpu0
     assert result.imported == expected and not result.rejected, (result.rejected[:3], expected)

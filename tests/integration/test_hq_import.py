@@ -71,10 +71,10 @@ def test_import_of_an_empty_directory_and_of_a_missing_one(hq_home, tmp_path):
     assert missing.returncode == 2
 
 
-def test_each_line_names_the_outcome_then_a_space_then_the_file(hq, tmp_path):
+def test_each_line_names_the_outcome_then_a_space_then_the_file(hq_home, tmp_path):
     """The plain-text lines: the outcome word, at least one space, the file name (never run
     together, as ``DUPLICATE2-batch.fkb`` once was), the file names lined up in one column."""
-    device = enrolled_device(hq)
+    device = enrolled_device(hq_home)
     stick = tmp_path / "usb"
     stick.mkdir()
     header, sealed = device.cut(records=2, audit=1)
@@ -83,14 +83,14 @@ def test_each_line_names_the_outcome_then_a_space_then_the_file(hq, tmp_path):
     tail = f": device {device.device_id} seq {header.seq}"
     receipt = f"→ {header.batch_id}.receipt.json"
 
-    first = run_cli(hq.env, "import", str(stick), check=False)
+    first = run_cli(hq_home.env, "import", str(stick), check=False)
     assert first.returncode == 3, first.stderr
     assert first.stdout.splitlines() == [
         f"ACCEPTED  2-batch.fkb{tail}, 2 record(s) {receipt}",
         "REFUSED   junk.fkb: malformed-envelope: not a fieldkit batch (wrong magic)",
     ]
     (stick / "junk.fkb").unlink()
-    again = run_cli(hq.env, "import", str(stick))
+    again = run_cli(hq_home.env, "import", str(stick))
     # A duplicate stores no record again: it counts none.
     assert again.stdout.splitlines() == [f"DUPLICATE 2-batch.fkb{tail}, 0 record(s) {receipt}"]
     assert again.stderr.splitlines()[-1] == "1 file(s), 0 refused."

@@ -313,13 +313,13 @@ def test_no_watchlist_nik_or_digest_is_in_clear_in_any_vault_file(server, tmp_pa
     runner = CliRunner()
     hit = runner.invoke(main, ["--lang", "en", "check", "watchlist", banned[0]["nik"]], env=env)
     assert hit.exit_code == 0, hit.output
-    assert hit.output.strip() == "Refer to supervisor."
+    assert hit.stdout.strip() == "Refer to supervisor."
     rujuk = runner.invoke(main, ["--lang", "id", "check", "watchlist", banned[1]["nik"]], env=env)
-    assert rujuk.output.strip() == "Rujuk ke supervisor."
+    assert rujuk.stdout.strip() == "Rujuk ke supervisor."
     miss = runner.invoke(
         main, ["--lang", "en", "check", "watchlist", people(1, 405)[0]["nik"], "--json"], env=env
     )
-    assert miss.exit_code == 0 and json.loads(miss.output)["hit"] is False
+    assert miss.exit_code == 0 and json.loads(miss.stdout)["hit"] is False
     bad = runner.invoke(main, ["--lang", "en", "check", "watchlist", "not-a-nik"], env=env)
     assert bad.exit_code == 2
     assert_clean()

@@ -17,9 +17,11 @@ from fieldkit.cli.main import main
 from fieldkit.cli.roster import roster
 from fieldkit.domain.ids import new_id
 from fieldkit.domain.synth import SyntheticApplicant, synthetic_applicants
+from fieldkit.service.roster import import_roster
+from fieldkit.service.session import OfficerSession
 from fieldkit.vault import outbox
 from fieldkit.vault.errors import InvalidInput, NotFound
-from fieldkit.vault.roster import import_roster, roster_entries
+from fieldkit.vault.roster import roster_entries
 from fieldkit.vault.vault import Vault
 from tests.support.vault import PASSPHRASE, new_vault, plan_visit
 from tests.support.vault import SUP as OFFICER
@@ -125,7 +127,7 @@ def test_coordinator_csv_imports_every_row_normalised(session, visit_id, files, 
     persons = people(12)
     path = coordinator_csv(files / "daftar.csv", persons, delimiter=delimiter, bom=bom)
 
-    result = import_roster(session, visit_id, path)
+    result = import_roster(OfficerSession(session), visit_id, path)
 
     assert result.source == "coordinator"
     assert (result.rows, result.imported, result.rejected, result.warnings) == (12, 12, [], [])
@@ -162,7 +164,7 @@ def test_english_headers_mixed_date_styles_and_a_title_row(session, visit_id, fi
             kind = "new" if p.application_type == "new" else "Replacement"
             writer.writerow([p.name, p.birth_date.strftime(style), p.nik, kind, p.phone])
 
-    result = import_roster(session, visit_id, path)
+    result = import_roster(OfficerSession(session), visit_id, path)
 
     assert (result.imported, result.rejected) == (3, [])
     entries = roster_entries(session, visit_id)
@@ -175,13 +177,15 @@ def test_a_coordinator_list_with_a_date_column_but_no_booking_code(session, visi
     header = [*COORDINATOR_HEADER, "Tanggal", "Kode Booking"]
     rows = [[*coordinator_row(i, p), "01/01/2026", ""] for i, p in enumerate(persons, 1)]
     rows[1][7] = persons[1].booking_code
-    result = import_roster(session, visit_id, write_csv(files / "a.csv", header, rows))
+    result = import_roster(
+        OfficerSession(session), visit_id, write_csv(files / "a.csv", header, rows)
+    )
     # With a booking code column, the date of a row with a code is checked: another day.
     assert [(r.row, codes(r)) for r in result.rejected] == [(3, ["roster.other_day"])]
 
     rows = [[*coordinator_row(i, p), "01/01/2026"] for i, p in enumerate(persons, 1)]
     path = write_csv(files / "b.csv", [*COORDINATOR_HEADER, "Tanggal"], rows)
-    result = import_roster(session, new_visit(session), path)
+    result = import_roster(OfficerSession(session), new_visit(session), path)
     assert (result.imported, result.ignored_columns) == (2, ("No", "Tanggal"))
 
 
@@ -197,7 +201,7 @@ def test_xlsx_with_date_cells_text_nik_and_number_phones(session, visit_id, file
         rows.append([p.name, born, p.nik, TYPE_WORD[p.application_type], phone])
     path = write_xlsx(files / "daftar.xlsx", rows)
 
-    result = import_roster(session, visit_id, path)
+    result = import_roster(OfficerSession(session), visit_id, path)
 
     assert (result.source, result.imported, result.rejected) == ("coordinator", 6, [])
     entries = roster_entries(session, visit_id)
@@ -215,7 +219,7 @@ def test_excel_separator_hint_is_not_counted_as_a_row(session, visit_id, files):
         handle.write("sep=;\r\n")
         csv.writer(handle, delimiter=";").writerows([COORDINATOR_HEADER, *rows])
 
-    result = import_roster(session, visit_id, path)
+    result = import_roster(OfficerSession(session), visit_id, path)
 
     assert result.imported == 1
     assert [r.row for r in result.rejected] == [3]  # as Excel numbers it: the header is row 1
@@ -235,7 +239,7 @@ def test_xlsx_data_on_a_later_sheet_below_a_title(session, visit_id, files):
     path = files / "surat.xlsx"
     book.save(path)
 
-    result = import_roster(session, visit_id, path)
+    result = import_roster(OfficerSession(session), visit_id, path)
 
     assert (result.imported, result.rejected) == (3, [])
     assert result.ignored_columns == ("KETERANGAN",)
@@ -249,7 +253,9 @@ def test_xlsx_nik_stored_as_a_number_is_refused(session, visit_id, files):
         [p.name, p.birth_date, int(p.nik), "baru"],
         [q.name, q.birth_date, q.nik, "baru"],
     ]
-    result = import_roster(session, visit_id, write_xlsx(files / "angka.xlsx", rows))
+    result = import_roster(
+        OfficerSession(session), visit_id, write_xlsx(files / "angka.xlsx", rows)
+    )
 
     assert result.imported == 1
     assert [(r.row, codes(r)) for r in result.rejected] == [(2, ["roster.nik_numeric"])]
@@ -272,7 +278,7 @@ def test_bookings_file_checks_day_and_session(session, visit_id, files):
     ]
     path = write_csv(files / "booking.csv", header, rows, delimiter=",")
 
-    result = import_roster(session, visit_id, path)
+    result = import_roster(OfficerSession(session), visit_id, path)
 
     assert result.source == "booking"
     assert result.imported == 3
@@ -312,7 +318,7 @@ def test_bad_rows_are_reported_by_row_number_and_not_imported(session, visit_id,
     path = write_csv(files / "daftar.csv", COORDINATOR_HEADER, rows)
     before = state(session)
 
-    result = import_roster(session, visit_id, path)
+    result = import_roster(OfficerSession(session), visit_id, path)
 
     assert [(r.row, codes(r)) for r in result.rejected] == [
         (4, ["nik.length"]),
@@ -352,7 +358,7 @@ def test_duplicates_within_the_file_reject_the_later_row(session, visit_id, file
     rows.append(again)  # row 6
     path = write_csv(files / "dup.csv", COORDINATOR_HEADER, rows)
 
-    result = import_roster(session, visit_id, path)
+    result = import_roster(OfficerSession(session), visit_id, path)
 
     assert result.imported == 4
     assert [(r.row, codes(r)) for r in result.rejected] == [(6, ["roster.duplicate"])]
@@ -368,7 +374,7 @@ def test_duplicate_booking_codes_within_the_file(session, visit_id, files):
     rows = [[x.booking_code, day, "pagi"] for x in p] + [[p[1].booking_code, day, "pagi"]]
     path = write_csv(files / "b.csv", ["Booking code", "Date", "Session"], rows, delimiter=",")
 
-    result = import_roster(session, visit_id, path)
+    result = import_roster(OfficerSession(session), visit_id, path)
 
     assert result.imported == 3
     assert [(r.row, codes(r)) for r in result.rejected] == [(5, ["roster.duplicate"])]
@@ -377,10 +383,10 @@ def test_duplicate_booking_codes_within_the_file(session, visit_id, files):
 
 def test_a_nik_already_in_the_visit_roster_is_a_bad_row(session, visit_id, files):
     p = people(6, seed=19)
-    import_roster(session, visit_id, coordinator_csv(files / "a.csv", p[:4]))
+    import_roster(OfficerSession(session), visit_id, coordinator_csv(files / "a.csv", p[:4]))
     second = coordinator_csv(files / "b.csv", [p[3], p[4], p[1], p[5]])
 
-    result = import_roster(session, visit_id, second)
+    result = import_roster(OfficerSession(session), visit_id, second)
 
     assert result.imported == 2
     assert [(r.row, codes(r)) for r in result.rejected] == [
@@ -390,7 +396,7 @@ def test_a_nik_already_in_the_visit_roster_is_a_bad_row(session, visit_id, files
     assert len(roster_entries(session, visit_id)) == 6
     # Another visit's roster may hold the same people.
     other = new_visit(session)
-    assert import_roster(session, other, second).imported == 4
+    assert import_roster(OfficerSession(session), other, second).imported == 4
 
 
 # -- unusable files -------------------------------------------------------------------------------
@@ -462,7 +468,7 @@ def test_an_unusable_file_is_a_clear_error_and_imports_nothing(
     before = state(session)
 
     with pytest.raises(InvalidInput) as caught:
-        import_roster(session, visit_id, path)
+        import_roster(OfficerSession(session), visit_id, path)
 
     assert [f.code for _, f in caught.value.findings] == [code]
     assert caught.value.exit_code == 2
@@ -475,7 +481,7 @@ def test_missing_columns_are_named(session, visit_id, files):
     path = files / "roster.csv"
     _missing_columns(path)
     with pytest.raises(InvalidInput) as caught:
-        import_roster(session, visit_id, path)
+        import_roster(OfficerSession(session), visit_id, path)
     assert "Tanggal Lahir, Jenis Permohonan" in caught.value.text("id")
     assert "birth date, new or replacement" in caught.value.text("en")
 
@@ -483,7 +489,7 @@ def test_missing_columns_are_named(session, visit_id, files):
 def test_an_unknown_visit_is_not_found(session, files):
     path = coordinator_csv(files / "a.csv", people(1))
     with pytest.raises(NotFound):
-        import_roster(session, new_id(), path)
+        import_roster(OfficerSession(session), new_id(), path)
 
 
 # -- one transaction ------------------------------------------------------------------------------
@@ -496,7 +502,7 @@ def test_the_import_is_one_transaction_with_its_audit_entries(session, visit_id,
     path = write_csv(files / "daftar.csv", COORDINATOR_HEADER, rows)
     depth, _, audit_entries = state(session)
 
-    result = import_roster(session, visit_id, path)
+    result = import_roster(OfficerSession(session), visit_id, path)
 
     assert result.imported == 7
     assert session.vault.outbox_depth() == depth + 7
@@ -541,7 +547,7 @@ def test_a_crash_mid_import_leaves_nothing(session, visit_id, files, monkeypatch
     else:
         monkeypatch.setattr(where, crash)
     with pytest.raises(RuntimeError):
-        import_roster(session, visit_id, path)
+        import_roster(OfficerSession(session), visit_id, path)
 
     assert state(session) == before
     assert session.conn.execute("SELECT COUNT(*) FROM record_versions").fetchone()[0] == 1
@@ -554,7 +560,9 @@ def test_progress_is_reported_at_most_about_100_times(session, visit_id, files):
     path = coordinator_csv(files / "big.csv", people(1500, seed=23))
     calls = []
 
-    result = import_roster(session, visit_id, path, progress=lambda d, t: calls.append((d, t)))
+    result = import_roster(
+        OfficerSession(session), visit_id, path, progress=lambda d, t: calls.append((d, t))
+    )
 
     assert result.imported == 1500
     assert 2 <= len(calls) <= 101
@@ -578,8 +586,8 @@ def test_no_personal_data_in_any_file_of_the_vault_home(
     xlsx_rows: list[list[object]] = [["Kode Booking", "Tanggal", "Sesi", "Nama", "NIK"]]
     xlsx_rows += [[p.booking_code, VISIT_DAY, "pagi", p.name, p.nik] for p in persons[20:]]
     xlsx_path = write_xlsx(files / "booking.xlsx", xlsx_rows)
-    assert import_roster(session, visit_id, csv_path).imported == 20
-    assert import_roster(session, visit_id, xlsx_path).imported == 20
+    assert import_roster(OfficerSession(session), visit_id, csv_path).imported == 20
+    assert import_roster(OfficerSession(session), visit_id, xlsx_path).imported == 20
     session.note("checkpoint")  # one more write after the import, as in real use
 
     needles = set()

@@ -16,11 +16,11 @@ from click.testing import CliRunner
 
 from fieldkit.cli.main import main
 from fieldkit.service import applicants
+from fieldkit.service.roster import import_roster
 from fieldkit.service.session import OfficerSession
 from fieldkit.vault.errors import VisitWithdrawn
 from fieldkit.vault.kinds import VISIT
 from fieldkit.vault.records import Change
-from fieldkit.vault.roster import import_roster
 from fieldkit.vault.session import UnlockedVault
 from sync.hq import store
 from tests.support.hq import Server, running_hq
@@ -122,7 +122,7 @@ def _withdrawal_reaches_the_device(server: Server, tmp: Path) -> None:
     late = tmp / "late-roster.csv"
     late.write_text("Nama,NIK\nSITI AMINAH,3175014506709001\n", encoding="utf-8")
     with pytest.raises(VisitWithdrawn):  # nor is a roster imported into it
-        import_roster(session, visit_id, late)
+        import_roster(OfficerSession(session), visit_id, late)
     session.write(
         [Change("applicant", applicant_id, {**kept.data, "notes": "selesai"}, "completed",
                 visit_id, expected_version=1)],

@@ -96,7 +96,7 @@ def capture_main(home: Path) -> int:
         start += size
     for index in viewed:
         shown = show_applicant(session, ids[index])
-        assert shown.data["nik"] == people[index]["nik"]
+        assert shown.fields["nik"] == people[index]["nik"]
     for index, phone, notes in corrections:
         current = session.read(APPLICANT, ids[index])
         data = {**current.data, "phone": phone, "notes": notes}

@@ -19,10 +19,10 @@ from fieldkit import kdf
 from fieldkit.domain.synth import synthetic_applicants
 from fieldkit.service import applicants as service_applicants
 from fieldkit.service import visits
+from fieldkit.service.applicants import Applicant
 from fieldkit.service.session import OfficerSession
 from fieldkit.vault import officers
 from fieldkit.vault.home import vault_path
-from fieldkit.vault.records import Record
 from fieldkit.vault.session import UnlockedVault
 from fieldkit.vault.vault import Vault
 from sync.device.client import SyncClient
@@ -169,12 +169,14 @@ def capture(
     return ids
 
 
-def show_applicant(session: UnlockedVault, applicant_id: str, version: int | None = None) -> Record:
+def show_applicant(
+    session: UnlockedVault, applicant_id: str, version: int | None = None
+) -> Applicant:
     """Look at an applicant (audited, as the counter's screen does)."""
     return service_applicants.show_applicant(OfficerSession(session), applicant_id, version)
 
 
-def applicant_history(session: UnlockedVault, applicant_id: str) -> list[Record]:
+def applicant_history(session: UnlockedVault, applicant_id: str) -> list[Applicant]:
     """Look at an applicant's versions (audited)."""
     return service_applicants.applicant_history(OfficerSession(session), applicant_id)
 
