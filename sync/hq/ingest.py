@@ -111,7 +111,7 @@ STATUS: dict[str, int] = {
 class HttpProblem(Exception):
     """A refusal: an RFC 9457 problem type (``/problems/<slug>``), its HTTP status and detail.
 
-    HQ's own; ``sync.device.errors.Problem`` is what a device reads of one.
+    HQ's own; ``sync.device.errors.HqProblem`` is what a device reads of one.
     """
 
     def __init__(self, slug: str, detail: str, status: int | None = None) -> None:

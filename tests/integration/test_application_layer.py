@@ -6,6 +6,7 @@ Real SQLite files, real cryptography (cheap Argon2id under the explicit test set
 import csv
 import sqlite3
 import threading
+import time
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -14,13 +15,15 @@ import pytest
 
 from fieldkit import kdf
 from fieldkit.domain.synth import synthetic_applicants
-from fieldkit.service import applicants, roster, session, visits
+from fieldkit.service import applicants, roster, session, sync, visits
 from fieldkit.service.errors import InsecureSlot, VaultError
 from fieldkit.service.progress import Cancel, Cancelled
 from fieldkit.service.purge import purge
+from fieldkit.service.status import laptop_status
 from fieldkit.settings import Settings
 from fieldkit.vault import audit, outbox, syncstate
 from fieldkit.vault.vault import Vault
+from tests.support.hq import free_port
 
 SUPERVISOR = "sup1"
 PASSPHRASE = "kopi tubruk pagi hari"
@@ -239,3 +242,26 @@ def test_a_withdrawn_or_revoked_state_refuses_new_work(desk):
     assert "dicabut" in refused.value.text("id")
     with pytest.raises(VaultError):
         plan_visit(desk)
+
+
+def test_a_sync_waiting_for_an_unreachable_hq_stops_when_cancelled(desk, settings, fake_hq):
+    """A sync that would retry for ever (not ``once``) ends at once when the officer cancels."""
+    sync.enroll(desk, fake_hq.url, fake_hq.enroll_code(), allow_http=True)
+    applicants.add_applicants(desk, plan_visit(desk), people(3, 7))
+    cancel = Cancel()
+    timer = threading.Timer(0.5, cancel.cancel)
+    timer.start()
+    started = time.monotonic()
+    try:
+        report = sync.sync(desk, hq_url=f"http://127.0.0.1:{free_port()}", cancel=cancel)
+    finally:
+        timer.cancel()
+    assert time.monotonic() - started < 30, "the backoff wait was cut short"
+    assert report.network is not None and report.network.en == "Sync was stopped."
+    assert not report.complete and report.exit_code == 4
+    # Nothing is lost: the sealed batch waits for the next sync, which delivers it.
+    again = sync.sync(desk, once=True)
+    assert again.complete and again.acked >= 1
+    status = laptop_status(settings, retention_days=7)
+    assert status.outbox.waiting == 0, "everything HQ acknowledged is not 'waiting'"
+    assert status.outbox.acknowledged == status.outbox.total > 0

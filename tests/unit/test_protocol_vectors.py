@@ -37,7 +37,7 @@ from sync.device.signed import read_hq_time
 from sync.hq import reference, store
 from sync.hq.api.devices import checkpoint_document
 from sync.hq.api.refusals import hq_time_document
-from sync.hq.ingest import Problem
+from sync.hq.ingest import HttpProblem
 from sync.hq.keys import EncryptionKey, HQKeys
 from sync.wire import envelope
 from sync.wire.reference import watchlist_digest
@@ -139,7 +139,7 @@ def build_request_vector() -> dict[str, object]:
     refused_headers = requests[0]["headers"]
     try:
         reference.credentials(refused_headers, clock=hq_clock)  # type: ignore[arg-type]
-    except Problem as problem:
+    except HttpProblem as problem:
         refusal = problem
     else:  # pragma: no cover - the clock above is three hours off
         raise AssertionError("HQ accepted a time three hours off")
@@ -562,7 +562,7 @@ def test_hq_accepts_the_published_requests_for_their_own_path_only():
         reference.verify_request(device, creds, request["path"], request["method"])
         for other in paths:
             if other != request["path"]:
-                with pytest.raises(Problem) as refused:
+                with pytest.raises(HttpProblem) as refused:
                     reference.verify_request(device, creds, other)
                 assert refused.value.slug == "bad-signature"
     resigned = vector["clock_skew"]["resigned"]
