@@ -127,6 +127,17 @@ class VisitPlan:
     coordinator_name: str | None = None
     coordinator_phone: str | None = None
 
+    def as_data(self) -> dict[str, object]:
+        """The visit as stored and sent: the fields of a visit record (and of HQ's roster)."""
+        return {
+            "kind": self.kind.value,
+            "date": self.on.isoformat(),
+            "session": self.session.value,
+            "site": self.site,
+            "coordinator_name": self.coordinator_name,
+            "coordinator_phone": self.coordinator_phone,
+        }
+
 
 def check_visit_plan(
     kind: object,

@@ -132,14 +132,7 @@ def create_visit(
         raise invalid([(0, f) for f in checked.errors])
     plan = checked.value
     visit_id = new_id()
-    data = {
-        "kind": plan.kind.value,
-        "date": plan.on.isoformat(),
-        "session": plan.session.value,
-        "site": plan.site,
-        "coordinator_name": plan.coordinator_name,
-        "coordinator_phone": plan.coordinator_phone,
-    }
+    data = plan.as_data()
     unlocked.write([Change(VISIT, visit_id, data, "planned", visit_id)], action="visit_created")
     return visit_id
 

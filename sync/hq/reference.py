@@ -537,14 +537,7 @@ def check_roster_file(
             entries.append(data)
     if failed:
         return None, findings
-    visit: dict[str, object] = {
-        "kind": plan.kind.value,
-        "date": plan.on.isoformat(),
-        "session": plan.session.value,
-        "site": plan.site,
-        "coordinator_name": plan.coordinator_name,
-        "coordinator_phone": plan.coordinator_phone,
-    }
+    visit: dict[str, object] = plan.as_data()
     ids = new_ids(len(entries))
     with_ids = [{"id": i, "data": d} for i, d in zip(ids, entries, strict=True)]
     return RosterFile(new_id(), visit, with_ids, [f for f in findings if not f[1].is_error]), []

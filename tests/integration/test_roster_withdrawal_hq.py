@@ -54,7 +54,7 @@ def test_a_withdrawn_visit_leaves_rosters_and_is_told_to_its_device_only(server,
     untouched = document(server, other)
 
     done = json.loads(
-        server.cli("roster", "withdraw", visit_id, "--reason", REASON, "--json").stdout
+        cli(server, "roster", "withdraw", visit_id, "--reason", REASON, "--json").stdout
     )
     assert done["visit_id"] == visit_id and done["device_id"] == device.device_id
     assert done["reason"] == REASON and done["reference_version"] > before["version"]
@@ -69,20 +69,20 @@ def test_a_withdrawn_visit_leaves_rosters_and_is_told_to_its_device_only(server,
     assert "withdrawn" not in theirs
     assert theirs["rosters"] == untouched["rosters"]
 
-    listed = {i["visit_id"]: i for i in json.loads(server.cli("roster", "list", "--json").stdout)}
+    listed = {i["visit_id"]: i for i in json.loads(cli(server, "roster", "list", "--json").stdout)}
     assert listed[visit_id]["withdrawn_at"] == done["withdrawn_at"]
     assert listed[visit_id]["withdraw_reason"] == REASON
     assert listed[kept_id]["withdrawn_at"] is None and listed[kept_id]["withdraw_reason"] is None
-    text = server.cli("roster", "list", "--device", device.device_id).stdout
+    text = cli(server, "roster", "list", "--device", device.device_id).stdout
     assert f"WITHDRAWN {done['withdrawn_at']}: {REASON}" in text
     assert text.count("WITHDRAWN") == 1
-    status = json.loads(server.cli("status", "--json").stdout)["reference"]
+    status = json.loads(cli(server, "status", "--json").stdout)["reference"]
     assert status["roster_withdrawn"] >= 1
 
     # Withdrawing again, or a visit never assigned: exit 1, nothing published.
-    again = server.cli("roster", "withdraw", visit_id, "--reason", REASON, check=False)
+    again = cli(server, "roster", "withdraw", visit_id, "--reason", REASON, check=False)
     assert again.returncode == 1 and "already withdrawn" in again.stderr
-    unknown = server.cli("roster", "withdraw", str(uuid.uuid4()), "--reason", "x", check=False)
+    unknown = cli(server, "roster", "withdraw", str(uuid.uuid4()), "--reason", "x", check=False)
     assert unknown.returncode == 1 and "No visit" in unknown.stderr
     assert document(server, device)["version"] == after["version"]
 
@@ -90,16 +90,16 @@ def test_a_withdrawn_visit_leaves_rosters_and_is_told_to_its_device_only(server,
 def test_a_withdrawal_needs_a_reason_without_personal_data(server, tmp_path):
     device = server.enroll()
     visit_id = assign(server, device.device_id, tmp_path, 603)
-    missing = server.cli("roster", "withdraw", visit_id, check=False)
+    missing = cli(server, "roster", "withdraw", visit_id, check=False)
     assert missing.returncode == 2 and "--reason" in missing.stderr
-    blank = server.cli("roster", "withdraw", visit_id, "--reason", "   ", check=False)
+    blank = cli(server, "roster", "withdraw", visit_id, "--reason", "   ", check=False)
     assert blank.returncode == 2
     nik = entries(1, 604)[0]["nik"]
-    named = server.cli("roster", "withdraw", visit_id, "--reason", f"NIK {nik}", check=False)
+    named = cli(server, "roster", "withdraw", visit_id, "--reason", f"NIK {nik}", check=False)
     assert named.returncode == 2 and "personal data" in named.stderr
     assert nik not in named.stderr + named.stdout
     assert "withdrawn" not in document(server, device)
-    helped = server.cli("roster", "withdraw", "--help").stdout
+    helped = cli(server, "roster", "withdraw", "--help").stdout
     assert "no personal data" in " ".join(helped.split())
     assert "never be assigned again" in " ".join(helped.split())
 
@@ -111,14 +111,14 @@ def test_a_withdrawn_visit_id_is_never_assigned_again(server, tmp_path):
     try:
         with pytest.raises(store.AssignmentRefused, match="already assigned"):
             store.assign_roster(engine, device.device_id, visit_id, {}, [])
-        server.cli("roster", "withdraw", visit_id, "--reason", "kunjungan batal / cancelled")
+        cli(server, "roster", "withdraw", visit_id, "--reason", "kunjungan batal / cancelled")
         version = document(server, device)["version"]
         with pytest.raises(store.AssignmentRefused, match="cannot be assigned again"):
             store.assign_roster(engine, device.device_id, visit_id, {}, [])
     finally:
         engine.dispose()
     assert document(server, device)["version"] == version, "a refusal publishes nothing"
-    help_text = " ".join(server.cli("roster", "assign", "--help").stdout.split())
+    help_text = " ".join(cli(server, "roster", "assign", "--help").stdout.split())
     assert "a withdrawn visit is never assigned again" in help_text
 
 

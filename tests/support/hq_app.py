@@ -13,8 +13,8 @@ answered, nothing logged with a traceback.
 
 from __future__ import annotations
 
+import contextlib
 import logging
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -33,6 +33,7 @@ from tests.support.hq import (
     device_from_enrollment,
     init_hq,
 )
+from tests.support.postgres import fresh_database
 
 # Rejections record the client's address; the subprocess harness's requests came from here.
 PEER = ("127.0.0.1", 50000)
@@ -107,22 +108,13 @@ def in_process_hq_for(
     Makes HQ over SQLite or a fresh PostgreSQL database (made like ``postgres_url``), yields
     its app, and afterwards requires that nothing made HQ fail: no 500, no traceback logged.
     """
-    from tests.conftest import PG_ADMIN_URL
-
-    db_url = None
-    admin = None
-    name = f"fieldkit_test_{uuid.uuid4().hex[:12]}"
-    if request.param == "postgres":
-        admin = request.getfixturevalue("postgres_admin")
-        admin.execute(f'CREATE DATABASE "{name}"')
-        db_url = f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
-    try:
+    with contextlib.ExitStack() as stack:
+        db_url = None
+        if request.param == "postgres":
+            db_url = stack.enter_context(fresh_database(request.getfixturevalue("postgres_admin")))
         hq = init_hq(tmp_path_factory.mktemp(f"hq-{request.param}"), db_url)
-        with hq_app(hq) as running:
-            yield running
-    finally:
-        if admin is not None:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        running = stack.enter_context(hq_app(hq))
+        yield running
     assert not running.failures, "\n".join(running.failures)
 
 
