@@ -22,6 +22,8 @@ from typing import Literal
 
 import platformdirs
 
+from fieldkit.domain.findings import Message
+
 Lang = Literal["id", "en"]
 
 CONFIG_ENV = "FIELDKIT_CONFIG"
@@ -29,9 +31,16 @@ DEFAULT_RETENTION_DAYS = 7
 
 
 class SettingsError(Exception):
-    """The configuration file or an environment variable holds a value fieldkit cannot use."""
+    """The configuration file or an environment variable holds a value fieldkit cannot use.
+
+    ``message`` says it in both languages: the language setting itself may be what failed.
+    """
 
     exit_code = 2
+
+    def __init__(self, message: Message) -> None:
+        super().__init__(message.en)
+        self.message = message
 
 
 def _default_home() -> Path:
@@ -93,19 +102,26 @@ SETTINGS = tuple(f for f in fields(Settings) if "env" in f.metadata)
 
 
 def _convert(name: str, raw: object, where: str) -> object:
-    kind = Settings.__dataclass_fields__[name].type
     if name == "lang":
         text = str(raw).strip().lower()
         return text if text in ("id", "en") else "id"
-    if "Path" in str(kind):
+    if name in ("home", "hq_home"):
         if not isinstance(raw, str) or not raw.strip():
-            raise SettingsError(f"{where}: {name} must be a folder path.")
+            raise SettingsError(
+                Message(
+                    f"{where}: {name} harus path folder.", f"{where}: {name} must be a folder path."
+                )
+            )
         return Path(raw).expanduser()
     if name == "retention_days":
         text = str(raw).strip()
         if isinstance(raw, bool) or not text.isdigit():
             raise SettingsError(
-                f"{where}: retention_days must be a whole number of days (0 or more), not {raw!r}."
+                Message(
+                    f"{where}: retention_days harus bilangan hari (0 atau lebih), bukan {raw!r}.",
+                    f"{where}: retention_days must be a whole number of days (0 or more), "
+                    f"not {raw!r}.",
+                )
             )
         return int(text)
     if name == "insecure_test_kdf":
@@ -113,7 +129,9 @@ def _convert(name: str, raw: object, where: str) -> object:
     if Settings.__dataclass_fields__[name].metadata["secret"]:
         return raw  # a passphrase is taken as typed: spaces at its ends are part of it
     if not isinstance(raw, str):
-        raise SettingsError(f"{where}: {name} must be text.")
+        raise SettingsError(
+            Message(f"{where}: {name} harus berupa teks.", f"{where}: {name} must be text.")
+        )
     return raw.strip() or None
 
 
@@ -124,13 +142,23 @@ def _read_file(path: Path) -> dict[str, object]:
     except FileNotFoundError:
         return {}
     except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise SettingsError(f"{path}: cannot be read as TOML ({exc}).") from None
+        raise SettingsError(
+            Message(
+                f"{path}: tidak dapat dibaca sebagai TOML ({exc}).",
+                f"{path}: cannot be read as TOML ({exc}).",
+            )
+        ) from None
     allowed = {f.name for f in SETTINGS if f.metadata["file"]}
     unknown = sorted(set(document) - allowed)
     if unknown:
+        named, may = ", ".join(unknown), ", ".join(sorted(allowed))
         raise SettingsError(
-            f"{path}: unknown setting(s) {', '.join(unknown)}; the file may hold "
-            f"{', '.join(sorted(allowed))} (passphrases only in the environment)."
+            Message(
+                f"{path}: pengaturan tidak dikenal {named}; berkas ini boleh memuat {may} "
+                "(kata sandi hanya lewat variabel lingkungan).",
+                f"{path}: unknown setting(s) {named}; the file may hold {may} "
+                "(passphrases only in the environment).",
+            )
         )
     return document
 

@@ -88,7 +88,9 @@ def main(ctx: click.Context, lang: str | None) -> None:
     try:
         ctx.obj = make_cli(lang)
     except SettingsError as exc:
-        click.echo(f"fieldkit: {exc}", err=True)
+        # The language setting may be what failed: --lang if given, else both languages.
+        said = exc.message.text(lang) if lang else f"{exc.message.id}\n{exc.message.en}"  # type: ignore[arg-type]
+        click.echo(f"fieldkit: {said}", err=True)
         ctx.exit(exc.exit_code)
 
 

@@ -92,9 +92,12 @@ def create_vault(settings: Settings, officer_id: str, name: str, passphrase: str
     Key derivation is calibrated on this laptop (about a second), or cheap under the explicit
     test setting (with a warning in :attr:`OfficerSession.warnings`).
     """
-    params = kdf.calibrate(insecure=settings.insecure_test_kdf)
     unlocked = Vault.create(
-        settings.home, officer_id=officer_id, name=name, passphrase=passphrase, params=params
+        settings.home,
+        officer_id=officer_id,
+        name=name,
+        passphrase=passphrase,
+        params=kdf_params(settings),
     )
     return OfficerSession(unlocked)
 

@@ -34,20 +34,18 @@ Everything :func:`retention_status` reports is computed from clear columns and
 from __future__ import annotations
 
 import bisect
-import os
 import sqlite3
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from fieldkit.domain.findings import Message
+from fieldkit.settings import DEFAULT_RETENTION_DAYS
 from fieldkit.vault import audit, db
 from fieldkit.vault.errors import IntegrityError, NotFound, Purged, VaultError
 from fieldkit.vault.records import PURGED_STATE
 from fieldkit.vault.session import UnlockedVault
 
-RETENTION_ENV = "FIELDKIT_RETENTION_DAYS"
-DEFAULT_RETENTION_DAYS = 7
 DEFAULT_RETENTION = timedelta(days=DEFAULT_RETENTION_DAYS)
 
 HELD = "held"
@@ -60,11 +58,9 @@ ENVELOPES_EMPTIED_ACTION = "sync_envelopes_emptied"
 __all__ = [
     "ACKNOWLEDGED",
     "DEFAULT_RETENTION",
-    "DEFAULT_RETENTION_DAYS",
     "ENVELOPES_EMPTIED_ACTION",
     "HELD",
     "PURGED",
-    "RETENTION_ENV",
     "EmptiedEnvelopes",
     "EnvelopeRetention",
     "PurgeReport",
@@ -73,24 +69,8 @@ __all__ = [
     "RetentionStatus",
     "VisitRetention",
     "purge",
-    "retention_from_env",
     "retention_status",
 ]
-
-
-def retention_from_env(environ: Mapping[str, str] | None = None) -> timedelta:
-    """The retention period: ``FIELDKIT_RETENTION_DAYS`` (whole days, 0 or more) or 7 days."""
-    raw = (os.environ if environ is None else environ).get(RETENTION_ENV, "").strip()
-    if not raw:
-        return DEFAULT_RETENTION
-    if not raw.isdigit():
-        raise VaultError(
-            Message(
-                f"{RETENTION_ENV} harus bilangan hari (0 atau lebih), bukan {raw!r}.",
-                f"{RETENTION_ENV} must be a whole number of days (0 or more), not {raw!r}.",
-            )
-        )
-    return timedelta(days=int(raw))
 
 
 def _aware(moment: datetime) -> datetime:

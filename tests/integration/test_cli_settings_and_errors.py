@@ -119,3 +119,13 @@ def test_status_counts_what_is_waiting_not_every_outbox_row(env):
     }
     text = run(env, "status").stdout
     assert "Outbox: 1 record versions not yet acknowledged by HQ (1 not yet in a batch" in text
+
+
+def test_a_bad_settings_file_is_told_in_both_languages_unless_lang_is_given(env, tmp_path):
+    config = tmp_path / "config.toml"
+    config.write_text("home = [\n", encoding="utf-8")
+    both = run({**env, "FIELDKIT_CONFIG": str(config)}, "status")
+    assert "tidak dapat dibaca sebagai TOML" in both.stderr
+    assert "cannot be read as TOML" in both.stderr
+    english = run({**env, "FIELDKIT_CONFIG": str(config)}, "--lang", "en", "status")
+    assert "cannot be read as TOML" in english.stderr and "tidak" not in english.stderr
