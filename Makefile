@@ -21,8 +21,8 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)  ## Set up and run the main job: a tour on synthetic people in a temporary vault
 	scripts/demo.sh
 
-test: $(STAMP)  ## Set up and run the tests
-	$(BIN)/python -m pytest -q
+test: $(STAMP)  ## Set up and run the tests (one worker per core, a test file to a worker)
+	$(BIN)/python -m pytest -q -n auto --dist loadfile
 
 lint: $(STAMP)  ## Formatting, lint and import contracts
 	$(BIN)/ruff format --check .

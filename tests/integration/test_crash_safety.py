@@ -286,4 +286,3 @@ def test_sigkill_at_random_moments_leaves_a_sound_vault(base_vault: Path, tmp_pa
     assert tally["before_first_save"] >= 1, tally
     assert tally["with_saves"] >= 1, tally
     assert tally["mid_save_after_saves"] >= 1, tally
-    assert elapsed < 60, f"{elapsed:.1f} s"
