@@ -17,19 +17,31 @@ field by field.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import dataclasses
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
+from sqlalchemy.engine import Engine
+from starlette.concurrency import run_in_threadpool
 
 from fieldkit import __version__
-from sync.hq import store
+from sync.hq import ingest, store
 from sync.hq.api import batches, devices, enrollment, health, reference_data
 from sync.hq.api.config import MissingPassphrase, ServerConfig, server_config
 from sync.hq.api.dependencies import DeviceRefused
-from sync.hq.api.logs import configure_logging
-from sync.hq.api.problems import install_problem_handlers
+from sync.hq.api.limits import BodyLimits, Slots
+from sync.hq.api.logs import configure_logging, log
+from sync.hq.api.problems import install_problem_handlers, problem_response
 from sync.hq.api.refusals import answer_device_refused
+from sync.hq.ingest import HttpProblem
+from sync.hq.logsafe import db_error
+
+# How often a worker prunes the rejection log (seconds); every worker does, which is harmless.
+PRUNE_EVERY = 600
 
 __all__ = ["MissingPassphrase", "ServerConfig", "configure_logging", "create_app", "server_config"]
 
@@ -42,9 +54,15 @@ def create_app(config: ServerConfig) -> FastAPI:
     # A rotated encryption key is news for every device: it raises the reference version.
     store.note_hq_keys(engine, config.keys.current_kid)
 
+    retention = config.limits.rejection_retention_days
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        pruning = asyncio.create_task(_prune_rejections(engine, retention))
         yield
+        pruning.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await pruning
         engine.dispose()
 
     app = FastAPI(
@@ -58,8 +76,33 @@ def create_app(config: ServerConfig) -> FastAPI:
     )
     app.state.engine = engine
     app.state.config = config
+    # The batches this worker opens at once (api.batches); made here, in no event loop yet.
+    app.state.ingests = Slots(config.limits.max_ingests)
+
+    async def refused(scope: Any, problem: HttpProblem) -> None:
+        client = scope.get("client")
+        host = client[0] if client else None
+        await run_in_threadpool(ingest.reject, engine, problem, client=host)
+
+    # Before the problem handlers: their catch-all middleware must be the outermost.
+    app.add_middleware(
+        BodyLimits,
+        limits=dataclasses.replace(config.limits, max_body=config.max_body),
+        answer=problem_response,
+        refused=refused,
+    )
     install_problem_handlers(app)
     app.add_exception_handler(DeviceRefused, answer_device_refused)  # type: ignore[arg-type]
     for area in (health, enrollment, devices, reference_data, batches):
         app.include_router(area.router)
     return app
+
+
+async def _prune_rejections(engine: Engine, retention_days: int) -> None:
+    """Prune the rejection log now and every :data:`PRUNE_EVERY` seconds (docs/hq.md)."""
+    while True:
+        try:
+            await run_in_threadpool(store.prune_rejections, engine, retention_days)
+        except Exception as exc:  # a store that is down now may be back at the next round
+            log.error("could not prune the rejection log: %s", db_error(exc))
+        await asyncio.sleep(PRUNE_EVERY)

@@ -57,7 +57,7 @@ from sync.hq.store.enrollment import (
     normalise_code,
     revoke_device,
 )
-from sync.hq.store.incidents import add_flag, add_rejection
+from sync.hq.store.incidents import add_flag, add_rejection, prune_rejections
 from sync.hq.store.reference import (
     bump_reference,
     note_hq_keys,
@@ -143,6 +143,7 @@ __all__ = [
     "officer_revocations",
     "open_flags",
     "open_store",
+    "prune_rejections",
     "publish_fees",
     "reading",
     "records",
