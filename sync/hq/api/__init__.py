@@ -40,7 +40,9 @@ from sync.hq.api.refusals import answer_device_refused
 from sync.hq.ingest import HttpProblem
 from sync.hq.logsafe import db_error
 
-# How often a worker prunes the rejection log (seconds); every worker does, which is harmless.
+# How often a worker writes the refusals it counted, and prunes the rejection log (seconds;
+# every worker prunes, which is harmless).
+FLUSH_EVERY = 2.0
 PRUNE_EVERY = 600
 
 __all__ = ["MissingPassphrase", "ServerConfig", "configure_logging", "create_app", "server_config"]
@@ -58,7 +60,7 @@ def create_app(config: ServerConfig) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        pruning = asyncio.create_task(_prune_rejections(engine, retention))
+        pruning = asyncio.create_task(_keep_rejections(engine, retention))
         yield
         pruning.cancel()
         with contextlib.suppress(asyncio.CancelledError):
@@ -98,11 +100,23 @@ def create_app(config: ServerConfig) -> FastAPI:
     return app
 
 
-async def _prune_rejections(engine: Engine, retention_days: int) -> None:
-    """Prune the rejection log now and every :data:`PRUNE_EVERY` seconds (docs/hq.md)."""
-    while True:
-        try:
-            await run_in_threadpool(store.prune_rejections, engine, retention_days)
-        except Exception as exc:  # a store that is down now may be back at the next round
-            log.error("could not prune the rejection log: %s", db_error(exc))
-        await asyncio.sleep(PRUNE_EVERY)
+async def _keep_rejections(engine: Engine, retention_days: int) -> None:
+    """Write counted refusals every :data:`FLUSH_EVERY` seconds; prune every :data:`PRUNE_EVERY`.
+
+    Both at once when it starts; the counts once more when it is cancelled (the app stops).
+    """
+    pruned_at: float | None = None
+    loop = asyncio.get_running_loop()
+    try:
+        while True:
+            try:
+                await run_in_threadpool(store.flush_rejection_counts, engine)
+                if pruned_at is None or loop.time() - pruned_at >= PRUNE_EVERY:
+                    pruned_at = loop.time()
+                    await run_in_threadpool(store.prune_rejections, engine, retention_days)
+            except Exception as exc:  # a store that is down now may be back at the next round
+                log.error("could not keep the rejection log: %s", db_error(exc))
+            await asyncio.sleep(FLUSH_EVERY)
+    finally:
+        with contextlib.suppress(Exception):
+            store.flush_rejection_counts(engine)

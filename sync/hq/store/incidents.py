@@ -5,8 +5,10 @@ send them) are bounded, so a flood cannot fill HQ's store: per worker and minute
 :data:`ROWS_PER_SOURCE` refusals of one client and problem get a row each, with their details,
 and at most :data:`ROWS_PER_MINUTE` such rows are written in all; every further refusal is
 counted in one row per minute, client and problem (``count``, ``last_at``; clients beyond
-:data:`SOURCES_PER_MINUTE` share the client ``*``). :func:`prune_rejections` drops rows older
-than the retention period and the oldest beyond :data:`MAX_REJECTION_ROWS`. Refusals of a
+:data:`SOURCES_PER_MINUTE` share the client ``*``), in memory first and written every few
+seconds (:func:`flush_rejection_counts`), so a flood costs no write per request.
+:func:`prune_rejections` drops rows older than the retention period and the oldest beyond
+:data:`MAX_REJECTION_ROWS`. Refusals of a
 verified device (an enrolled device's own key signed what was refused) always get a row.
 """
 
@@ -37,12 +39,31 @@ class _Budget:
     rows: int = 0
     per_source: dict[tuple[str, str], int] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # Counted rows this worker has written, and the refusals counted since (not yet written:
+    # a flood must not cost a write each; :func:`flush_rejection_counts` writes them).
+    written: set[str] = field(default_factory=set)
+    pending: dict[str, int] = field(default_factory=dict)
+
+    def count_if_written(self, key: str) -> bool:
+        """Count one more refusal under ``key`` in memory if its row exists; False if not."""
+        with self.lock:
+            if key not in self.written:
+                return False
+            self.pending[key] = self.pending.get(key, 0) + 1
+            return True
+
+    def take_pending(self) -> dict[str, int]:
+        """The refusals counted in memory since the last call."""
+        with self.lock:
+            pending, self.pending = self.pending, {}
+            return pending
 
     def aggregate_key(self, minute: str, client: str, problem: str) -> str | None:
         """None: this refusal gets a row of its own; else the key of the row that counts it."""
         with self.lock:
             if minute != self.minute:
                 self.minute, self.rows, self.per_source = minute, 0, {}
+                self.written = {k for k in self.written if k.startswith(minute)}
             source = (client, problem)
             if source not in self.per_source and len(self.per_source) >= SOURCES_PER_MINUTE:
                 return f"{minute}|*|{problem}"
@@ -89,6 +110,8 @@ def add_rejection(
     key = None
     if not device_verified:
         key = _BUDGET.aggregate_key(moment.strftime("%Y-%m-%dT%H:%M"), client or "-", problem)
+        if key is not None and _BUDGET.count_if_written(key):
+            return False
     with engine.begin() as conn:
         if key is None:
             conn.execute(rejections.insert().values(**values))
@@ -100,7 +123,29 @@ def add_rejection(
                 set_={"count": rejections.c.count + 1, "last_at": moment},
             ).returning(rejections.c.count)
         ).scalar_one()
-    return int(counted) == 1
+    with _BUDGET.lock:
+        _BUDGET.written.add(key)
+    return int(counted) == 1  # another worker may have written it first
+
+
+def flush_rejection_counts(engine: Engine) -> int:
+    """Write the refusals counted in memory into their rows; how many were written.
+
+    HQ's app calls it every few seconds and when it stops; refusals counted since the last call
+    are lost if the worker dies (they were counted, never detailed).
+    """
+    pending = _BUDGET.take_pending()
+    if not pending:
+        return 0
+    moment = now()
+    with engine.begin() as conn:
+        for key, counted in pending.items():
+            conn.execute(
+                rejections.update()
+                .where(rejections.c.aggregate_key == key)
+                .values(count=rejections.c.count + counted, last_at=moment)
+            )
+    return sum(pending.values())
 
 
 def prune_rejections(
