@@ -128,6 +128,9 @@ def test_a_signed_64_mib_bomb_is_refused_without_inflating_it(server: Server) ->
     problem = _refused_and_nothing_stored(server, answer, attacker, 422)
     assert problem["type"] == "/problems/malformed-body"
     assert "inflates beyond" in problem["detail"] or "longer than" in problem["detail"]
+    print(
+        f"peak RSS over baseline: {(peak - before) / 1024:.1f} MiB (bound {PEAK_BOUND_KIB // 1024})"
+    )
     assert peak - before < PEAK_BOUND_KIB, (before, peak)
     # HQ still serves honest devices.
     assert server.post(honest.cut()[1]).status_code == 201
