@@ -17,8 +17,11 @@
    the audit chain as far as it is contiguous, sign and store the receipt → 201
 
 Every refusal is an :class:`HttpProblem` and is logged in ``rejections`` (and the ``fieldkit.hq``
-logger) with the device, batch and client address. Both the HTTP API and ``fieldkit-hq import``
-go through :func:`ingest`.
+logger, every value escaped) with the device, batch and client address. Over HTTP, step 1's
+header and step 2 are also checked as soon as the header has arrived
+(:func:`check_claimed_device`). A database error while storing is ``store-failed`` (500) or
+``store-unavailable`` (503), logged by SQLSTATE and constraint, never by its message. Both
+the HTTP API and ``fieldkit-hq import`` go through :func:`ingest`.
 """
 
 from __future__ import annotations

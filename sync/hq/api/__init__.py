@@ -11,8 +11,10 @@ device-signature check from :mod:`~sync.hq.api.dependencies`.
 
 Every error is RFC 9457 problem details (``application/problem+json``) with ``type``
 ``/problems/<slug>``, ``title``, ``status`` and ``detail`` (:mod:`~sync.hq.api.problems`).
-Bad input never yields a 500: bodies are read with a size cap, parsed by hand and checked
-field by field.
+Bad input never yields a 500: bodies are read with a size cap and a deadline within a
+bounded number of slots (:mod:`~sync.hq.api.limits`), parsed by hand within the protocol's
+limits and checked field by field; an unexpected exception is answered and logged by HQ
+itself, without its text (:mod:`~sync.hq.api.problems`, :mod:`sync.hq.logsafe`).
 """
 
 from __future__ import annotations

@@ -74,7 +74,15 @@ class _Budget:
             return f"{minute}|{client}|{problem}"[:160]
 
 
-_BUDGET = _Budget()
+# One budget per store (a process serves one; tests hold several).
+_BUDGETS: dict[str, _Budget] = {}
+_BUDGETS_LOCK = threading.Lock()
+
+
+def _budget(engine: Engine) -> _Budget:
+    key = engine.url.render_as_string(hide_password=True)
+    with _BUDGETS_LOCK:
+        return _BUDGETS.setdefault(key, _Budget())
 
 
 def add_rejection(
@@ -109,8 +117,9 @@ def add_rejection(
     }
     key = None
     if not device_verified:
-        key = _BUDGET.aggregate_key(moment.strftime("%Y-%m-%dT%H:%M"), client or "-", problem)
-        if key is not None and _BUDGET.count_if_written(key):
+        budget = _budget(engine)
+        key = budget.aggregate_key(moment.strftime("%Y-%m-%dT%H:%M"), client or "-", problem)
+        if key is not None and budget.count_if_written(key):
             return False
     with engine.begin() as conn:
         if key is None:
@@ -123,8 +132,9 @@ def add_rejection(
                 set_={"count": rejections.c.count + 1, "last_at": moment},
             ).returning(rejections.c.count)
         ).scalar_one()
-    with _BUDGET.lock:
-        _BUDGET.written.add(key)
+    budget = _budget(engine)
+    with budget.lock:
+        budget.written.add(key)
     return int(counted) == 1  # another worker may have written it first
 
 
@@ -134,7 +144,7 @@ def flush_rejection_counts(engine: Engine) -> int:
     HQ's app calls it every few seconds and when it stops; refusals counted since the last call
     are lost if the worker dies (they were counted, never detailed).
     """
-    pending = _BUDGET.take_pending()
+    pending = _budget(engine).take_pending()
     if not pending:
         return 0
     moment = now()
