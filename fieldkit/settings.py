@@ -94,11 +94,25 @@ class Settings:
         default=None, repr=False, metadata=_setting("FIELDKIT_HQ_PASSPHRASE", secret=True)
     )
     """Unlocks HQ's private keys, for services; otherwise it is asked for."""
+    hq_body_timeout: int = field(default=120, metadata=_setting("FIELDKIT_HQ_BODY_TIMEOUT"))
+    """Seconds an HQ worker waits for a request's whole body before answering 408."""
+    hq_max_bodies: int = field(default=16, metadata=_setting("FIELDKIT_HQ_MAX_BODIES"))
+    """Request bodies an HQ worker receives at once; more are answered 503 (devices retry)."""
+    hq_max_ingests: int = field(default=4, metadata=_setting("FIELDKIT_HQ_MAX_INGESTS"))
+    """Batches an HQ worker opens and checks at once; more are answered 503 (devices retry)."""
+    hq_rejection_retention_days: int = field(
+        default=90, metadata=_setting("FIELDKIT_HQ_REJECTION_RETENTION_DAYS")
+    )
+    """Days HQ keeps its log of refused requests (``rejections``) before pruning them."""
     config_file: Path | None = None
     """The TOML file the settings were read from, if there was one."""
 
 
 SETTINGS = tuple(f for f in fields(Settings) if "env" in f.metadata)
+# HQ's limits on clients (sync.hq.api.limits): whole numbers, at least 1.
+_HQ_COUNTS = frozenset(
+    {"hq_body_timeout", "hq_max_bodies", "hq_max_ingests", "hq_rejection_retention_days"}
+)
 
 
 def _convert(name: str, raw: object, where: str) -> object:
@@ -121,6 +135,16 @@ def _convert(name: str, raw: object, where: str) -> object:
                     f"{where}: retention_days harus bilangan hari (0 atau lebih), bukan {raw!r}.",
                     f"{where}: retention_days must be a whole number of days (0 or more), "
                     f"not {raw!r}.",
+                )
+            )
+        return int(text)
+    if name in _HQ_COUNTS:
+        text = str(raw).strip()
+        if isinstance(raw, bool) or not text.isdigit() or int(text) < 1:
+            raise SettingsError(
+                Message(
+                    f"{where}: {name} harus bilangan bulat 1 atau lebih, bukan {raw!r}.",
+                    f"{where}: {name} must be a whole number, 1 or more, not {raw!r}.",
                 )
             )
         return int(text)

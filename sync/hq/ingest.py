@@ -17,15 +17,17 @@
    the audit chain as far as it is contiguous, sign and store the receipt → 201
 
 Every refusal is an :class:`HttpProblem` and is logged in ``rejections`` (and the ``fieldkit.hq``
-logger) with the device, batch and client address. Both the HTTP API and ``fieldkit-hq import``
-go through :func:`ingest`.
+logger, every value escaped) with the device, batch and client address. Over HTTP, step 1's
+header and step 2 are also checked as soon as the header has arrived
+(:func:`check_claimed_device`). A database error while storing is ``store-failed`` (500) or
+``store-unavailable`` (503), logged by SQLSTATE and constraint, never by its message. Both
+the HTTP API and ``fieldkit-hq import`` go through :func:`ingest`.
 """
 
 from __future__ import annotations
 
 import itertools
 import json
-import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -40,10 +42,11 @@ from fieldkit.domain.fees import FeeSchedule, parse_fee_schedules
 from fieldkit.domain.findings import Finding
 from sync.hq import store
 from sync.hq.keys import HQKeys
+from sync.hq.logsafe import db_error, frames, hq_logger
 from sync.wire import envelope
 from sync.wire.envelope import EnvelopeError
 
-log = logging.getLogger("fieldkit.hq")
+log = hq_logger()
 
 MAX_INT = 2**63 - 1
 MAX_VERSION = 2**31 - 1
@@ -79,6 +82,9 @@ TITLES: dict[str, str] = {
     "method-not-allowed": "Method not allowed",
     "internal-error": "Internal error",
     "store-unavailable": "Store unavailable",
+    "store-failed": "HQ could not store the batch",
+    "busy": "HQ is busy",
+    "request-timeout": "Request body too slow",
 }
 STATUS: dict[str, int] = {
     "malformed-envelope": 400,
@@ -105,6 +111,9 @@ STATUS: dict[str, int] = {
     "method-not-allowed": 405,
     "internal-error": 500,
     "store-unavailable": 503,
+    "store-failed": 500,
+    "busy": 503,
+    "request-timeout": 408,
 }
 
 
@@ -213,21 +222,12 @@ def reject(
     """Log a refusal in ``rejections`` and the log; return the problem for raising.
 
     ``device_verified``: the device's signature was verified before the refusal (otherwise
-    ``device_id`` is only what the request claimed).
+    ``device_id`` is only what the request claimed). Every text is escaped in the log
+    (:mod:`sync.hq.logsafe`); refusals counted in an existing row get no log line of their own.
     """
-    log.warning(
-        "rejected %s (%d) from %s: device=%s%s batch=%s seq=%s: %s",
-        problem.slug,
-        problem.status,
-        client or "-",
-        device_id or "-",
-        "" if device_verified or not device_id else " (claimed)",
-        batch_id or "-",
-        seq if seq is not None else "-",
-        problem.detail,
-    )
+    worth_a_line = True
     try:
-        store.add_rejection(
+        worth_a_line = store.add_rejection(
             engine,
             problem=problem.slug,
             status=problem.status,
@@ -238,8 +238,21 @@ def reject(
             seq=seq,
             device_verified=device_verified,
         )
-    except sa.exc.SQLAlchemyError:
-        log.exception("could not log the rejection above in the store")
+    except sa.exc.SQLAlchemyError as exc:
+        log.error("could not log a rejection in the store: %s", db_error(exc))
+    # A flood of refusals is counted in the store, not written line by line (store.incidents).
+    if worth_a_line:
+        log.warning(
+            "rejected %s (%d) from %s: device=%s%s batch=%s seq=%s: %s",
+            problem.slug,
+            problem.status,
+            client or "-",
+            device_id or "-",
+            "" if device_verified or not device_id else " (claimed)",
+            batch_id or "-",
+            seq if seq is not None else "-",
+            problem.detail,
+        )
     return problem
 
 
@@ -310,6 +323,17 @@ def _ingest(engine: Engine, keys: HQKeys, data: bytes, ctx: _Context, source: st
         _validate(conn, records)
     # 9. one transaction
     return _store(engine, keys, env, device.vault_id, records, audit, source)
+
+
+def check_claimed_device(engine: Engine, header: envelope.BatchHeader) -> None:
+    """Refuse an envelope whose header names an unknown or revoked device, before its body.
+
+    Step 2 of the checks, taken as soon as the header has arrived (``envelope.peek_header``),
+    so a stranger cannot make HQ read 4 MiB first; the refusal is not yet verified (the
+    signature comes with the rest). :func:`ingest` checks the device again in any case.
+    """
+    with store.reading(engine) as conn:
+        _known_device(conn, header.device_id)
 
 
 def _known_device(conn: Connection, device_id: str, *, lock: bool = False) -> store.Device:
@@ -552,13 +576,20 @@ def _validate(conn: Connection, records: list[_Record]) -> None:
             )
             record.findings = [_finding_json(f) for f in checked.findings]
         except Exception as exc:  # the rules promise not to raise; never lose a batch if they do
-            log.exception("applicant rules raised on %s v%s", record.id, record.version)
+            # Where it failed, not what the exception says: its text may quote the applicant.
+            log.error(
+                "applicant rules raised on %s v%s:\n%s", record.id, record.version, frames(exc)
+            )
+            name = type(exc).__name__
             record.findings = [
                 {
                     "code": "hq.rules_failed",
                     "field": "applicant",
                     "severity": "error",
-                    "message": {"id": "Aturan gagal dijalankan.", "en": f"Rules failed: {exc!r}"},
+                    "message": {
+                        "id": f"Aturan gagal dijalankan ({name}).",
+                        "en": f"Rules failed ({name}).",
+                    },
                 }
             ]
 
@@ -595,32 +626,38 @@ def _store(
         separators=(",", ":"),
         ensure_ascii=False,
     )
-    with engine.begin() as conn:
-        _known_device(conn, header.device_id, lock=True)
-        stored = _duplicate_or_clash(conn, header, env.ct_sha256)
-        if stored is not None:
-            return stored
-        conn.execute(
-            store.insert(conn, store.batches).values(
-                device_id=header.device_id,
-                batch_id=header.batch_id,
-                seq=header.seq,
-                ct_sha256=env.ct_sha256,
-                count=header.count,
-                created_at=header.created_at,
-                hq_kid=header.hq_kid,
-                outbox_first=header.outbox[0] if header.outbox else None,
-                outbox_last=header.outbox[1] if header.outbox else None,
-                audit_first=header.audit[0] if header.audit else None,
-                audit_last=header.audit[1] if header.audit else None,
-                audit_head=header.audit_head,
-                received_at=moment,
-                source=source,
-                receipt=receipt,
+    try:
+        with engine.begin() as conn:
+            _known_device(conn, header.device_id, lock=True)
+            stored = _duplicate_or_clash(conn, header, env.ct_sha256)
+            if stored is not None:
+                return stored
+            conn.execute(
+                store.insert(conn, store.batches).values(
+                    device_id=header.device_id,
+                    batch_id=header.batch_id,
+                    seq=header.seq,
+                    ct_sha256=env.ct_sha256,
+                    count=header.count,
+                    created_at=header.created_at,
+                    hq_kid=header.hq_kid,
+                    outbox_first=header.outbox[0] if header.outbox else None,
+                    outbox_last=header.outbox[1] if header.outbox else None,
+                    audit_first=header.audit[0] if header.audit else None,
+                    audit_last=header.audit[1] if header.audit else None,
+                    audit_head=header.audit_head,
+                    received_at=moment,
+                    source=source,
+                    receipt=receipt,
+                )
             )
-        )
-        _insert_records(conn, header, records)
-        verified = _insert_audit(conn, header, vault_id, audit)
+            _insert_records(conn, header, records)
+            verified = _insert_audit(conn, header, vault_id, audit)
+    except Exception as exc:
+        problem = _database_failure(engine, exc, header)
+        if problem is None:
+            raise
+        raise problem from None
     errors = sum(1 for r in records if any(f["severity"] == "error" for f in r.findings))
     log.info(
         "accepted batch %s seq %d of device %s: %d records (%d with errors), %d audit entries",
@@ -640,6 +677,44 @@ def _store(
         records=len(records),
         records_with_errors=errors,
         audit_verified=verified,
+    )
+
+
+def _database_failure(
+    engine: Engine, exc: Exception, header: envelope.BatchHeader
+) -> HttpProblem | None:
+    """The problem to answer for a database error while storing a batch, logged; else None.
+
+    The log names the batch, the device and the error's SQLSTATE and constraint
+    (:func:`~sync.hq.logsafe.db_error`), never the driver's message, which quotes the failing
+    row. A lost or busy store is ``store-unavailable`` (503); any other failure is HQ's own,
+    ``store-failed`` (500): the batch is not the device's fault, nothing of it was stored, and
+    the device sends it again later (it retries 5xx). Neither answer quotes the error.
+    """
+    driver_error = engine.dialect.loaded_dbapi.Error
+    if not isinstance(exc, sa.exc.DBAPIError | driver_error):
+        return None
+    orig = getattr(exc, "orig", None) or exc
+    log.error(
+        "could not store batch %s seq %d of device %s: %s",
+        header.batch_id,
+        header.seq,
+        header.device_id,
+        db_error(exc),
+    )
+    if isinstance(orig, engine.dialect.loaded_dbapi.OperationalError):
+        return HttpProblem(
+            "store-unavailable",
+            f"HQ's store is unavailable; batch {header.batch_id} was not stored. Retry later.",
+            503,
+        )
+    sqlstate = getattr(orig, "sqlstate", None)
+    return HttpProblem(
+        "store-failed",
+        f"HQ could not store batch {header.batch_id}"
+        + (f" (SQLSTATE {sqlstate})" if sqlstate else "")
+        + "; the failure is logged for HQ's staff. Nothing of it was stored: send it again later.",
+        500,
     )
 
 

@@ -33,6 +33,7 @@ from uvicorn.supervisors import Multiprocess
 
 if TYPE_CHECKING:
     from sync.hq.api import ServerConfig
+    from sync.hq.api.limits import Limits
 
 
 class NoDelayH11Protocol(H11Protocol):
@@ -58,6 +59,7 @@ class WorkerApp:
     home: Path
     db_url: str
     passphrase: str = field(repr=False)
+    limits: Limits | None = None  # None: the defaults
 
     def __call__(self) -> FastAPI:
         """Build this worker's app; exit with uvicorn's startup-failure code if it cannot.
@@ -70,7 +72,10 @@ class WorkerApp:
         api.configure_logging()
         try:
             unlocked = keys.unlock(self.home, self.passphrase)
-            return api.create_app(api.ServerConfig(self.home, self.db_url, unlocked, migrate=False))
+            config = api.ServerConfig(self.home, self.db_url, unlocked, migrate=False)
+            if self.limits is not None:
+                config = replace(config, limits=self.limits)
+            return api.create_app(config)
         except Exception as exc:
             logging.getLogger("fieldkit.hq").error("worker could not start: %s", exc)
             raise SystemExit(STARTUP_FAILURE) from None
@@ -92,7 +97,7 @@ def serve(
     # Spawned workers inherit the environment: they get the passphrase from the pipe instead.
     os.environ.pop(keys.PASSPHRASE_ENV, None)
     supervised = uvicorn.Config(
-        WorkerApp(config.home, config.db_url, passphrase),
+        WorkerApp(config.home, config.db_url, passphrase, limits=config.limits),
         factory=True,
         host=host,
         port=port,

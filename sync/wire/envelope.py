@@ -38,8 +38,20 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 MAGIC = b"FKB1"
 MAX_ENVELOPE_BYTES = 4 * 1024 * 1024
 MAX_ITEMS = 500
-# A body may inflate to at most this many bytes; more is refused as a zip bomb.
-MAX_BODY_BYTES = 64 * 1024 * 1024
+# The limits on what a body inflates to (docs/PROTOCOL.md, "Limits"). They follow from what a
+# device puts in a batch: at most MAX_ITEMS lines, each one record version or audit entry. The
+# largest a device writes is an applicant of about 2 KB (700 B typically; every text field is
+# bounded by the domain rules), so a line may hold 16 KiB, eight times that, and a body the
+# 500 longest lines with their newlines: 500 × 16,385 B ≈ 7.8 MiB. More is refused as a zip
+# bomb, as soon as the inflater passes it, before the rest is inflated.
+MAX_LINE_BYTES = 16 * 1024
+MAX_BODY_BYTES = MAX_ITEMS * (MAX_LINE_BYTES + 1)
+# JSON values (objects, arrays, keys, scalars) in one line, and in the whole body: an applicant
+# line has about 45; the caps bound the Python objects a body can make HQ build (≈ 40 MB).
+MAX_LINE_NODES = 2_048
+MAX_BODY_NODES = 250_000
+# The canonical header is at most ≈ 600 bytes (every field at its longest).
+MAX_HEADER_BYTES = 1_024
 SUITE = hpke.Suite(hpke.KEM.MLKEM768_X25519, hpke.KDF.HKDF_SHA256, hpke.AEAD.AES_256_GCM)
 CODEC = "jsonl+zlib"
 VERSION = 1
@@ -202,6 +214,9 @@ def _loads(text: str) -> object:
 # brackets: lines with neither (nearly all) need no walk.
 MAX_ITEM_DEPTH = 64
 _INT64 = range(-(2**63), 2**63)
+# A JSON string (with its escapes) in raw bytes: what the shape pre-scan blanks out.
+_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_BRACKETS = re.compile(rb"[\[\]{}]")
 _LONG_DIGITS = re.compile(rb"[0-9]{19,}")  # where an integer beyond 64 bits could be, at sealing
 
 
@@ -231,6 +246,38 @@ def _storable_problem(value: object, depth: int = 1) -> str | None:
             if problem:
                 return problem
     return None
+
+
+def _shape(line: bytes) -> tuple[int, int]:
+    """``(depth, nodes)`` of a JSON line, from its bytes, without parsing it.
+
+    Python's ``json`` has no depth limit (it recurses until ``RecursionError``) and builds every
+    value it reads, so a line is measured before it is parsed: strings are blanked out, then
+    the brackets left give the nesting depth, and brackets, commas and colons an upper bound of
+    the values and keys. For valid JSON both are exact bounds; invalid JSON is refused anyway.
+    """
+    bare = _JSON_STRING.sub(b'""', line) if b'"' in line else line
+    opens = bare.count(b"[") + bare.count(b"{")
+    nodes = opens + bare.count(b",") + bare.count(b":") + 1
+    if opens <= MAX_ITEM_DEPTH:
+        return opens, nodes
+    depth = deepest = 0
+    for bracket in _BRACKETS.findall(bare):
+        depth += 1 if bracket in (b"[", b"{") else -1
+        deepest = max(deepest, depth)
+    return deepest, nodes
+
+
+def _check_shape(line: bytes, number: int) -> int:
+    """Refuse a line that is too long, too deep or has too many values; its node count."""
+    if len(line) > MAX_LINE_BYTES:
+        raise _bad_body(f"line {number} is longer than {MAX_LINE_BYTES} bytes")
+    depth, nodes = _shape(line)
+    if depth > MAX_ITEM_DEPTH:
+        raise _bad_body(f"line {number}: nested more than {MAX_ITEM_DEPTH} levels deep")
+    if nodes > MAX_LINE_NODES:
+        raise _bad_body(f"line {number} holds more than {MAX_LINE_NODES} JSON values")
+    return nodes
 
 
 def _check_storable(line: bytes, item: object, number: int) -> None:
@@ -451,29 +498,61 @@ def encode_body(items: list[dict[str, object]]) -> bytes:
     return zlib.compress(_json_lines(items), 9)
 
 
-def _inflate(body: bytes) -> bytes:
+# How much the inflater may produce per step: the limits are checked after every step, so no
+# more than this is ever inflated beyond them.
+_INFLATE_STEP = 256 * 1024
+
+
+def _inflate(body: bytes, expected_count: int) -> bytes:
+    """The inflated body, streamed so the limits hold before memory is spent.
+
+    Refuses (``malformed-body``) as soon as the output passes :data:`MAX_BODY_BYTES`, a line
+    grows past :data:`MAX_LINE_BYTES` or there are more lines than ``expected_count``.
+    """
     inflater = zlib.decompressobj()
+    text = bytearray()
+    pending = body
+    line_start = 0  # where the line being inflated begins
+    lines = 0
     try:
-        text = inflater.decompress(body, MAX_BODY_BYTES + 1)
+        while not inflater.eof:
+            chunk = inflater.decompress(pending, _INFLATE_STEP)
+            pending = inflater.unconsumed_tail
+            if not chunk and not pending:
+                break  # the input ran out before the stream ended
+            searched = len(text)
+            text += chunk
+            if len(text) > MAX_BODY_BYTES:
+                raise _bad_body(f"the body inflates beyond {MAX_BODY_BYTES} bytes")
+            while (end := text.find(b"\n", searched)) >= 0:
+                lines += 1
+                if end - line_start > MAX_LINE_BYTES:
+                    raise _bad_body(f"line {lines} is longer than {MAX_LINE_BYTES} bytes")
+                if lines > expected_count:
+                    raise _bad_body(f"the body has more lines than the header's {expected_count}")
+                line_start = searched = end + 1
+            if len(text) - line_start > MAX_LINE_BYTES:
+                raise _bad_body(f"line {lines + 1} is longer than {MAX_LINE_BYTES} bytes")
     except zlib.error as exc:
         raise _bad_body("the body is not a zlib stream") from exc
-    if len(text) > MAX_BODY_BYTES:
-        raise _bad_body(f"the body inflates beyond {MAX_BODY_BYTES} bytes")
     if not inflater.eof:
         raise _bad_body("the zlib stream is truncated")
     if inflater.unused_data:
         raise _bad_body("bytes follow the end of the zlib stream")
-    return text
+    return bytes(text)
 
 
 def decode_body(body: bytes, expected_count: int) -> list[dict[str, object]]:
     """The items of a body; ``malformed-body`` unless it is exactly what the protocol says.
 
-    Inflation stops at 64 MiB (zip bombs); there must be ``expected_count`` lines, each a JSON
-    object and each ending with a newline. Lines need not be canonical, but floats, NaN and
-    duplicate keys are refused.
+    Inflation is streamed and stops at the limits (docs/PROTOCOL.md, "Limits"): the body at
+    :data:`MAX_BODY_BYTES`, each line at :data:`MAX_LINE_BYTES`, ``expected_count`` lines.
+    There must be exactly ``expected_count`` lines, each a JSON object ending with a newline,
+    nested at most :data:`MAX_ITEM_DEPTH` levels, with at most :data:`MAX_LINE_NODES` values
+    (:data:`MAX_BODY_NODES` in all), measured before it is parsed. Lines need not be canonical,
+    but floats, NaN and duplicate keys are refused.
     """
-    text = _inflate(bytes(body))
+    text = _inflate(bytes(body), expected_count)
     if not text:
         lines: list[bytes] = []
     elif text.endswith(b"\n"):
@@ -482,6 +561,11 @@ def decode_body(body: bytes, expected_count: int) -> list[dict[str, object]]:
         raise _bad_body("the last line does not end with a newline")
     if len(lines) != expected_count:
         raise _bad_body(f"the body has {len(lines)} lines; the header says {expected_count}")
+    nodes = 0
+    for number, line in enumerate(lines, start=1):
+        nodes += _check_shape(line, number)
+        if nodes > MAX_BODY_NODES:
+            raise _bad_body(f"the body holds more than {MAX_BODY_NODES} JSON values")
     items: list[dict[str, object]] = []
     for number, line in enumerate(lines, start=1):
         try:
@@ -514,8 +598,9 @@ def seal_batch(
     """Seal items to HQ and sign them: the envelope bytes.
 
     Refuses, with the code HQ would answer, what HQ would refuse: an invalid header
-    (``malformed-envelope``), ``len(items) != header.count`` or a body inflating beyond
-    64 MiB (``malformed-body``), a result over 4 MiB (``too-large``: cut a smaller batch);
+    (``malformed-envelope``), ``len(items) != header.count`` or a line beyond the limits of
+    docs/PROTOCOL.md, "Limits" (``malformed-body``), a body beyond them or a result over 4 MiB
+    (``too-large``: cut a smaller batch);
     and an ``hq_public`` that is not the key ``header.hq_kid`` names (``bad-key``).
     """
     header_bytes = _header_bytes(header)
@@ -524,16 +609,21 @@ def seal_batch(
     if hq_kid(hq_public) != header.hq_kid:
         raise EnvelopeError("bad-key", "hq_public is not the key header.hq_kid names")
     lines = _json_lines(items)
+    # Over the body's limits as a whole, the batch is too large: the device cuts a smaller one.
     if len(lines) > MAX_BODY_BYTES:
-        raise _bad_body(f"the body inflates beyond {MAX_BODY_BYTES} bytes")
-    # HQ refuses a line it could not store as it came: refuse it here, before it is sealed and
-    # would be resent, and refused, for ever.
+        raise EnvelopeError("too-large", f"the body inflates beyond {MAX_BODY_BYTES} bytes")
+    # HQ refuses a line it could not store as it came, or beyond a line's limits: refuse it
+    # here, before it is sealed and would be resent, and refused, for ever.
+    nodes = 0
     for number, (line, item) in enumerate(zip(lines.split(b"\n"), items, strict=False), 1):
+        nodes += _check_shape(line, number)
         _check_storable(line, item, number)
         if any(len(digits) > 18 for digits in _LONG_DIGITS.findall(line)):
             problem = _storable_problem(item)
             if problem:
                 raise _bad_body(f"line {number}: {problem}")
+    if nodes > MAX_BODY_NODES:
+        raise EnvelopeError("too-large", f"the body holds more than {MAX_BODY_NODES} JSON values")
     body = zlib.compress(lines, 9)
     ciphertext = SUITE.encrypt(
         body, hq_public_key(hq_public), info=BATCH_INFO_PREFIX + header_bytes
@@ -585,11 +675,34 @@ def parse_envelope(data: bytes) -> Envelope:
         raise _malformed("truncated before the header")
     if data[: len(MAGIC)] != MAGIC:
         raise _malformed("not a fieldkit batch (wrong magic)")
-    header_length = int.from_bytes(data[len(MAGIC) : prefix], "big")
-    header_end = prefix + header_length
+    header_end = _header_end(data)
     if header_end + SIGNATURE_BYTES + _MIN_CT_BYTES > len(data):
         raise _malformed("truncated: the header length points past the end")
     header_bytes = data[prefix:header_end]
+    header = _read_header(header_bytes)
+    signature_end = header_end + SIGNATURE_BYTES
+    return Envelope(
+        header=header,
+        header_bytes=header_bytes,
+        signature=data[header_end:signature_end],
+        ciphertext=data[signature_end:],
+    )
+
+
+def _header_end(data: bytes) -> int:
+    """Where the header ends, from the magic and length (the caller checks ``len(data)``)."""
+    if data[: len(MAGIC)] != MAGIC:
+        raise _malformed("not a fieldkit batch (wrong magic)")
+    header_length = int.from_bytes(data[len(MAGIC) : len(MAGIC) + LENGTH_BYTES], "big")
+    if header_length > MAX_HEADER_BYTES:
+        raise _malformed(f"the header is longer than {MAX_HEADER_BYTES} bytes")
+    return len(MAGIC) + LENGTH_BYTES + header_length
+
+
+def _read_header(header_bytes: bytes) -> BatchHeader:
+    """The header from its bytes: strict JSON, valid fields, canonical form."""
+    if len(header_bytes) > MAX_HEADER_BYTES:
+        raise _malformed(f"the header is longer than {MAX_HEADER_BYTES} bytes")
     try:
         raw = _loads(header_bytes.decode("utf-8"))
     except (ValueError, RecursionError) as exc:
@@ -601,13 +714,26 @@ def parse_envelope(data: bytes) -> Envelope:
         raise _malformed("the header cannot be made canonical") from exc
     if canonical_bytes != header_bytes:
         raise _malformed("the header is not in canonical form")
-    signature_end = header_end + SIGNATURE_BYTES
-    return Envelope(
-        header=header,
-        header_bytes=header_bytes,
-        signature=data[header_end:signature_end],
-        ciphertext=data[signature_end:],
-    )
+    return header
+
+
+def peek_header(prefix: bytes) -> BatchHeader | None:
+    """The header of an envelope from its first bytes, before the rest has arrived.
+
+    None while ``prefix`` is too short to hold the whole header; ``malformed-envelope`` as
+    soon as what it holds cannot begin an envelope. HQ uses it to refuse an unknown or revoked
+    device before reading a body of up to 4 MiB; nothing in it is verified yet.
+    """
+    data = bytes(prefix)
+    magic_and_length = len(MAGIC) + LENGTH_BYTES
+    if not MAGIC.startswith(data[: len(MAGIC)]):
+        raise _malformed("not a fieldkit batch (wrong magic)")
+    if len(data) < magic_and_length:
+        return None
+    header_end = _header_end(data)
+    if len(data) < header_end:
+        return None
+    return _read_header(data[magic_and_length:header_end])
 
 
 def verify_signature(envelope: Envelope, device_public_key: bytes) -> None:

@@ -535,7 +535,8 @@ def test_a_device_asking_for_another_devices_checkpoint_is_refused(api):
     for junk in ("not-a-uuid", "x" * 300):
         signed = request_headers(device.key, device.device_id, path=checkpoint_path(junk))
         wrong = get_checkpoint(api, device, path_device=junk, headers=signed)
-        assert_problem(wrong, 403, "device-mismatch")
+        # A path id that is no UUID is refused before anything else (docs/hq.md).
+        assert_problem(wrong, 400, "malformed-request")
 
 
 @pytest.mark.parametrize("minutes", [-11, 11])

@@ -397,3 +397,62 @@ def running_hq_for(request: Any, tmp_path_factory: Any) -> Iterator[Server]:
         log = running.log.read_text()
     assert "Traceback" not in log, log
     assert '" 500' not in log, log
+
+
+# --- attacks on a running HQ (tests/integration/test_hq_bomb.py and its neighbours) ---------
+
+
+def with_env(hq: HQHome, **overrides: str) -> HQHome:
+    """The same HQ with more environment (e.g. small ``FIELDKIT_HQ_*`` limits for a test)."""
+    return HQHome(hq.home, hq.db_url, {**hq.env, **overrides})
+
+
+def seal_body(device: Device, header: Any, body: bytes) -> bytes:
+    """An envelope of ``body`` bytes exactly as ``device`` would seal and sign it.
+
+    Real crypto, the device's own key and the HQ key it pinned, but none of ``seal_batch``'s
+    checks on the body: how an attacker holding a device key builds a zip bomb.
+    """
+    import hashlib
+
+    from sync.wire import envelope
+
+    header_bytes = envelope.canonical(header.as_json())
+    ciphertext = envelope.SUITE.encrypt(
+        body,
+        envelope.hq_public_key(device.hq_public),
+        info=envelope.BATCH_INFO_PREFIX + header_bytes,
+    )
+    signature = device.key.sign(header_bytes + hashlib.sha256(ciphertext).digest())
+    return b"".join(
+        (
+            envelope.MAGIC,
+            len(header_bytes).to_bytes(envelope.LENGTH_BYTES, "big"),
+            header_bytes,
+            signature,
+            ciphertext,
+        )
+    )
+
+
+def memory_kib(pid: int) -> dict[str, int]:
+    """The kernel's memory accounting of ``pid`` (``/proc/<pid>/status``): VmRSS, VmHWM in KiB.
+
+    VmHWM is the peak resident set size since the process started or since
+    :func:`reset_peak_memory`.
+    """
+    found: dict[str, int] = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        name, _, value = line.partition(":")
+        if name in ("VmRSS", "VmHWM"):
+            found[name] = int(value.split()[0])
+    return found
+
+
+def reset_peak_memory(pid: int) -> bool:
+    """Set ``pid``'s VmHWM back to its current RSS (``clear_refs`` 5); False if not allowed."""
+    try:
+        Path(f"/proc/{pid}/clear_refs").write_text("5")
+    except OSError:
+        return False
+    return True

@@ -405,8 +405,10 @@ def test_more_than_four_mib_is_too_large_before_anything_else():
 
 
 def test_sealing_refuses_a_batch_over_four_mib():
-    noise = [{"t": "r", "blob": base64.b64encode(os.urandom(900_000)).decode()} for _ in range(5)]
-    header = replace(SEALED_HEADER, count=5, outbox=(1, 5), audit=None, audit_head=None)
+    # 500 incompressible lines just under the line limit: within the body's limits, but ≈ 5 MiB
+    # once sealed.
+    noise = [{"t": "r", "blob": base64.b64encode(os.urandom(10_500)).decode()} for _ in range(500)]
+    header = replace(SEALED_HEADER, count=500, outbox=(1, 500), audit=None, audit_head=None)
     with pytest.raises(EnvelopeError) as caught:
         env.seal_batch(header, noise, hq_public=HQ_PUBLIC, device_key=DEVICE)
     assert caught.value.code == "too-large"
@@ -558,10 +560,16 @@ def test_a_zip_bomb_is_refused_without_inflating_it_all():
     assert code_of(receive, data) == "malformed-body"
 
 
-def test_a_body_just_under_the_inflation_limit_decodes():
-    line = b'{"pad":"' + b"x" * (env.MAX_BODY_BYTES - 20) + b'"}\n'
-    assert len(line) <= env.MAX_BODY_BYTES
-    assert len(env.decode_body(zlib.compress(line, 1), 1)[0]["pad"]) == env.MAX_BODY_BYTES - 20
+def test_a_body_at_the_inflation_limits_decodes_and_one_byte_more_is_refused():
+    # 500 lines of exactly MAX_LINE_BYTES (plus newline): exactly MAX_BODY_BYTES.
+    line = b'{"pad":"' + b"x" * (env.MAX_LINE_BYTES - 10) + b'"}'
+    assert len(line) == env.MAX_LINE_BYTES
+    body = (line + b"\n") * env.MAX_ITEMS
+    assert len(body) == env.MAX_BODY_BYTES
+    items = env.decode_body(zlib.compress(body, 1), env.MAX_ITEMS)
+    assert len(items) == env.MAX_ITEMS
+    longer = b'{"pad":"' + b"x" * (env.MAX_LINE_BYTES - 9) + b'"}\n'
+    assert code_of(env.decode_body, zlib.compress(longer, 1), 1) == "malformed-body"
 
 
 def test_body_lines_may_be_non_canonical_but_are_objects():

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from fieldkit.settings import Settings
 from sync.hq import keys, store
+from sync.hq.api.limits import Limits
 from sync.wire import envelope
 
 
@@ -19,6 +20,7 @@ class ServerConfig:
     keys: keys.HQKeys
     max_body: int = envelope.MAX_ENVELOPE_BYTES
     migrate: bool = True
+    limits: Limits = field(default_factory=Limits)
 
 
 class MissingPassphrase(keys.KeysError):
@@ -38,4 +40,15 @@ def server_config(settings: Settings, passphrase: str | None = None) -> ServerCo
         home=home,
         db_url=store.database_url(home, settings.hq_db),
         keys=keys.unlock(home, secret),
+        limits=limits_from(settings),
+    )
+
+
+def limits_from(settings: Settings) -> Limits:
+    """A worker's limits on clients, from the ``hq_*`` settings."""
+    return Limits(
+        body_timeout=settings.hq_body_timeout,
+        max_bodies=settings.hq_max_bodies,
+        max_ingests=settings.hq_max_ingests,
+        rejection_retention_days=settings.hq_rejection_retention_days,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated
 
@@ -12,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 
 from sync.hq import store
 from sync.hq.api.dependencies import (
+    DeviceRefused,
     DeviceRequest,
     Keys,
     SignedDevice,
@@ -26,13 +28,24 @@ from sync.wire.requests import CHECKPOINT_PATH, DEVICE_HEADER, checkpoint_path
 router = APIRouter()
 
 
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
 async def checkpoint_request(device_id: str, request: Request) -> DeviceRequest:
     """Signed over this device's checkpoint path; refusals are logged under the device named.
 
     That is the ``Fieldkit-Device`` header, or the path's device when the header is missing.
+    A path whose device id is not a lower-case UUID is refused first (``malformed-request``
+    400), logged under no device: the path is the client's text, and one with a newline in it
+    once forged a line of HQ's log.
     """
     claimed = request.headers.get(DEVICE_HEADER)
-    return DeviceRequest(checkpoint_path(device_id), claimed[:64] if claimed else device_id[:64])
+    if not _UUID.fullmatch(device_id):
+        problem = HttpProblem(
+            "malformed-request", "The device id in the path is not a lower-case UUID.", 400
+        )
+        raise DeviceRefused(problem, DeviceRequest(CHECKPOINT_PATH, None), verified=False)
+    return DeviceRequest(checkpoint_path(device_id), claimed[:64] if claimed else device_id)
 
 
 def signed_checkpoint(

@@ -57,7 +57,12 @@ from sync.hq.store.enrollment import (
     normalise_code,
     revoke_device,
 )
-from sync.hq.store.incidents import add_flag, add_rejection
+from sync.hq.store.incidents import (
+    add_flag,
+    add_rejection,
+    flush_rejection_counts,
+    prune_rejections,
+)
 from sync.hq.store.reference import (
     bump_reference,
     note_hq_keys,
@@ -127,6 +132,7 @@ __all__ = [
     "enroll_codes",
     "enroll_device",
     "flags",
+    "flush_rejection_counts",
     "get_device",
     "hash_code",
     "insert",
@@ -143,6 +149,7 @@ __all__ = [
     "officer_revocations",
     "open_flags",
     "open_store",
+    "prune_rejections",
     "publish_fees",
     "reading",
     "records",

@@ -55,11 +55,21 @@ def create_engine(url: str) -> Engine:
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = sa.create_engine(
-            parsed, connect_args={"timeout": 30, "check_same_thread": False}, pool_pre_ping=True
+            parsed,
+            connect_args={"timeout": 30, "check_same_thread": False},
+            pool_pre_ping=True,
+            hide_parameters=True,  # an error's text must not quote the row (docs/hq.md, Logs)
         )
         _sqlite_setup(engine)
         return engine
-    return sa.create_engine(parsed, pool_pre_ping=True, pool_size=5, max_overflow=10)
+    engine = sa.create_engine(
+        parsed, pool_pre_ping=True, pool_size=5, max_overflow=10, hide_parameters=True
+    )
+    if parsed.get_backend_name() == "postgresql":
+        from sync.hq.store.pglog import quiet_server_log
+
+        sa.event.listen(engine, "connect", lambda dbapi, _record: quiet_server_log(dbapi))
+    return engine
 
 
 def _sqlite_setup(engine: Engine) -> None:

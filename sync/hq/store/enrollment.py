@@ -97,6 +97,9 @@ def enroll_device(
     is already enrolled.
     """
     moment = now()
+    if not _could_enroll(engine, code, device_id, moment):
+        # Refused on a read: a stranger guessing codes costs HQ no write (and no lock).
+        raise EnrollRefused("code", "The enrollment code is unknown, expired or used.")
     with engine.begin() as conn:
         claimed = conn.execute(
             enroll_codes.update()
@@ -126,6 +129,19 @@ def enroll_device(
         if inserted is None:  # the exception rolls the code claim back
             raise EnrollRefused("device-exists", f"Device {device_id} is already enrolled.")
     return Device(device_id, vault_id, public_key, moment, None, None)
+
+
+def _could_enroll(engine: Engine, code: str, device_id: str, moment: datetime) -> bool:
+    """Whether the code is unused and unexpired, or was spent on ``device_id`` (a retry)."""
+    with reading(engine) as conn:
+        row = conn.execute(
+            sa.select(
+                enroll_codes.c.used_at, enroll_codes.c.used_by, enroll_codes.c.expires_at
+            ).where(enroll_codes.c.code_hash == hash_code(code))
+        ).first()
+    if row is None:
+        return False
+    return (row.used_at is None and row.expires_at > moment) or row.used_by == device_id
 
 
 def _same_enrollment(

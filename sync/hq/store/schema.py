@@ -136,7 +136,13 @@ rejections = sa.Table(
     # True when HQ had verified the device's signature before refusing: only then is
     # ``device_id`` proven; otherwise it is what the request claimed (anyone can claim any id).
     sa.Column("device_verified", sa.Boolean(), nullable=False, server_default=sa.false()),
+    # Migration 0005: refusals of unproven clients beyond the first few a minute are counted
+    # in one row per minute, client and problem (``aggregate_key``), not a row each.
+    sa.Column("count", sa.Integer(), nullable=False, server_default=sa.text("1")),
+    sa.Column("last_at", UTCDateTime(), nullable=True),
+    sa.Column("aggregate_key", sa.String(160), nullable=True),
     sa.Index("ix_rejections_at", "at"),
+    sa.Index("ux_rejections_aggregate", "aggregate_key", unique=True),
     sa.Index("ix_rejections_device", "device_id"),
 )
 

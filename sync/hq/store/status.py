@@ -102,11 +102,11 @@ def open_flags(engine: Engine) -> list[Mapping[str, Any]]:
 
 
 def rejection_counts(engine: Engine, since: datetime) -> dict[str, int]:
-    """Rejections since ``since``, by problem type."""
+    """Refusals since ``since``, by problem type (counted rows count as often as they say)."""
     with reading(engine) as conn:
         query = (
-            sa.select(rejections.c.problem, sa.func.count())
-            .where(rejections.c.at >= since)
+            sa.select(rejections.c.problem, sa.func.sum(rejections.c.count))
+            .where(sa.func.coalesce(rejections.c.last_at, rejections.c.at) >= since)
             .group_by(rejections.c.problem)
         )
         return {row[0]: int(row[1]) for row in conn.execute(query)}
