@@ -1026,7 +1026,7 @@ def test_emptied_envelopes_on_the_command_line(field: Field, cli: click.Group) -
 def test_a_batch_acknowledged_and_emptied_by_another_process_mid_sync_is_skipped(
     field: Field, fake_hq: FakeHq
 ) -> None:
-    session, conn = field.session, field.session.conn
+    session = field.session
     hq = fake_hq
     pinned = SyncClient(hq.url, session).enroll(hq.enroll_code())
     field.visit(1, 2, PAST)
