@@ -12,15 +12,18 @@ transaction (:func:`seal`), last, after the write's audit entry.
 Encoding (version :data:`MAC_VERSION`): length-framed (8-byte big-endian length, then bytes)
 ``"fieldkit/meta-mac/v1"``, the header as canonical JSON (``v``, ``generation``,
 ``audit_seq``, ``audit_hash``), ``"meta"``, the number of covered rows, then each row's key
-and type-tagged value in key order, ``"acked"``, then each acknowledged batch's
-:data:`ACKED_BATCH_COLUMNS` as canonical JSON in seq order, and their count.
+and type-tagged value in key order. Acknowledged batches are covered through the
+:data:`ACKS_KEY` row: per batch, the SHA-256 of its :data:`ACKED_BATCH_COLUMNS` (canonical
+JSON) and of its outbox entries, added when the batch is acknowledged (so re-sealing after a
+receipt costs one row, not one per batch ever acknowledged); :func:`verify` checks every
+acknowledged row against it, :func:`verify_acknowledged_outbox` the outbox entries.
 
 Replaying older settings: the header binds the audit chain's head at sealing time, and every
 settings change is audited (:data:`SETTINGS_ACTIONS`) in the transaction that re-seals. An older
 ``(meta, MAC)`` set copied back therefore names an audit head after which a settings change is
 recorded, and is refused, unless the attacker also rebuilds the audit chain from that point
 (which HQ detects for the part it already holds). Acknowledged batches' outbox entries are
-pinned by a digest per batch (:data:`ACKED_OUTBOX_KEY`), checked before a purge.
+pinned by a digest per batch (:data:`ACKS_KEY`), checked before a purge.
 """
 
 from __future__ import annotations
@@ -41,7 +44,7 @@ FORMAT = 2
 LEGACY_FORMAT = 1
 MAC_VERSION = 1
 MAC_KEY = "meta_mac"
-ACKED_OUTBOX_KEY = "acked_outbox"
+ACKS_KEY = "acknowledged"
 _PURPOSE = "meta-mac"  # HKDF info "fieldkit/v1/meta-mac"
 _LABEL = b"fieldkit/meta-mac/v1"
 
@@ -68,7 +71,7 @@ AUTHENTICATED_KEYS = frozenset(
         "reference_sealed",  # AEAD-sealed already; covered so deleting or replaying it shows
         "revoked_officers",
         "device_revoked",
-        ACKED_OUTBOX_KEY,
+        ACKS_KEY,  # per acknowledged batch: digests of its row and of its outbox entries
     }
 )
 # Only the MAC itself stays outside it. The unlock throttle (``unlock_failures``) is not in
@@ -149,15 +152,6 @@ def compute(conn: sqlite3.Connection, key: bytes, header: Mapping[str, object]) 
     for key_name, value in rows:
         _frame(mac, str(key_name).encode())
         _frame(mac, _tagged(value))
-    _frame(mac, b"acked")
-    count = 0
-    for row in conn.execute(
-        f"SELECT {', '.join(ACKED_BATCH_COLUMNS)} FROM sync_batches "
-        "WHERE acked_at IS NOT NULL ORDER BY seq"
-    ):
-        _frame(mac, canonical(list(row)))
-        count += 1
-    _frame(mac, str(count).encode())
     return mac.digest()
 
 
@@ -191,7 +185,7 @@ def sealed_generation(conn: sqlite3.Connection) -> int | None:
 
 
 def verify(conn: sqlite3.Connection, deks: Mapping[int, bytes]) -> dict[str, object]:
-    """Check the MAC and the audit binding; return the ``meta`` rows it covers, as verified.
+    """Check the MAC, the audit binding and the acknowledged batches; return ``meta`` as verified.
 
     Reads one consistent snapshot (its own read transaction unless the caller holds one).
     Raises :class:`VaultSettingsAltered` when the MAC is missing, unreadable, sealed under a
@@ -246,7 +240,36 @@ def _verify(conn: sqlite3.Connection, deks: Mapping[int, bytes]) -> dict[str, ob
         raise VaultSettingsAltered(
             f"older settings were put back (audit entry {later[0]} records a later change)"
         )
+    _check_acknowledged_rows(conn)
     return {k: v for k, v in conn.execute("SELECT key, value FROM meta") if k not in CLEAR_KEYS}
+
+
+def _pinned_acks(conn: sqlite3.Connection) -> dict[str, list[object]]:
+    pinned = meta_json(conn, ACKS_KEY)
+    return dict(pinned) if isinstance(pinned, dict) else {}
+
+
+def _row_digest(row: tuple[object, ...]) -> str:
+    return hashlib.sha256(b"fieldkit/acked-batch/v1" + canonical(list(row))).hexdigest()
+
+
+def _acked_rows(conn: sqlite3.Connection) -> list[tuple[object, ...]]:
+    return conn.execute(
+        f"SELECT {', '.join(ACKED_BATCH_COLUMNS)} FROM sync_batches "
+        "WHERE acked_at IS NOT NULL ORDER BY seq"
+    ).fetchall()
+
+
+def _check_acknowledged_rows(conn: sqlite3.Connection) -> None:
+    """Every acknowledged batch is one fieldkit acknowledged, with the columns it wrote."""
+    pinned = _pinned_acks(conn)
+    rows = _acked_rows(conn)
+    if set(pinned) != {str(row[0]) for row in rows}:
+        raise VaultSettingsAltered("the acknowledged batches are not the ones HQ acknowledged")
+    for row in rows:
+        entry = pinned[str(row[0])]
+        if not isinstance(entry, list) or not entry or entry[0] != _row_digest(row):
+            raise VaultSettingsAltered(f"acknowledged batch {row[0]} was changed")
 
 
 # -- the vault before authenticated settings --------------------------------------------------
@@ -287,7 +310,7 @@ def upgrade(
     In the caller's transaction. What someone changed in the file before this moment is not
     detected; everything after is.
     """
-    batches = rebuild_acked_outbox(conn)
+    batches = rebuild_acknowledged(conn)
     put_meta(conn, "format", str(FORMAT))
     audit.append(
         conn,
@@ -318,35 +341,31 @@ def outbox_digest(conn: sqlite3.Connection, first: int, last: int) -> str:
     return digest.hexdigest()
 
 
-def _acked_ranges(conn: sqlite3.Connection) -> list[tuple[int, int, int]]:
-    return [
-        (int(s), int(f), int(lst))
-        for s, f, lst in conn.execute(
-            "SELECT seq, outbox_first, outbox_last FROM sync_batches "
-            "WHERE acked_at IS NOT NULL AND outbox_first IS NOT NULL ORDER BY seq"
-        )
-    ]
+def _ack_entry(conn: sqlite3.Connection, row: tuple[object, ...]) -> list[object]:
+    first, last = row[2], row[3]
+    outbox = None if first is None else outbox_digest(conn, int(first), int(last))  # type: ignore[call-overload]
+    return [_row_digest(row), outbox]
 
 
 def record_acknowledged(conn: sqlite3.Connection, seq: int) -> None:
-    """Pin the outbox entries of newly acknowledged batch ``seq`` (caller's transaction)."""
+    """Pin newly acknowledged batch ``seq`` (its row and outbox entries), caller's transaction."""
     row = conn.execute(
-        "SELECT outbox_first, outbox_last FROM sync_batches WHERE seq = ?", (seq,)
+        f"SELECT {', '.join(ACKED_BATCH_COLUMNS)} FROM sync_batches "
+        "WHERE seq = ? AND acked_at IS NOT NULL",
+        (seq,),
     ).fetchone()
-    if row is None or row[0] is None:
+    if row is None:
         return
-    pinned = meta_json(conn, ACKED_OUTBOX_KEY)
-    digests = dict(pinned) if isinstance(pinned, dict) else {}
-    digests[str(seq)] = outbox_digest(conn, int(row[0]), int(row[1]))
-    put_meta(conn, ACKED_OUTBOX_KEY, json.dumps(digests, sort_keys=True))
+    pinned = _pinned_acks(conn)
+    pinned[str(seq)] = _ack_entry(conn, row)
+    put_meta(conn, ACKS_KEY, json.dumps(pinned, sort_keys=True))
 
 
-def rebuild_acked_outbox(conn: sqlite3.Connection) -> int:
-    """Pin the outbox entries of every acknowledged batch as they are (the upgrade); how many."""
-    ranges = _acked_ranges(conn)
-    digests = {str(seq): outbox_digest(conn, first, last) for seq, first, last in ranges}
-    put_meta(conn, ACKED_OUTBOX_KEY, json.dumps(digests, sort_keys=True))
-    return len(digests)
+def rebuild_acknowledged(conn: sqlite3.Connection) -> int:
+    """Pin every acknowledged batch as it is now (the upgrade); how many."""
+    pinned = {str(row[0]): _ack_entry(conn, row) for row in _acked_rows(conn)}
+    put_meta(conn, ACKS_KEY, json.dumps(pinned, sort_keys=True))
+    return len(pinned)
 
 
 def verify_acknowledged_outbox(conn: sqlite3.Connection) -> None:
@@ -354,13 +373,15 @@ def verify_acknowledged_outbox(conn: sqlite3.Connection) -> None:
 
     A purge decides a visit reached HQ by where its versions' outbox numbers fall: moving a
     version that never left into an acknowledged batch's range would get it shredded. Call
-    after :func:`verify` (which authenticates the pinned digests).
+    after :func:`verify` (which authenticates the pinned digests and the batches' ranges).
     """
-    pinned = meta_json(conn, ACKED_OUTBOX_KEY)
-    digests = pinned if isinstance(pinned, dict) else {}
-    ranges = _acked_ranges(conn)
-    if set(digests) != {str(seq) for seq, _, _ in ranges}:
-        raise VaultSettingsAltered("the acknowledged batches do not match their pinned outbox")
-    for seq, first, last in ranges:
-        if not hmac.compare_digest(str(digests[str(seq)]), outbox_digest(conn, first, last)):
-            raise VaultSettingsAltered(f"the outbox entries of acknowledged batch {seq} changed")
+    pinned = _pinned_acks(conn)
+    for row in _acked_rows(conn):
+        first, last = row[2], row[3]
+        if first is None:
+            continue
+        entry = pinned.get(str(row[0]))
+        expected = entry[1] if isinstance(entry, list) and len(entry) == 2 else None
+        actual = outbox_digest(conn, int(first), int(last))  # type: ignore[call-overload]
+        if not isinstance(expected, str) or not hmac.compare_digest(expected, actual):
+            raise VaultSettingsAltered(f"the outbox entries of acknowledged batch {row[0]} changed")

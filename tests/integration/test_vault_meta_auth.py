@@ -554,7 +554,7 @@ def _as_before_authenticated_settings(home: Path, passwords: dict[str, str]) -> 
                 "UPDATE key_slots SET wrapped_private_key = ? WHERE officer_id = ?",
                 (seal(kek, opened.private_raw, aad), slot.officer_id),
             )
-        conn.execute("DELETE FROM meta WHERE key IN ('meta_mac', 'acked_outbox')")
+        conn.execute("DELETE FROM meta WHERE key IN ('meta_mac', 'acknowledged')")
         conn.execute("UPDATE meta SET value = '1' WHERE key = 'format'")
         conn.execute("UPDATE audit SET detail = '{\"format\":1}' WHERE action = 'vault_created'")
         prev = audit.genesis_hash(vault_id)
@@ -617,5 +617,5 @@ def test_every_meta_row_a_working_vault_writes_is_named(laptop: Path) -> None:
         desk.lock()
     keys = set(meta_of(db_of(laptop)))
     assert keys <= metaauth.AUTHENTICATED_KEYS | metaauth.CLEAR_KEYS, keys
-    assert {"hq_url", "hq_kid", "reference", "revoked_officers", "acked_outbox"} <= keys
+    assert {"hq_url", "hq_kid", "reference", "revoked_officers", "acknowledged"} <= keys
     service_unlock(settings_for(laptop), SUP, lambda: SUP_PW).lock()

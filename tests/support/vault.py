@@ -132,7 +132,7 @@ def reseal_settings(session: UnlockedVault) -> None:
     from fieldkit.vault import db, metaauth
 
     with db.transaction(session.conn):
-        metaauth.rebuild_acked_outbox(session.conn)
+        metaauth.rebuild_acknowledged(session.conn)
         session.seal_settings()
     session.vault.reload_meta()
 
