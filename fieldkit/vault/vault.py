@@ -161,7 +161,10 @@ class Vault(VaultFile):
         A slot made under the insecure test KDF (cheap Argon2id) opens only with
         ``allow_test_kdf`` (the explicit test setting), and then with a warning in
         :attr:`UnlockedVault.warnings`; without it the unlock is refused and audited before
-        the passphrase is tried.
+        the passphrase is tried. With the right passphrase, the vault's authenticated settings
+        and the slot's data key are verified before anything else
+        (:class:`~fieldkit.vault.errors.VaultSettingsAltered`, audited); a vault or slot of an
+        older format is upgraded (see :mod:`fieldkit.vault.metaauth`).
         """
         slot = keyring.load_slot(self.conn, officer_id)
         if slot is None:
