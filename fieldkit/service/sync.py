@@ -1,7 +1,10 @@
 """Sync with HQ: enroll, send sealed batches, USB export and receipts, reference data, watchlist.
 
-Every function takes an unlocked :class:`~fieldkit.service.session.OfficerSession` and refuses
-to work on a device HQ has revoked (except importing receipts, which only records what HQ
+Every function takes an unlocked :class:`~fieldkit.service.session.OfficerSession`, first checks
+the vault's authenticated settings (HQ's address and keys, the device, revocations,
+acknowledgements: :class:`~fieldkit.vault.errors.VaultSettingsAltered` if they were edited
+outside fieldkit, before anything is sealed or sent) and refuses to work on a device HQ has
+revoked (except importing receipts, which only records what HQ
 already holds). Exports, receipt imports and watchlist checks are audited.
 """
 
@@ -58,6 +61,7 @@ def _ready(
     session: OfficerSession, hq_url: str | None, wake: threading.Event | None = None
 ) -> SyncClient:
     """A client for an enrolled, active device, to ``hq_url`` or the enrolled address."""
+    session.unlocked.verify_settings()
     vault = session.unlocked.vault
     pinned = require_enrollment(vault)
     syncstate.require_active_device(vault)
@@ -73,6 +77,7 @@ def connectivity_monitor(
     It asks HQ's ``/healthz`` without busy polling (5 s doubling to 5 min while offline);
     ``stop()`` ends it. Set a sync's ``wake`` event from ``on_change`` to retry at once.
     """
+    session.unlocked.verify_settings()
     pinned = require_enrollment(session.unlocked.vault)
     return ConnectivityMonitor(pinned.hq_url, on_change=on_change).start()
 
@@ -83,6 +88,7 @@ def enroll(session: OfficerSession, hq_url: str, code: str, *, allow_http: bool)
     Plain http is refused except to this machine, unless ``allow_http`` (a lab network).
     """
     base_url = check_hq_url(hq_url, allow_http=allow_http)
+    session.unlocked.verify_settings()
     return SyncClient(base_url, session.unlocked).enroll(code)
 
 
@@ -166,6 +172,7 @@ def export_batches(session: OfficerSession, directory: Path, *, flush: bool = Fa
     New batches are cut first. The files are sealed to HQ and signed: no readable personal data.
     """
     unlocked = session.unlocked
+    unlocked.verify_settings()
     pinned = require_enrollment(unlocked.vault)
     syncstate.require_active_device(unlocked.vault)
     cut = sum(1 for _ in cut_batches(unlocked, pinned, flush=flush))
@@ -209,6 +216,7 @@ def import_receipts(session: OfficerSession, directory: Path) -> ReceiptImport:
     that does not verify is not applied (it is listed in ``rejected``), the others are.
     """
     unlocked = session.unlocked
+    unlocked.verify_settings()
     require_enrollment(unlocked.vault)
     acked: list[int] = []
     already: list[int] = []
@@ -250,6 +258,7 @@ class WatchlistCheck:
 def check_watchlist(session: OfficerSession, nik: str) -> WatchlistCheck:
     """Check a NIK against HQ's watchlist digests (audited; the list itself is never shown)."""
     unlocked = session.unlocked
+    unlocked.verify_settings()
     syncstate.require_active_device(unlocked.vault)
     hit = watchlist_hit(unlocked, nik)
     state = syncstate.reference_state(unlocked.vault)

@@ -141,3 +141,30 @@ class Purged(VaultError):
         self.kind = kind
         self.record_id = record_id
         self.version = version
+
+
+class VaultSettingsAltered(VaultError):
+    """The vault's authenticated settings were changed outside fieldkit (exit 3, as tampering).
+
+    Raised at unlock, before a sync and before a purge when the MAC over the security-relevant
+    ``meta`` rows and acknowledgements (``fieldkit.vault.metaauth``) is missing or does not
+    verify, or when the data key in an officer's slot is not the vault's. Nothing is sent,
+    acknowledged or purged. ``reason`` says what did not verify (no personal data).
+    """
+
+    exit_code = 3
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(
+            Message(
+                "Pengaturan vault (alamat dan kunci HQ, identitas perangkat, pencabutan, "
+                "versi referensi atau tanda terima) diubah di luar fieldkit "
+                f"({reason}). Tidak ada yang dikirim, ditandai diterima atau dihapus. "
+                "Jangan sinkron; laporkan ke supervisor.",
+                "The vault's settings (HQ's address and keys, the device's identity, "
+                "revocations, the reference version or HQ's receipts) were altered outside "
+                f"fieldkit ({reason}). Nothing was sent, marked acknowledged or purged. Do not "
+                "sync; report this to the supervisor.",
+            )
+        )
+        self.reason = reason

@@ -6,6 +6,13 @@ the officer id, the role, the KDF parameters and the public key, so none of them
 in the file without the slot failing to open. The data key (DEK) is wrapped to each officer's
 public key with HPKE, which lets a supervisor rotate the DEK for the remaining officers without
 knowing their passphrases.
+
+Slot format 2 (``fieldkit/v2/slot``) seals, beside the private key, the device's public signing
+key. The HPKE-wrapped data key needs no secret to write (the slot's public key is in clear),
+so someone without a passphrase could wrap a data key of their own to an officer's slot; the
+unlock then checks that the data key opens the device signing key whose public half this slot
+pinned under the passphrase (:mod:`fieldkit.vault.vault`). A slot of format 1 (made before)
+pins nothing; it is re-sealed as format 2 at its officer's next unlock (:func:`upgrade_slot`).
 """
 
 from __future__ import annotations
@@ -53,6 +60,31 @@ def _slot_aad(
     return canonical(["fieldkit/v1/slot", vault_id, officer_id, role, params.as_dict(), pub.hex()])
 
 
+def _slot_aad_v2(
+    vault_id: str, officer_id: str, role: str, params: kdf.KdfParams, pub: bytes
+) -> bytes:
+    return canonical(["fieldkit/v2/slot", vault_id, officer_id, role, params.as_dict(), pub.hex()])
+
+
+SLOT_FORMAT = 2
+_PRIVATE_BYTES = 32
+_DEVICE_PUBLIC_BYTES = 32
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class OpenedSlot:
+    """What a passphrase opened: the data key and, for a format-2 slot, the pinned device key.
+
+    ``kek`` and ``private_raw`` are kept only to re-seal a format-1 slot as format 2.
+    """
+
+    dek: bytes
+    format: int
+    device_public_key: bytes | None
+    kek: bytes
+    private_raw: bytes
+
+
 def _dek_info(vault_id: str, officer_id: str, generation: int) -> bytes:
     return canonical(["fieldkit/v1/slot-dek", vault_id, officer_id, generation])
 
@@ -93,8 +125,12 @@ def make_slot(
     dek: bytes,
     generation: int,
     params: kdf.KdfParams,
+    device_public_key: bytes,
 ) -> Slot:
-    """Create a slot for a new officer (or a new passphrase: a fresh key pair each time)."""
+    """Create a slot for a new officer (or a new passphrase: a fresh key pair each time).
+
+    Format 2: the device's public signing key is sealed with the private key, pinned.
+    """
     private = X25519PrivateKey.generate()
     public = private.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
     salt = os.urandom(kdf.SALT_BYTES)
@@ -107,7 +143,9 @@ def make_slot(
         salt=salt,
         public_key=public,
         wrapped_private_key=seal(
-            kek, private_raw, _slot_aad(vault_id, officer_id, role, params, public)
+            kek,
+            private_raw + _device_public(device_public_key),
+            _slot_aad_v2(vault_id, officer_id, role, params, public),
         ),
         wrapped_dek=wrap_dek(vault_id, officer_id, public, dek, generation),
         dek_generation=generation,
@@ -115,20 +153,63 @@ def make_slot(
     )
 
 
-def open_slot(vault_id: str, slot: Slot, passphrase: str) -> bytes:
-    """Return the data key this slot guards, or raise :class:`AuthenticationFailed`."""
+def _device_public(device_public_key: bytes) -> bytes:
+    if len(device_public_key) != _DEVICE_PUBLIC_BYTES:
+        raise ValueError("a device public key is 32 bytes")
+    return device_public_key
+
+
+def open_slot(vault_id: str, slot: Slot, passphrase: str) -> OpenedSlot:
+    """Open the slot (format 2, or 1 for a slot made before), or :class:`AuthenticationFailed`.
+
+    The key is derived once; format 2's associated data is tried first. A format-1 ciphertext
+    can only have been made with the passphrase, before the slot was upgraded: nobody without
+    it can turn a format-2 slot into one.
+    """
     kek = kdf.derive(passphrase, slot.salt, slot.params)
-    aad = _slot_aad(vault_id, slot.officer_id, slot.role, slot.params, slot.public_key)
-    private_raw = open_sealed(kek, slot.wrapped_private_key, aad)
+    args = (vault_id, slot.officer_id, slot.role, slot.params, slot.public_key)
+    device_public: bytes | None
+    try:
+        opened = open_sealed(kek, slot.wrapped_private_key, _slot_aad_v2(*args))
+        if len(opened) != _PRIVATE_BYTES + _DEVICE_PUBLIC_BYTES:
+            raise AuthenticationFailed("slot plaintext has the wrong length")
+        slot_format = 2
+        private_raw, device_public = opened[:_PRIVATE_BYTES], opened[_PRIVATE_BYTES:]
+    except AuthenticationFailed:
+        private_raw = open_sealed(kek, slot.wrapped_private_key, _slot_aad(*args))
+        slot_format, device_public = 1, None
     private = X25519PrivateKey.from_private_bytes(private_raw)
     try:
-        return SLOT_SUITE.decrypt(
+        dek = SLOT_SUITE.decrypt(
             slot.wrapped_dek,
             private,
             info=_dek_info(vault_id, slot.officer_id, slot.dek_generation),
         )
     except Exception as exc:  # HPKE raises its own error types; all mean the same here
         raise AuthenticationFailed("data key does not unwrap") from exc
+    return OpenedSlot(dek, slot_format, device_public, kek, private_raw)
+
+
+def upgrade_slot(
+    conn: sqlite3.Connection,
+    vault_id: str,
+    slot: Slot,
+    opened: OpenedSlot,
+    device_public_key: bytes,
+) -> None:
+    """Re-seal a format-1 slot's private key as format 2, pinning ``device_public_key``.
+
+    Same key pair, so the wrapped data key stays valid; in the caller's transaction.
+    """
+    sealed = seal(
+        opened.kek,
+        opened.private_raw + _device_public(device_public_key),
+        _slot_aad_v2(vault_id, slot.officer_id, slot.role, slot.params, slot.public_key),
+    )
+    conn.execute(
+        "UPDATE key_slots SET wrapped_private_key = ? WHERE officer_id = ?",
+        (sealed, slot.officer_id),
+    )
 
 
 def save_slot(conn: sqlite3.Connection, slot: Slot) -> None:
@@ -183,7 +264,9 @@ def all_slots(conn: sqlite3.Connection) -> list[Slot]:
 
 
 __all__ = [
+    "SLOT_FORMAT",
     "AuthenticationFailed",
+    "OpenedSlot",
     "Slot",
     "all_slots",
     "load_slot",
@@ -192,6 +275,7 @@ __all__ = [
     "open_slot",
     "save_slot",
     "seal_name",
+    "upgrade_slot",
     "wrap_dek",
 ]
 

@@ -120,6 +120,7 @@ def _store_slot(
         session.deks[generation],
         generation,
         params or kdf.calibrate(),
+        bytes.fromhex(session.vault.meta["device_public_key"]),  # verified at unlock
     )
     with db.transaction(session.conn):
         keyring.save_slot(session.conn, slot)

@@ -41,9 +41,10 @@ from datetime import UTC, date, datetime, timedelta
 
 from fieldkit.domain.findings import Message
 from fieldkit.settings import DEFAULT_RETENTION_DAYS
-from fieldkit.vault import audit, db
+from fieldkit.vault import audit, db, metaauth
+from fieldkit.vault.crypto import AuthenticationFailed, open_sealed
 from fieldkit.vault.errors import IntegrityError, NotFound, Purged, VaultError
-from fieldkit.vault.records import PURGED_STATE
+from fieldkit.vault.records import PURGED_STATE, KeyShredded, record_aad
 from fieldkit.vault.session import UnlockedVault
 
 DEFAULT_RETENTION = timedelta(days=DEFAULT_RETENTION_DAYS)
@@ -567,6 +568,44 @@ def _checkpoint(conn: sqlite3.Connection) -> bool:
     return busy == 0
 
 
+def _verify_before_purge(session: UnlockedVault) -> None:
+    """What a purge trusts must be what fieldkit wrote: refuse before anything is destroyed.
+
+    The acknowledgements and their times (authenticated settings), the outbox entries of the
+    acknowledged batches, and the clear ``visit_id`` of every version HQ has not acknowledged:
+    such a version, relabelled into another visit in the file, would leave its own visit
+    looking acknowledged, and shredding that visit's key would destroy it. So each one must
+    open under the key its ``visit_id`` names. One read snapshot.
+    """
+    conn = session.conn
+    conn.execute("BEGIN")
+    try:
+        session.verify_settings()
+        metaauth.verify_acknowledged_outbox(conn)
+        rows = conn.execute(
+            "SELECT rv.kind, rv.id, rv.version, rv.visit_id, rv.state, rv.officer_id, rv.at, "
+            "rv.key_generation, rv.sealed FROM record_versions rv LEFT JOIN outbox o "
+            "ON o.kind = rv.kind AND o.id = rv.id AND o.version = rv.version "
+            "WHERE rv.visit_id IS NOT NULL AND length(rv.sealed) > 0 AND (o.seq IS NULL OR "
+            "NOT EXISTS (SELECT 1 FROM sync_batches b WHERE b.acked_at IS NOT NULL "
+            "AND o.seq BETWEEN b.outbox_first AND b.outbox_last))"
+        )
+        for kind, rid, version, visit_id, state, officer_id, at, generation, sealed in rows:
+            aad = record_aad(kind, rid, version, visit_id, state, officer_id, at)
+            try:
+                open_sealed(session.records_key_for(visit_id, generation), sealed, aad)
+            except (AuthenticationFailed, KeyError, KeyShredded) as exc:
+                raise IntegrityError(
+                    kind,
+                    rid,
+                    version,
+                    "not yet acknowledged by HQ and does not open under its visit's key; "
+                    "nothing was purged",
+                ) from exc
+    finally:
+        conn.execute("COMMIT")
+
+
 def purge(
     session: UnlockedVault,
     *,
@@ -592,6 +631,7 @@ def purge(
         raise VaultError(
             Message("Masa simpan tidak boleh negatif.", "The retention period cannot be negative.")
         )
+    _verify_before_purge(session)
     status = retention_status(session.conn, now=moment, retention=retention)
     purged: list[PurgedVisit] = []
     upcoming: list[str] = []

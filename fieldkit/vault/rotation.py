@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 
-from fieldkit.vault import audit, db, keyring, records, syncstate
+from fieldkit.vault import audit, db, keyring, metaauth, records, syncstate
 from fieldkit.vault.clock import now
 from fieldkit.vault.crypto import (
     AuthenticationFailed,
@@ -107,6 +107,8 @@ def start_rotation(session: UnlockedVault, removed: str | None = None) -> None:
             None,
             {"from_generation": old_generation, "to_generation": new_generation},
         )
+        # The settings MAC moves to the new data key with everything else (last: audit head).
+        metaauth.seal(session.conn, new_dek, new_generation)
     vault.reload_meta()
     session.deks[new_generation] = new_dek
 
@@ -237,6 +239,7 @@ def _rebuild_blind_index(session: UnlockedVault, new_generation: int, old_genera
             None,
             {"generation": new_generation},
         )
+        metaauth.seal(session.conn, session.deks[new_generation], new_generation)
     vault.reload_meta()
     session.deks.pop(old_generation, None)
     for cached in [k for k in session.visit_keys if k[1] == old_generation]:

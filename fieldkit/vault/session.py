@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from fieldkit.domain.findings import Message
-from fieldkit.vault import audit, db, keyring, outbox, records
+from fieldkit.vault import audit, db, keyring, metaauth, outbox, records
 from fieldkit.vault.clock import now
 from fieldkit.vault.crypto import blind_index, derive_key, random_key
 from fieldkit.vault.errors import NotFound, Purged, VaultError, VaultLocked
@@ -167,6 +167,28 @@ class UnlockedVault:
     def index_key(self) -> bytes:
         """The key of the blind index as it is currently built."""
         return derive_key(self.deks[int(self.vault.meta["blind_index_generation"])], "blind-index")
+
+    def verify_settings(self) -> None:
+        """Check the authenticated settings (and acknowledgements) against the data key.
+
+        Raises :class:`~fieldkit.vault.errors.VaultSettingsAltered` when someone changed them
+        outside fieldkit since the last legitimate write. Afterwards :attr:`VaultFile.meta`
+        holds the rows just verified, which sync reads its pinned keys from. Called before
+        every sync and purge; the unlock checks them too.
+        """
+        self.require_unlocked()
+        self.vault.meta = metaauth.verify(self.conn, self.deks)  # type: ignore[assignment]
+
+    def seal_settings(self) -> None:
+        """Re-seal the authenticated settings under the current data key.
+
+        Inside the caller's transaction, after every write of covered state and its audit
+        entry (see :mod:`fieldkit.vault.metaauth`).
+        """
+        generation = int(
+            self.conn.execute("SELECT value FROM meta WHERE key = 'dek_generation'").fetchone()[0]
+        )
+        metaauth.seal(self.conn, self.dek(generation), generation)
 
     def device_signing_key(self) -> Ed25519PrivateKey:
         """The device's Ed25519 key, for signing sync batches."""

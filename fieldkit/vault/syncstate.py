@@ -12,7 +12,9 @@ data key (``meta`` ``reference_sealed``: AES-256-GCM under HKDF(DEK, "reference"
 the vault, the device, the version and the key generation), so the watchlist is never in clear
 on disk; beside it in clear only what is not personal and must be readable without a
 passphrase: the version (``reference``), the officers HQ revoked (``revoked_officers``) and
-this device's own revocation (``device_revoked``).
+this device's own revocation (``device_revoked``). All of these rows, the enrollment and the
+acknowledgements are authenticated under the data key (``fieldkit.vault.metaauth``): whoever
+writes them here re-seals in the same transaction (``UnlockedVault.seal_settings``).
 
 This module only stores and reads; building, sealing and sending batches is the ``sync``
 package's work. Nothing here is personal data in clear: envelopes are encrypted to HQ, receipts
@@ -30,7 +32,7 @@ from dataclasses import dataclass
 
 from fieldkit.domain.fees import FeeSchedule, parse_fee_schedules
 from fieldkit.domain.findings import Message
-from fieldkit.vault import audit, db
+from fieldkit.vault import audit, db, metaauth
 from fieldkit.vault.clock import now
 from fieldkit.vault.crypto import AuthenticationFailed, canonical, derive_key, open_sealed, seal
 from fieldkit.vault.errors import (
@@ -149,6 +151,7 @@ def save_enrollment(session: UnlockedVault, pinned: Enrollment, detail: dict[str
             f"device:{vault.device_id}",
             {"hq_url": pinned.hq_url, "hq_kid": pinned.hq_kid, **detail},
         )
+        session.seal_settings()
     vault.reload_meta()
 
 
@@ -319,17 +322,23 @@ def record_attempt(conn: sqlite3.Connection, seq: int, error: str | None) -> Non
         )
 
 
-def acknowledge(conn: sqlite3.Connection, seq: int, receipt: dict[str, object]) -> bool:
+def acknowledge(session: UnlockedVault, seq: int, receipt: dict[str, object]) -> bool:
     """Store HQ's verified receipt and the acknowledgement time in one transaction.
 
-    Returns False when the batch was already acknowledged (the first receipt is kept).
+    A purge trusts the acknowledgement and its time, so the batch's outbox entries are pinned
+    and the settings re-sealed in the same transaction (``fieldkit.vault.metaauth``). Returns
+    False when the batch was already acknowledged (the first receipt is kept).
     """
+    conn = session.conn
     with db.transaction(conn):
         updated = conn.execute(
             "UPDATE sync_batches SET receipt = ?, acked_at = ?, last_error = NULL "
             "WHERE seq = ? AND acked_at IS NULL",
             (json.dumps(receipt, sort_keys=True, separators=(",", ":")), now(), seq),
         )
+        if updated.rowcount == 1:
+            metaauth.record_acknowledged(conn, seq)
+            session.seal_settings()
     return updated.rowcount == 1
 
 

@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from fieldkit import kdf
 from fieldkit.domain.findings import Message
 from fieldkit.domain.passphrase import passphrase_problem
-from fieldkit.vault import audit, db, keyring
+from fieldkit.vault import audit, db, keyring, metaauth
 from fieldkit.vault.clock import now
 from fieldkit.vault.crypto import (
     AuthenticationFailed,
@@ -32,6 +32,7 @@ from fieldkit.vault.errors import (
     VaultError,
     VaultExists,
     VaultMissing,
+    VaultSettingsAltered,
     WeakPassphrase,
     WrongPassphrase,
 )
@@ -40,7 +41,7 @@ from fieldkit.vault.home import vault_path
 from fieldkit.vault.rotation import adopt_legacy_visits, resume_rotation
 from fieldkit.vault.session import UnlockedVault
 
-VAULT_FORMAT = 1
+VAULT_FORMAT = metaauth.FORMAT
 FREE_FAILURES = 5
 MAX_DELAY = timedelta(minutes=15)
 
@@ -125,8 +126,9 @@ class Vault(VaultFile):
         vault_id, device_id = str(uuid.uuid4()), str(uuid.uuid4())
         dek = random_key()
         device_key = Ed25519PrivateKey.generate()
+        device_public = device_key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
         slot = keyring.make_slot(
-            vault_id, officer_id, "supervisor", name, passphrase, dek, 1, params
+            vault_id, officer_id, "supervisor", name, passphrase, dek, 1, params, device_public
         )
         with db.transaction(conn):
             meta = {
@@ -136,15 +138,16 @@ class Vault(VaultFile):
                 "created_at": now(),
                 "dek_generation": "1",
                 "blind_index_generation": "1",
-                "device_public_key": device_key.public_key()
-                .public_bytes(Encoding.Raw, PublicFormat.Raw)
-                .hex(),
+                "device_public_key": device_public.hex(),
                 "device_private_sealed": keyring.seal_device_key(dek, device_id, device_key).hex(),
             }
             conn.executemany("INSERT INTO meta VALUES (?, ?)", meta.items())
             keyring.save_slot(conn, slot)
-            audit.append(conn, vault_id, officer_id, "vault_created", device_id, {"format": 1})
+            audit.append(
+                conn, vault_id, officer_id, "vault_created", device_id, {"format": VAULT_FORMAT}
+            )
             audit.append(conn, vault_id, officer_id, "unlock")
+            metaauth.seal(conn, dek, 1)  # last: it binds the audit head
         vault = cls(path, conn)
         return UnlockedVault(vault, officer_id, "supervisor", {1: dek}, warnings=warnings)
 
@@ -158,7 +161,10 @@ class Vault(VaultFile):
         A slot made under the insecure test KDF (cheap Argon2id) opens only with
         ``allow_test_kdf`` (the explicit test setting), and then with a warning in
         :attr:`UnlockedVault.warnings`; without it the unlock is refused and audited before
-        the passphrase is tried.
+        the passphrase is tried. With the right passphrase, the vault's authenticated settings
+        and the slot's data key are verified before anything else
+        (:class:`~fieldkit.vault.errors.VaultSettingsAltered`, audited); a vault or slot of an
+        older format is upgraded (see :mod:`fieldkit.vault.metaauth`).
         """
         slot = keyring.load_slot(self.conn, officer_id)
         if slot is None:
@@ -180,11 +186,14 @@ class Vault(VaultFile):
                 )
             )
         warnings = self._refuse_insecure_slot(slot, allow_test_kdf)
-        self._refuse_if_throttled(officer_id)
+        # The attempt is counted before the key is derived, in one write transaction with the
+        # throttle check: parallel attempts (other processes) queue on SQLite's write lock, and
+        # each sees the ones before it, so no more guesses run than the throttle allows.
+        failures = self._take_attempt(officer_id)
         try:
-            dek = keyring.open_slot(self.vault_id, slot, passphrase)
+            opened = keyring.open_slot(self.vault_id, slot, passphrase)
         except AuthenticationFailed:
-            failures = self._record_failure(officer_id)
+            self._audit_failure(officer_id, failures)
             raise WrongPassphrase(
                 Message(
                     f"Kata sandi salah untuk petugas {officer_id} (gagal {failures} kali). "
@@ -193,12 +202,10 @@ class Vault(VaultFile):
                     "Nothing was decrypted.",
                 )
             ) from None
+        self._authenticate(slot, opened)
         session = UnlockedVault(
-            self, officer_id, slot.role, {slot.dek_generation: dek}, warnings=warnings
+            self, officer_id, slot.role, {slot.dek_generation: opened.dek}, warnings=warnings
         )
-        with db.transaction(self.conn):
-            self.conn.execute("DELETE FROM unlock_failures WHERE officer_id = ?", (officer_id,))
-            audit.append(self.conn, self.vault_id, officer_id, "unlock")
         try:
             resume_rotation(session)
         except IntegrityError as exc:
@@ -240,15 +247,24 @@ class Vault(VaultFile):
             )
         )
 
-    def _refuse_if_throttled(self, officer_id: str) -> None:
-        row = self.conn.execute(
-            "SELECT locked_until FROM unlock_failures WHERE officer_id = ?", (officer_id,)
-        ).fetchone()
-        if row is None or row[0] is None:
-            return
-        wait = (datetime.fromisoformat(row[0]) - datetime.now(UTC)).total_seconds()
-        if wait > 0:
-            with db.transaction(self.conn):
+    def _take_attempt(self, officer_id: str) -> int:
+        """Refuse while throttled; otherwise count this attempt as a failure, before deriving.
+
+        One ``BEGIN IMMEDIATE`` transaction: the check and the count cannot be separated by
+        another process's attempt. A correct passphrase clears the count afterwards; an
+        attempt that never finishes (a crash, a killed process) stays one counted failure,
+        whose delay runs out like any other (at most :data:`MAX_DELAY`).
+        """
+        wait = 0.0
+        with db.transaction(self.conn):
+            row = self.conn.execute(
+                "SELECT failures, locked_until FROM unlock_failures WHERE officer_id = ?",
+                (officer_id,),
+            ).fetchone()
+            at = datetime.now(UTC)
+            if row is not None and row[1] is not None:
+                wait = (datetime.fromisoformat(row[1]) - at).total_seconds()
+            if wait > 0:
                 audit.append(
                     self.conn,
                     self.vault_id,
@@ -257,6 +273,15 @@ class Vault(VaultFile):
                     None,
                     {"wait_seconds": round(wait)},
                 )
+            else:
+                failures = (row[0] if row else 0) + 1
+                delay = throttle_delay(failures)
+                locked_until = (at + delay).isoformat() if delay else None
+                self.conn.execute(
+                    "INSERT OR REPLACE INTO unlock_failures VALUES (?, ?, ?, ?)",
+                    (officer_id, failures, at.isoformat(), locked_until),
+                )
+        if wait > 0:
             raise UnlockThrottled(
                 Message(
                     f"Terlalu banyak percobaan gagal. Coba lagi dalam {wait:.0f} detik.",
@@ -264,26 +289,105 @@ class Vault(VaultFile):
                 ),
                 wait,
             )
+        return failures
 
-    def _record_failure(self, officer_id: str) -> int:
+    def _audit_failure(self, officer_id: str, failures: int) -> None:
+        """Audit a wrong passphrase (already counted by :meth:`_take_attempt`)."""
         with db.transaction(self.conn):
-            row = self.conn.execute(
-                "SELECT failures FROM unlock_failures WHERE officer_id = ?", (officer_id,)
-            ).fetchone()
-            failures = (row[0] if row else 0) + 1
-            at = datetime.now(UTC)
-            delay = throttle_delay(failures)
-            locked_until = (at + delay).isoformat() if delay else None
-            self.conn.execute(
-                "INSERT OR REPLACE INTO unlock_failures VALUES (?, ?, ?, ?)",
-                (officer_id, failures, at.isoformat(), locked_until),
-            )
             audit.append(
                 self.conn,
                 self.vault_id,
                 officer_id,
                 "unlock_failed",
                 None,
-                {"failures": failures, "delay_seconds": delay.total_seconds()},
+                {"failures": failures, "delay_seconds": throttle_delay(failures).total_seconds()},
             )
-        return failures
+
+    # -- authenticated settings --------------------------------------------------------------
+
+    def _authenticate(self, slot: keyring.Slot, opened: keyring.OpenedSlot) -> None:
+        """Verify the settings MAC and the slot's data key; upgrade an older vault or slot.
+
+        The passphrase was right, so the failure count is cleared either way. Raises
+        :class:`VaultSettingsAltered` (audited as ``unlock_refused``); on success the unlock is
+        audited and :attr:`meta` holds the verified rows.
+        """
+        conn = self.conn
+        officer_id = slot.officer_id
+        legacy = opened.format == 1 and not metaauth.ever_sealed(conn)
+        try:
+            if legacy:
+                verified = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+            else:
+                sealed_at = metaauth.sealed_generation(conn)
+                if sealed_at is not None and sealed_at != slot.dek_generation:
+                    raise VaultSettingsAltered(
+                        f"sealed under data-key generation {sealed_at}, officer {officer_id}'s "
+                        f"slot holds generation {slot.dek_generation}"
+                    )
+                verified = metaauth.verify(conn, {slot.dek_generation: opened.dek})
+            device_public = self._check_data_key(slot, opened, verified)
+        except VaultSettingsAltered as exc:
+            with db.transaction(conn):
+                conn.execute("DELETE FROM unlock_failures WHERE officer_id = ?", (officer_id,))
+                audit.append(
+                    conn,
+                    self.vault_id,
+                    officer_id,
+                    "unlock_refused",
+                    None,
+                    {"reason": "settings altered outside fieldkit", "detail": exc.reason},
+                )
+            raise
+        with db.transaction(conn):
+            conn.execute("DELETE FROM unlock_failures WHERE officer_id = ?", (officer_id,))
+            if opened.format < keyring.SLOT_FORMAT:
+                keyring.upgrade_slot(conn, self.vault_id, slot, opened, device_public)
+                audit.append(
+                    conn,
+                    self.vault_id,
+                    officer_id,
+                    "key_slot_upgraded",
+                    officer_id,
+                    {"format": keyring.SLOT_FORMAT, "from_format": opened.format},
+                )
+            audit.append(conn, self.vault_id, officer_id, "unlock")
+            if legacy:
+                metaauth.upgrade(conn, self.vault_id, officer_id, opened.dek, slot.dek_generation)
+        if legacy:
+            self.reload_meta()
+        else:
+            self.meta = verified  # type: ignore[assignment]
+
+    def _check_data_key(
+        self, slot: keyring.Slot, opened: keyring.OpenedSlot, meta: dict[str, object]
+    ) -> bytes:
+        """The device's public key, once the slot's data key proved to be this vault's.
+
+        A data key wrapped to the slot by someone else cannot open the device signing key
+        sealed under the real one; and a format-2 slot pinned that key's public half under the
+        passphrase, so sealing a device key of one's own under a substituted data key fails
+        too. Returns the public key (to pin in a format-1 slot being upgraded).
+        """
+        whose = f"officer {slot.officer_id}'s slot"
+        try:
+            device_id = str(meta["device_id"])
+            vault_id = str(meta["vault_id"])
+            claimed = bytes.fromhex(str(meta["device_public_key"]))
+            sealed = bytes.fromhex(str(meta["device_private_sealed"]))
+            private = keyring.open_device_key(opened.dek, device_id, sealed)
+        except (KeyError, ValueError, AuthenticationFailed) as exc:
+            raise VaultSettingsAltered(
+                f"the data key in {whose} does not open the device signing key"
+            ) from exc
+        actual = private.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+        if actual != claimed:
+            raise VaultSettingsAltered("the device public key is not its signing key's")
+        if opened.device_public_key is not None and actual != opened.device_public_key:
+            raise VaultSettingsAltered(
+                f"the data key in {whose} is not this vault's (its device key is not the one "
+                "the slot pinned)"
+            )
+        if (device_id, vault_id) != (self.device_id, self.vault_id):
+            raise VaultSettingsAltered("the vault or device id changed while unlocking")
+        return actual

@@ -250,7 +250,7 @@ class SyncClient:
         except ValueError as exc:
             raise garbled(self.http.base_url, f"batch {batch.seq}") from exc
         receipt = check_receipt(payload, pinned, batch, self.vault_device_id)
-        syncstate.acknowledge(self.session.conn, batch.seq, receipt)
+        syncstate.acknowledge(self.session, batch.seq, receipt)
         return response.status_code, len(data)
 
     def sync(

@@ -65,7 +65,7 @@ def apply_receipt(session: UnlockedVault, payload: object) -> tuple[StoredBatch,
     if found is None:
         raise untrusted_document(_receipt_of(document.get("batch_id")))
     receipt = check_receipt(payload, pinned, found, session.vault.device_id)
-    return found, syncstate.acknowledge(session.conn, found.seq, receipt)
+    return found, syncstate.acknowledge(session, found.seq, receipt)
 
 
 def _receipt_of(seq: object) -> Message:

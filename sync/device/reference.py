@@ -539,6 +539,7 @@ def apply_reference(session: UnlockedVault, payload: object) -> ReferenceOutcome
                 subject,
                 {"version": reference.version, "revoked_at": revoked_at, "reason": reason},
             )
+            session.seal_settings()  # last: the MAC binds the audit head
         vault.reload_meta()
         revocation = syncstate.device_revocation(vault)
         outcome.device_revoked = revocation.message if revocation else None
@@ -579,6 +580,7 @@ def apply_reference(session: UnlockedVault, payload: object) -> ReferenceOutcome
                     "watchlist": outcome.watchlist,
                 },
             )
+        session.seal_settings()  # last: the MAC binds the audit head
     vault.reload_meta()
     return outcome
 

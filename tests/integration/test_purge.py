@@ -66,6 +66,7 @@ from tests.support.vault import (
     add_applicants,
     cli_env,
     plan_visit,
+    reseal_settings,
 )
 from tests.support.vault import people as new_people
 
@@ -115,7 +116,7 @@ class Field(VaultHome):
                     created_at=datetime.now(UTC).isoformat(),
                 ),
             )
-        assert syncstate.acknowledge(conn, seq, {"batch_id": batch_id, "seq": seq})
+        assert syncstate.acknowledge(self.session, seq, {"batch_id": batch_id, "seq": seq})
         acked = syncstate.batch(conn, seq)
         assert acked is not None and acked.acked_at is not None
         return datetime.fromisoformat(acked.acked_at)
@@ -899,6 +900,7 @@ def test_acknowledgement_times_are_compared_as_times_not_as_text(field: Field) -
     conn = field.session.conn
     conn.execute("UPDATE sync_batches SET acked_at = '2026-01-10T06:30:00+07:00' WHERE seq = 1")
     conn.execute("UPDATE sync_batches SET acked_at = '2026-01-09T23:45:00.000000Z' WHERE seq = 2")
+    reseal_settings(field.session)  # as if HQ's receipts had come at those times
     now = datetime(2026, 1, 16, 23, 40, tzinfo=UTC)  # 7 days after 23:30 UTC, before 23:45
     status = retention_status(conn, now=now)
     assert (status.envelopes.held, status.envelopes.due) == (2, 1)
@@ -1024,14 +1026,14 @@ def test_emptied_envelopes_on_the_command_line(field: Field, cli: click.Group) -
 def test_a_batch_acknowledged_and_emptied_by_another_process_mid_sync_is_skipped(
     field: Field, fake_hq: FakeHq
 ) -> None:
-    session, conn = field.session, field.session.conn
+    session = field.session
     hq = fake_hq
     pinned = SyncClient(hq.url, session).enroll(hq.enroll_code())
     field.visit(1, 2, PAST)
     listed = cut_batch(session, pinned)  # what a running sync has listed to send
     assert listed is not None and not listed.acked
     # Meanwhile another process applies HQ's receipt (USB) and purges with no retention.
-    assert syncstate.acknowledge(conn, listed.seq, {"batch_id": listed.batch_id})
+    assert syncstate.acknowledge(session, listed.seq, {"batch_id": listed.batch_id})
     emptied = purge(session, now=datetime.now(UTC) + WEEK, retention=timedelta(0))
     assert emptied.envelopes_emptied.batches == 1
     client = SyncClient(hq.url, session)

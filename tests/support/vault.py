@@ -122,6 +122,21 @@ class VaultHome:
         return {p.name: p.read_bytes() for p in self.home.rglob("*") if p.is_file()}
 
 
+def reseal_settings(session: UnlockedVault) -> None:
+    """Re-seal the vault's authenticated settings as they are now (``fieldkit.vault.metaauth``).
+
+    For a test that sets up a state with SQL the way fieldkit itself would have written it
+    (an acknowledgement time, a reference version): fieldkit re-seals in the same transaction,
+    so without this the next unlock, sync or purge refuses the vault as altered.
+    """
+    from fieldkit.vault import db, metaauth
+
+    with db.transaction(session.conn):
+        metaauth.rebuild_acknowledged(session.conn)
+        session.seal_settings()
+    session.vault.reload_meta()
+
+
 def reopen(home: Path, officer_id: str = SUP, passphrase: str = SUP_PW) -> UnlockedVault:
     """Open the vault in ``home`` and unlock it."""
     return Vault.open(home).unlock(officer_id, passphrase, allow_test_kdf=True)
