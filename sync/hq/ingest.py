@@ -38,7 +38,7 @@ from fieldkit.domain.applicant import FIELDS as APPLICANT_FIELDS
 from fieldkit.domain.applicant import check_applicant
 from fieldkit.domain.fees import FeeSchedule, parse_fee_schedules
 from fieldkit.domain.findings import Finding
-from sync.hq import store
+from sync.hq import screening, store
 from sync.hq.keys import HQKeys
 from sync.wire import envelope
 from sync.wire.envelope import EnvelopeError
@@ -620,6 +620,8 @@ def _store(
             )
         )
         _insert_records(conn, header, records)
+        # HQ's full watchlist: a hit raises a flag for clerks (devices only say "possible").
+        screening.screen_applicants(conn, header.device_id, header.batch_id, records)
         verified = _insert_audit(conn, header, vault_id, audit)
     errors = sum(1 for r in records if any(f["severity"] == "error" for f in r.findings))
     log.info(
