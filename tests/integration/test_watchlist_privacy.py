@@ -26,16 +26,19 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 
 import pytest
+import sqlalchemy as sa
 
 from fieldkit.service import sync as sync_service
 from fieldkit.service.session import OfficerSession
-from fieldkit.vault import syncstate
+from fieldkit.vault import db, syncstate
+from fieldkit.vault.errors import ReferenceUnavailable
 from sync.device.reference import watchlist_hit
 from sync.hq import screening, store
 from sync.wire.reference import WatchlistParams, watchlist_digest, watchlist_tag, watchlist_tags
 from tests.support.vault import (
     add_applicants,
     enrolled_vault,
+    new_vault,
     no_wait_client,
     people,
     plan_visit,
@@ -173,3 +176,60 @@ def test_hq_rescreens_every_applicant_and_flags_only_the_listed_one(server, tmp_
     assert listed["nik"] not in hit["detail"], "the flag names the record, never the NIK"
     status = server.hq.cli("status").stdout
     assert f"FLAG #{hit['id']} {screening.FLAG_KIND}" in status, status
+
+
+# -- what older data gives -------------------------------------------------------------------------
+
+
+def test_migration_0005_drops_the_old_watchlist_and_raises_the_version(tmp_path):
+    """HQ cannot convert scheme 1 (it never kept the NIKs; its key went to every device)."""
+    engine = store.create_engine(f"sqlite+pysqlite:///{tmp_path / 'hq.db'}")
+    try:
+        store.migrate(engine, "0004")
+        key = os.urandom(32)
+        with engine.begin() as conn:
+            conn.execute(
+                sa.text(
+                    "INSERT INTO reference_state (id, version, updated_at, watchlist_key) "
+                    "VALUES (1, 3, '2026-11-01 00:00:00.000000', :key)"
+                ),
+                {"key": key},
+            )
+            conn.execute(
+                sa.text("INSERT INTO watchlist (digest) VALUES (:d)"),
+                [{"d": watchlist_digest(key, n)} for n in LISTED_IN_SPACE],
+            )
+        store.migrate(engine)
+        with engine.connect() as conn:
+            state = conn.execute(sa.select(store.reference_state)).one()
+            assert state.version == 4 and state.watchlist_key is None
+            assert state.watchlist_publication is None and state.watchlist_screening_key is None
+            assert (
+                conn.execute(sa.select(sa.func.count()).select_from(store.watchlist)).scalar() == 0
+            )
+    finally:
+        engine.dispose()
+
+
+def test_a_laptop_holding_only_the_old_form_refuses_to_check(tmp_path):
+    """A vault that stored a format-1 watchlist answers "not checked", never "no match"."""
+    session = new_vault(tmp_path / "device")
+    key = os.urandom(32)
+    kept = {
+        "document": {
+            "type": "reference",
+            "v": 1,
+            "watchlist": {
+                "key": base64.b64encode(key).decode(),
+                "digests": [watchlist_digest(key, LISTED_IN_SPACE[0])],
+            },
+        },
+        "sig": "",
+    }
+    with db.transaction(session.conn):
+        syncstate.store_reference(session, kept, 1, "2026-11-01T00:00:00+00:00")
+    session.vault.reload_meta()
+    for number in (LISTED_IN_SPACE[0], LISTED_IN_SPACE[1]):
+        with pytest.raises(ReferenceUnavailable) as refused:
+            watchlist_hit(session, number)
+        assert "old form" in refused.value.message.en and "bentuk lama" in refused.value.message.id
