@@ -22,8 +22,9 @@ import pytest
 import requests
 
 from fieldkit.vault import syncstate
+from fieldkit.vault.errors import IntegrityError
 from sync.device.enrollment import encryption_key
-from sync.device.errors import UntrustedReference
+from sync.device.errors import HqRefused, UntrustedReference
 from sync.device.reference import apply_reference, read_reference
 from sync.hq import keys, store
 from sync.wire import envelope
@@ -196,3 +197,33 @@ def test_a_format_1_document_from_an_old_hq_is_refused_and_changes_nothing(serve
         apply_reference(session, envelope.sign_document(old, signing))
     assert "upgraded" in refused.value.message.en and "diperbarui" in refused.value.message.id
     assert syncstate.reference_state(session.vault).version == current.version
+
+
+def test_an_edited_encryption_key_row_never_makes_the_laptop_offer_another_key(server, tmp_path):
+    """Editing the vault file (no passphrase) to swap the key HQ seals to gets nowhere."""
+    session = enrolled_vault(tmp_path / "device", server.url, server.enroll_code())
+    client = no_wait_client(server.url, session)
+    client.pull_reference()
+    device_id = session.vault.device_id
+    [before] = server.hq.rows(store.devices, store.devices.c.device_id == device_id)
+    _, attacker_public = envelope.generate_hq_encryption_key()
+    row = json.loads(
+        session.conn.execute(
+            "SELECT value FROM meta WHERE key = ?", (syncstate.DEVICE_ENCRYPTION_KEY,)
+        ).fetchone()[0]
+    )
+    # The attacker's public key in place of the laptop's: the sealed private half is bound to
+    # the public key, so the row no longer authenticates and nothing is offered.
+    swapped = json.dumps({**row, "public": attacker_public.hex()})
+    session.conn.execute(
+        "UPDATE meta SET value = ? WHERE key = ?", (swapped, syncstate.DEVICE_ENCRYPTION_KEY)
+    )
+    with pytest.raises(IntegrityError):
+        client.pull_reference()
+    # The row deleted: the laptop makes a new key, and HQ refuses it (it keeps the first).
+    session.conn.execute("DELETE FROM meta WHERE key = ?", (syncstate.DEVICE_ENCRYPTION_KEY,))
+    with pytest.raises(HqRefused) as refused:
+        client.pull_reference()
+    assert refused.value.problem.slug == "encryption-key-conflict"
+    [after] = server.hq.rows(store.devices, store.devices.c.device_id == device_id)
+    assert after["encryption_public_key"] == before["encryption_public_key"]
