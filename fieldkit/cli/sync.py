@@ -379,22 +379,22 @@ def sync_reference(officer_id: str, once: bool, hq_url: str | None, as_json: boo
 def check_watchlist(officer_id: str, nik: str, as_json: bool) -> None:
     """Check a NIK against HQ's travel-ban watchlist (unlocks the vault).
 
-    On a hit prints "rujuk ke supervisor" / "refer to supervisor"; the list is never shown.
-    Only a keyed digest of the NIK is compared with HQ's digests, which are kept sealed in the
-    vault. Exit 0 checked (hit or not), 1 no watchlist on this laptop yet, 2 not a NIK.
+    A hit is only a possible match ("rujuk ke supervisor" / "refer to supervisor", with the
+    chance that someone not listed matches too); the list is never shown. The laptop holds only
+    truncated, slow Argon2id tags of HQ's list (sealed in the vault), so it cannot say who is
+    listed; HQ re-screens every applicant against its full list. Exit 0 checked (possible
+    match or not), 1 no watchlist on this laptop yet (or only the old form), 2 not a NIK.
     """
     s = cli()
     session = open_session(officer_id)
     checked = sync_service.check_watchlist(session, nik)
-    message = (
-        s.say("Rujuk ke supervisor.", "Refer to supervisor.")
-        if checked.hit
-        else s.say("Tidak ada catatan; lanjutkan.", "No match; continue.")
-    )
+    message = checked.message.text(s.lang)
     if as_json:
         print_json(
             {
                 "hit": checked.hit,
+                "match": "possible" if checked.possible_match else "none",
+                "false_positive_rate": checked.false_positive_rate,
                 "message": message,
                 "reference_version": checked.reference_version,
                 "reference_issued_at": checked.reference_issued_at,

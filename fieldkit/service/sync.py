@@ -248,23 +248,59 @@ def import_receipts(session: OfficerSession, directory: Path) -> ReceiptImport:
 
 @dataclass(frozen=True, slots=True)
 class WatchlistCheck:
-    """The answer to a watchlist check: a hit means only "refer to supervisor"."""
+    """The answer to a watchlist check on this laptop: at most a *possible* match.
 
-    hit: bool
+    The laptop holds only truncated tags of HQ's list (so that a stolen laptop does not say who
+    is on it): ``possible_match`` means "refer to supervisor", never "this person is listed";
+    ``false_positive_rate`` is the chance that someone not on the list matches too. HQ
+    re-screens every applicant it receives against its full list.
+    """
+
+    possible_match: bool
+    false_positive_rate: float
     reference_version: int | None
     reference_issued_at: str | None
 
+    @property
+    def hit(self) -> bool:
+        """The same as :attr:`possible_match` (the name of before format 2)."""
+        return self.possible_match
+
+    @property
+    def message(self) -> Message:
+        """What the officer reads."""
+        if not self.possible_match:
+            return Message("Tidak cocok dengan daftar cekal; lanjutkan.", "No match; continue.")
+        rate = f"{self.false_positive_rate:.1%}"
+        return Message(
+            "Kemungkinan cocok dengan daftar cekal: rujuk ke supervisor. Ini bukan kepastian "
+            f"(sekitar {rate} pemohon yang tidak tercantum juga cocok); HQ memeriksa ulang "
+            "setiap pemohon dengan daftar lengkap.",
+            "Possible watchlist match: refer to supervisor. This is not a certainty (about "
+            f"{rate} of applicants not on the list match too); HQ re-screens every applicant "
+            "against the full list.",
+        )
+
 
 def check_watchlist(session: OfficerSession, nik: str) -> WatchlistCheck:
-    """Check a NIK against HQ's watchlist digests (audited; the list itself is never shown)."""
+    """Check a NIK against the watchlist this laptop holds (audited; the list is never shown)."""
     unlocked = session.unlocked
     unlocked.verify_settings()
     syncstate.require_active_device(unlocked.vault)
-    hit = watchlist_hit(unlocked, nik)
+    answer = watchlist_hit(unlocked, nik)
     state = syncstate.reference_state(unlocked.vault)
     unlocked.note(
         "watchlist_checked",
         None,
-        {"hit": hit, "reference_version": state.version if state else None},
+        {
+            "hit": answer.possible_match,
+            "possible": True,
+            "reference_version": state.version if state else None,
+        },
     )
-    return WatchlistCheck(hit, state.version if state else None, state.issued_at if state else None)
+    return WatchlistCheck(
+        answer.possible_match,
+        answer.false_positive_rate,
+        state.version if state else None,
+        state.issued_at if state else None,
+    )

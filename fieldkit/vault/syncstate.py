@@ -16,6 +16,13 @@ this device's own revocation (``device_revoked``). All of these rows, the enroll
 acknowledgements are authenticated under the data key (``fieldkit.vault.metaauth``): whoever
 writes them here re-seals in the same transaction (``UnlockedVault.seal_settings``).
 
+The device's encryption key pair, to which HQ seals the personal part of its reference data
+(format 2), is kept in ``meta`` ``device_encryption_key``: the public key in clear, the private
+key sealed under the data key like the device signing key (AES-256-GCM under HKDF(DEK,
+"device-encryption-key"), bound to the device, the generation and the public key). The sync
+package makes the key (at enrollment, or at the first reference pull of a device enrolled
+before format 2); this module only keeps it.
+
 This module only stores and reads; building, sealing and sending batches is the ``sync``
 package's work. Nothing here is personal data in clear: envelopes are encrypted to HQ, receipts
 carry ids, counts and hashes. ``fieldkit purge`` empties the envelopes of batches HQ
@@ -394,6 +401,9 @@ REVOKED_OFFICERS_KEY = "revoked_officers"
 DEVICE_REVOKED_KEY = "device_revoked"
 _REFERENCE_PURPOSE = "reference"
 _REFERENCE_LABEL = "fieldkit/v1/reference"
+DEVICE_ENCRYPTION_KEY = "device_encryption_key"
+_ENCRYPTION_PURPOSE = "device-encryption-key"
+_ENCRYPTION_LABEL = "fieldkit/v1/device-encryption-key"
 
 
 @dataclass(frozen=True, slots=True)
@@ -520,8 +530,10 @@ def reseal_reference(
 
     ``old_deks`` are the data keys the session holds before the rotation. Inside the caller's
     transaction. Without this call, the stored reference data becomes unreadable after the
-    rotation and is fetched again at the next sync.
+    rotation and is fetched again at the next sync. The device's encryption key is re-sealed
+    here too (it opens the reference data HQ seals to this device).
     """
+    _reseal_encryption_key(conn, vault, old_deks, new_dek, new_generation)
     state = reference_state(vault)
     sealed = meta_value(conn, REFERENCE_SEALED_KEY)
     if state is None or sealed is None or state.generation not in old_deks:
@@ -549,6 +561,77 @@ def reseal_reference(
             sort_keys=True,
         ),
     )
+
+
+# -- the device's encryption key ---------------------------------------------------------------
+
+
+def _encryption_aad(vault: VaultFile, generation: int, public: bytes) -> bytes:
+    return canonical([_ENCRYPTION_LABEL, vault.device_id, generation, public.hex()])
+
+
+def _put_encryption_key(
+    conn: sqlite3.Connection,
+    vault: VaultFile,
+    dek: bytes,
+    generation: int,
+    public: bytes,
+    private: bytes,
+) -> None:
+    sealed = seal(
+        derive_key(dek, _ENCRYPTION_PURPOSE), private, _encryption_aad(vault, generation, public)
+    )
+    value = {"public": public.hex(), "sealed": sealed.hex(), "generation": generation}
+    put_meta(conn, DEVICE_ENCRYPTION_KEY, json.dumps(value, sort_keys=True))
+
+
+def store_device_encryption_key(session: UnlockedVault, public: bytes, private: bytes) -> None:
+    """Keep the device's encryption key pair (private half sealed), in the caller's transaction."""
+    generation = session.generation
+    _put_encryption_key(
+        session.conn, session.vault, session.deks[generation], generation, public, private
+    )
+
+
+def device_encryption_key(session: UnlockedVault) -> tuple[bytes, bytes] | None:
+    """The device's encryption key pair ``(public, private)``, or None when it has none yet.
+
+    A sealed private key that does not authenticate is tampering:
+    :class:`~fieldkit.vault.errors.IntegrityError`.
+    """
+    raw = meta_json(session.conn, DEVICE_ENCRYPTION_KEY)
+    if not isinstance(raw, dict):
+        return None
+    try:
+        public = bytes.fromhex(str(raw["public"]))
+        generation = int(raw["generation"])
+        private = open_sealed(
+            derive_key(session.deks[generation], _ENCRYPTION_PURPOSE),
+            bytes.fromhex(str(raw["sealed"])),
+            _encryption_aad(session.vault, generation, public),
+        )
+    except (KeyError, ValueError, TypeError, AuthenticationFailed) as exc:
+        raise IntegrityError("device_key", "encryption", 0, "does not authenticate") from exc
+    return public, private
+
+
+def _reseal_encryption_key(
+    conn: sqlite3.Connection,
+    vault: VaultFile,
+    old_deks: dict[int, bytes],
+    new_dek: bytes,
+    new_generation: int,
+) -> None:
+    raw = meta_json(conn, DEVICE_ENCRYPTION_KEY)
+    if not isinstance(raw, dict) or int(raw["generation"]) not in old_deks:
+        return
+    public, generation = bytes.fromhex(str(raw["public"])), int(raw["generation"])
+    private = open_sealed(
+        derive_key(old_deks[generation], _ENCRYPTION_PURPOSE),
+        bytes.fromhex(str(raw["sealed"])),
+        _encryption_aad(vault, generation, public),
+    )
+    _put_encryption_key(conn, vault, new_dek, new_generation, public, private)
 
 
 def drop_reference(conn: sqlite3.Connection) -> None:

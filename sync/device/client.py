@@ -42,7 +42,7 @@ from fieldkit.vault.syncstate import Enrollment, StoredBatch
 # sync.device.client.cut_batch.
 from sync.device.batches import cut_batch, waiting
 from sync.device.checkpoint import CHECKPOINT, Checkpoint, disagreements, fetch_checkpoint
-from sync.device.enrollment import enroll, require_enrollment
+from sync.device.enrollment import encryption_key, enroll, require_enrollment
 from sync.device.errors import (
     DEVICE_PROBLEMS,
     EXIT_OK,
@@ -81,6 +81,7 @@ from sync.device.transport import (
     check_hq_url,
     garbled,
 )
+from sync.wire.reference import encryption_key_headers
 from sync.wire.requests import REFERENCE_PATH
 
 __all__ = [
@@ -322,8 +323,15 @@ class SyncClient:
         self.clock.pin(require_enrollment(vault))
         syncstate.require_active_device(vault)
         key = self.session.device_signing_key()
+        # Offer HQ the key to seal this device's rosters and watchlist to (HQ keeps the first).
+        public, _ = encryption_key(self.session)
         response = self.http.device_request(
-            "GET", REFERENCE_PATH, key, vault.device_id, policy=policy
+            "GET",
+            REFERENCE_PATH,
+            key,
+            vault.device_id,
+            policy=policy,
+            extra_headers=encryption_key_headers(key, vault.device_id, public),
         )
         if response.status_code >= 400:
             raise HqRefused.from_response(response)

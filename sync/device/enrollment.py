@@ -6,6 +6,13 @@ names the encryption key it carries, and pins both HQ keys in the vault (audited
 batch is sealed to the pinned encryption key and every receipt, checkpoint and reference
 document must carry the pinned signing key's signature. :func:`require_enrollment` gives the
 pinned keys to the rest of sync.
+
+Enrollment also makes the device's encryption key pair (ML-KEM-768 + X25519, the batches'
+HPKE suite), its private half sealed in the vault under the data key: HQ seals the personal
+part of its reference data to it (docs/PROTOCOL.md, "Reference data"). The device offers the
+public half, signed by its device key, on its reference requests; HQ keeps the first.
+A device enrolled before this change makes its key at its next reference pull
+(:func:`encryption_key`), so field units need not enroll again.
 """
 
 from __future__ import annotations
@@ -16,7 +23,7 @@ import hashlib
 import requests
 
 from fieldkit.domain.findings import Message
-from fieldkit.vault import syncstate
+from fieldkit.vault import db, syncstate
 from fieldkit.vault.clock import now
 from fieldkit.vault.errors import NotAllowed
 from fieldkit.vault.session import UnlockedVault
@@ -89,7 +96,24 @@ def enroll(
     pinned = pinned_from(response, http.base_url, vault.device_id)
     signing_kid = hashlib.sha256(pinned.hq_signing_public_key).hexdigest()[:16]
     syncstate.save_enrollment(session, pinned, {"hq_signing_key": signing_kid})
+    encryption_key(session)
     return pinned
+
+
+def encryption_key(session: UnlockedVault) -> tuple[bytes, bytes]:
+    """The device's encryption key pair ``(public 1216 B, private 96 B)``, made if it has none.
+
+    Made at enrollment; a vault enrolled before reference format 2 gets its key here, at its
+    first reference pull (one transaction; the private half sealed under the data key).
+    """
+    held = syncstate.device_encryption_key(session)
+    if held is not None:
+        return held
+    private, public = envelope.generate_hq_encryption_key()
+    with db.transaction(session.conn):
+        syncstate.store_device_encryption_key(session, public, private)
+    session.vault.reload_meta()
+    return public, private
 
 
 def pinned_from(response: requests.Response, base_url: str, device_id: str) -> Enrollment:

@@ -19,6 +19,12 @@ backwards, and applies it in one vault transaction:
   records (and purged with their visit): the stored copy holds their SHA-256 instead
   (:func:`kept_document`), so its signature is checked when it arrives, not later.
 
+Format 2: the personal part (rosters, watchlist, withdrawals) arrives sealed to this device's
+encryption key (``sealed``) and is opened with it only after HQ's signature over the sealed
+form verified; a format-1 document (from an HQ of before this change) is refused. The watchlist
+is truncated Argon2id tags (scheme ``argon2id-truncated``): a hit is only a *possible* match,
+and an unknown scheme is ignored with a warning (no watchlist, never "no hit").
+
 A document that says this device is revoked records the revocation (every later sync and
 capture refuses, with HQ's reason) and drops the stored reference data.
 """
@@ -28,6 +34,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import json
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -45,17 +52,27 @@ from fieldkit.vault.syncstate import Enrollment
 from sync.device.errors import UntrustedReference
 from sync.wire import envelope
 from sync.wire.reference import (
+    BITS_RANGE,
     DOCUMENT_KEYS,
     DOCUMENT_TYPE,
+    ITERATIONS_RANGE,
+    LANES_RANGE,
+    LEGACY_VERSION,
+    MEMORY_RANGE_KIB,
+    SEALED_KEYS,
     VERSION,
     VISIT_FIELDS,
-    WATCHLIST_KEY_BYTES,
+    WATCHLIST_SALT_BYTES,
+    WATCHLIST_SCHEME,
+    WatchlistParams,
+    encryption_kid,
+    false_positive_rate,
     normalise_nik,
-    watchlist_digest,
+    open_personal,
+    watchlist_tag,
 )
 
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-_HEX64 = re.compile(r"[0-9a-f]{64}")
 _OFFICER_ID = re.compile(r"[A-Za-z0-9._-]{1,32}")
 
 
@@ -148,6 +165,10 @@ class Reference:
     watchlist_size: int | None
     rosters: tuple[RosterAssignment, ...]
     withdrawn: tuple[Withdrawal, ...] = ()
+    # The opened personal part as the vault keeps it (watchlist, withdrawn; rosters as records).
+    personal: dict[str, Any] | None = None
+    # Set when the watchlist came in a scheme this version does not know (it is then ignored).
+    watchlist_warning: Message | None = None
 
 
 def _keys(raw: object, pinned: Enrollment) -> tuple[str, bytes]:
@@ -209,15 +230,38 @@ def _fees(raw: object) -> dict[str, Any] | None:
     return fees
 
 
-def _watchlist(raw: object) -> int | None:
+def _in(value: object, bounds: tuple[int, int]) -> bool:
+    return _is_int(value) and bounds[0] <= value <= bounds[1]  # type: ignore[operator]
+
+
+def _watchlist(raw: object) -> tuple[dict[str, Any] | None, Message | None]:
+    """The watchlist to keep (checked), or None; and a warning when its scheme is unknown."""
     if raw is None:
-        return None
+        return None, None
     watchlist = _obj(raw, "watchlist")
-    _b64(watchlist.get("key"), "watchlist.key", WATCHLIST_KEY_BYTES)
-    digests = _list(watchlist.get("digests"), "watchlist.digests")
-    if not all(isinstance(d, str) and _HEX64.fullmatch(d) for d in digests):
-        raise _malformed("watchlist.digests")
-    return len(digests)
+    if watchlist.get("scheme") != WATCHLIST_SCHEME:
+        return None, Message(
+            "Daftar cekal dari HQ memakai skema yang tidak dikenal versi fieldkit ini; daftar "
+            "itu diabaikan dan NIK tidak dapat diperiksa di laptop ini. Perbarui fieldkit.",
+            "HQ's watchlist uses a scheme this version of fieldkit does not know; it was "
+            "ignored and NIKs cannot be checked on this laptop. Update fieldkit.",
+        )
+    _b64(watchlist.get("salt"), "watchlist.salt", WATCHLIST_SALT_BYTES)
+    lanes = watchlist.get("lanes")
+    if not (
+        _in(watchlist.get("bits"), BITS_RANGE)
+        and _in(watchlist.get("iterations"), ITERATIONS_RANGE)
+        and _in(lanes, LANES_RANGE)
+        and _in(watchlist.get("memory_kib"), MEMORY_RANGE_KIB)
+        and watchlist["memory_kib"] >= 8 * lanes  # type: ignore[operator]
+        and _is_int(watchlist.get("entries"))
+    ):
+        raise _malformed("watchlist parameters")
+    tags = _list(watchlist.get("tags"), "watchlist.tags")
+    top = 2 ** watchlist["bits"]
+    if not all(_is_int(t) and 0 <= t < top for t in tags) or tags != sorted(set(tags)):
+        raise _malformed("watchlist.tags")
+    return watchlist, None
 
 
 def _rosters(raw: object) -> tuple[RosterAssignment, ...]:
@@ -267,12 +311,46 @@ def _withdrawn(raw: object) -> tuple[Withdrawal, ...]:
     return tuple(out)
 
 
-def read_reference(payload: object, pinned: Enrollment, device_id: str) -> Reference:
+def _sealed(document: dict[str, Any], encryption_key: tuple[bytes, bytes] | None) -> dict[str, Any]:
+    """The opened personal part (empty when HQ sealed nothing: it holds no key of ours)."""
+    sealed = document["sealed"]
+    if sealed is None:
+        return {"rosters": [], "watchlist": None, "withdrawn": []}
+    sealed = _obj(sealed, "sealed")
+    if encryption_key is None or sealed.get("kid") != encryption_kid(encryption_key[0]):
+        raise _refused(
+            "bagian pribadinya disegel untuk kunci yang tidak dimiliki laptop ini",
+            "its personal part is sealed to a key this laptop does not hold",
+        )
+    try:
+        opened = json.loads(
+            open_personal(
+                sealed, encryption_key[1], document["device_id"], document["version"]
+            ).decode("utf-8")
+        )
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise _refused(
+            "bagian pribadinya tidak terbuka dengan kunci perangkat ini",
+            "its personal part does not open with this device's key",
+        ) from None
+    if not isinstance(opened, dict) or set(opened) != SEALED_KEYS:
+        raise _malformed("sealed")
+    return opened
+
+
+def read_reference(
+    payload: object,
+    pinned: Enrollment,
+    device_id: str,
+    encryption_key: tuple[bytes, bytes] | None = None,
+) -> Reference:
     """Verify a signed reference document with the pinned HQ key and read it (nothing applied).
 
+    ``encryption_key`` is the device's ``(public, private)`` pair that opens the sealed part.
     Raises :class:`UntrustedReference` when the signature does not verify, when the document
-    is not a version-1 reference document for ``device_id`` signed with the pinned key's kid,
-    or when any part is malformed. Keys a device does not know are ignored.
+    is not a version-2 reference document for ``device_id`` signed with the pinned key's kid,
+    when its sealed part is not for this device's key or does not open, or when any part is
+    malformed. Keys a device does not know are ignored.
     """
     try:
         document = envelope.verify_document(payload, pinned.hq_signing_public_key)
@@ -281,6 +359,13 @@ def read_reference(payload: object, pinned: Enrollment, device_id: str) -> Refer
             f"tanda tangan HQ tidak sah ({exc.detail}); jaringan ini mungkin disadap",
             f"HQ's signature does not verify ({exc.detail}); this network may be tampered with",
         ) from exc
+    if document.get("type") == DOCUMENT_TYPE and document.get("v") == LEGACY_VERSION:
+        raise _refused(
+            "HQ mengirim format versi 1, yang daftar cekalnya dapat dibongkar dari laptop; "
+            "HQ perlu diperbarui",
+            "HQ sent format version 1, whose watchlist can be recovered from a laptop; HQ "
+            "needs to be upgraded",
+        )
     missing = sorted(DOCUMENT_KEYS - set(document))
     if missing:
         raise _malformed(f"missing {', '.join(missing)}")
@@ -300,6 +385,10 @@ def read_reference(payload: object, pinned: Enrollment, device_id: str) -> Refer
     issued_at = _text(document, "issued_at", "document")
     kid, public = _keys(document["hq_keys"], pinned)
     _list(document["revoked_devices"], "revoked_devices")
+    personal = _sealed(document, encryption_key)
+    watchlist, warning = _watchlist(personal["watchlist"])
+    rosters = _rosters(personal["rosters"])
+    withdrawn = _withdrawn(personal["withdrawn"])
     return Reference(
         version=version,
         issued_at=issued_at,
@@ -308,9 +397,11 @@ def read_reference(payload: object, pinned: Enrollment, device_id: str) -> Refer
         revoked=_revocation(document["revoked"]),
         revoked_officers=_officers(document["revoked_officers"]),
         fees=_fees(document["fees"]),
-        watchlist_size=_watchlist(document["watchlist"]),
-        rosters=_rosters(document["rosters"]),
-        withdrawn=_withdrawn(document.get("withdrawn")),
+        watchlist_size=watchlist["entries"] if watchlist is not None else None,
+        rosters=rosters,
+        withdrawn=withdrawn,
+        personal={**personal, "watchlist": watchlist},
+        watchlist_warning=warning,
     )
 
 
@@ -332,6 +423,8 @@ class ReferenceOutcome:
     fees: bool = False
     watchlist: int | None = None
     device_revoked: Message | None = None
+    # A watchlist in a scheme this version does not know was ignored.
+    watchlist_warning: Message | None = None
 
     def summary(self) -> Message:
         """One line for the officer."""
@@ -348,9 +441,16 @@ class ReferenceOutcome:
         if self.hq_kid:
             parts_id.append(f"kunci HQ baru {self.hq_kid}")
             parts_en.append(f"new HQ key {self.hq_kid}")
+        warning = self.watchlist_warning
         return Message(
-            "Data referensi HQ diterapkan: " + "; ".join(parts_id) + ".",
-            "HQ's reference data applied: " + "; ".join(parts_en) + ".",
+            "Data referensi HQ diterapkan: "
+            + "; ".join(parts_id)
+            + "."
+            + (f" {warning.id}" if warning else ""),
+            "HQ's reference data applied: "
+            + "; ".join(parts_en)
+            + "."
+            + (f" {warning.en}" if warning else ""),
         )
 
     def as_json(self, lang: Lang) -> dict[str, object]:
@@ -367,18 +467,26 @@ class ReferenceOutcome:
             "fees": self.fees,
             "watchlist": self.watchlist,
             "device_revoked": self.device_revoked.text(lang) if self.device_revoked else None,
+            "watchlist_warning": self.watchlist_warning.text(lang)
+            if self.watchlist_warning
+            else None,
             "message": self.summary().text(lang),
         }
 
 
-def kept_document(document: dict[str, Any]) -> dict[str, Any]:
-    """The document as the vault keeps it: the roster entries replaced by their SHA-256.
+def kept_document(document: dict[str, Any], reference: Reference) -> dict[str, Any]:
+    """The document as the vault keeps it: opened, the roster entries replaced by their SHA-256.
 
-    Assigned rosters are kept only as records, sealed under their visit's key, so purging a
-    visit leaves no copy of its applicants in the stored reference data.
+    The sealed part is replaced by what it held (watchlist and withdrawals: the whole stored
+    copy is sealed under the data key). Assigned rosters are kept only as records, sealed under
+    their visit's key, so purging a visit leaves no copy of its applicants in the stored
+    reference data. Deterministic for a given content, although every sealing differs.
     """
-    kept = {k: v for k, v in document.items() if k != "rosters"}
-    kept["rosters_sha256"] = hashlib.sha256(envelope.canonical(document["rosters"])).hexdigest()
+    personal = reference.personal or {"rosters": [], "watchlist": None, "withdrawn": []}
+    kept = {k: v for k, v in document.items() if k != "sealed"}
+    kept["watchlist"] = personal["watchlist"]
+    kept["withdrawn"] = personal["withdrawn"]
+    kept["rosters_sha256"] = hashlib.sha256(envelope.canonical(personal["rosters"])).hexdigest()
     return kept
 
 
@@ -401,7 +509,7 @@ def _check_version(
         )
     if reference.version == state.version:
         held = syncstate.reference_document(session)
-        kept = kept_document(document)
+        kept = kept_document(document, reference)
         if held is not None and _without_issue_time(held) != _without_issue_time(kept):
             raise _refused(
                 f"versi {reference.version} dengan isi lain dari yang sudah ada di laptop ini",
@@ -512,7 +620,9 @@ def apply_reference(session: UnlockedVault, payload: object) -> ReferenceOutcome
                 "This device is not enrolled with HQ; reference data cannot be verified.",
             )
         )
-    reference = read_reference(payload, pinned, vault.device_id)
+    reference = read_reference(
+        payload, pinned, vault.device_id, syncstate.device_encryption_key(session)
+    )
     document: dict[str, Any] = payload["document"]  # type: ignore[index]
     previous = _check_version(session, reference, document)
     outcome = ReferenceOutcome(
@@ -522,6 +632,7 @@ def apply_reference(session: UnlockedVault, payload: object) -> ReferenceOutcome
         revoked_officers=len(reference.revoked_officers),
         fees=reference.fees is not None,
         watchlist=reference.watchlist_size,
+        watchlist_warning=reference.watchlist_warning,
     )
     subject = f"device:{vault.device_id}"
     conn = session.conn
@@ -552,7 +663,10 @@ def apply_reference(session: UnlockedVault, payload: object) -> ReferenceOutcome
             syncstate.pin_encryption_key(conn, reference.hq_kid, reference.hq_encryption_public_key)
             outcome.hq_kid = reference.hq_kid
         syncstate.save_revoked_officers(conn, list(reference.revoked_officers))
-        kept = {"document": kept_document(document), "sig": payload["sig"]}  # type: ignore[index]
+        kept = {
+            "document": kept_document(document, reference),
+            "sig": payload["sig"],  # type: ignore[index]
+        }
         syncstate.store_reference(session, kept, reference.version, reference.issued_at)
         if (
             outcome.new
@@ -599,13 +713,38 @@ def _no_watchlist() -> ReferenceUnavailable:
     )
 
 
-def watchlist_hit(session: UnlockedVault, nik: str) -> bool:
-    """True when ``nik`` is on HQ's travel-ban watchlist (the caller says "refer to supervisor").
+def _old_watchlist() -> ReferenceUnavailable:
+    return ReferenceUnavailable(
+        Message(
+            "Daftar cekal di laptop ini masih bentuk lama yang tidak lagi dipakai; NIK tidak "
+            "diperiksa. Jalankan 'fieldkit sync' saat ada jaringan untuk mengambil yang baru.",
+            "The watchlist on this laptop is in the old form, no longer used; the NIK was not "
+            "checked. Run 'fieldkit sync' when there is a network to fetch the new one.",
+        )
+    )
 
-    Only the keyed digest of ``nik`` is compared; the list itself is never shown. Raises
-    :class:`~fieldkit.vault.errors.InvalidInput` for a NIK that is not 16 digits, and
-    :class:`~fieldkit.vault.errors.ReferenceUnavailable` when no watchlist is stored (a
-    missing list is never taken as "no hit").
+
+@dataclass(frozen=True, slots=True)
+class WatchlistAnswer:
+    """A watchlist check on this device: at most a *possible* match.
+
+    ``false_positive_rate`` is the chance that a NIK not on HQ's list still matches here
+    (distinct stored values / 2**bits): a possible match is referred to a supervisor, and HQ
+    re-screens every applicant it receives against its full list.
+    """
+
+    possible_match: bool
+    false_positive_rate: float
+    entries: int
+
+
+def watchlist_hit(session: UnlockedVault, nik: str) -> WatchlistAnswer:
+    """Check ``nik`` against HQ's travel-ban watchlist as this device holds it.
+
+    Only the truncated Argon2id tag of ``nik`` is compared (tens of ms); the list is never
+    shown. Raises :class:`~fieldkit.vault.errors.InvalidInput` for a NIK that is not 16
+    digits, and :class:`~fieldkit.vault.errors.ReferenceUnavailable` when no watchlist is
+    stored or only one in the old format-1 form (a missing list is never taken as "no hit").
     """
     number = normalise_nik(nik)
     if number is None:
@@ -627,6 +766,17 @@ def watchlist_hit(session: UnlockedVault, nik: str) -> bool:
     watchlist = document.get("watchlist") if document else None
     if not isinstance(watchlist, dict):
         raise _no_watchlist()
-    key = base64.b64decode(str(watchlist["key"]))
-    digests = watchlist["digests"]
-    return isinstance(digests, list) and watchlist_digest(key, number) in digests
+    if document.get("v") != VERSION or watchlist.get("scheme") != WATCHLIST_SCHEME:  # type: ignore[union-attr]
+        raise _old_watchlist()
+    params = WatchlistParams(
+        memory_kib=int(watchlist["memory_kib"]),
+        iterations=int(watchlist["iterations"]),
+        lanes=int(watchlist["lanes"]),
+        bits=int(watchlist["bits"]),
+    )
+    tags = watchlist["tags"]
+    salt = base64.b64decode(str(watchlist["salt"]))
+    possible = watchlist_tag(number, salt, params) in set(tags)
+    return WatchlistAnswer(
+        possible, false_positive_rate(len(tags), params.bits), int(watchlist["entries"])
+    )

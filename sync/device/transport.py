@@ -225,8 +225,11 @@ class RetryingHttp:
         device_id: str,
         *,
         policy: RetryPolicy | None = None,
+        extra_headers: Mapping[str, str] | None = None,
     ) -> requests.Response:
         """A device-signed request, signed afresh for each try with :attr:`clock`'s time.
+
+        ``extra_headers`` are sent as they are (e.g. the device's signed encryption key).
 
         ``path`` is the endpoint's path as signed (docs/PROTOCOL.md, "Device-signed
         requests"). When HQ refuses the time (``401 clock-skew``), the request is signed again
@@ -240,6 +243,7 @@ class RetryingHttp:
             at = self.clock.signing_time()
             return {
                 "Accept": "application/json",
+                **(extra_headers or {}),
                 **request_headers(key, device_id, method=method, path=path, at=at),
             }
 

@@ -40,7 +40,7 @@ from fieldkit.domain.applicant import FIELDS as APPLICANT_FIELDS
 from fieldkit.domain.applicant import check_applicant
 from fieldkit.domain.fees import FeeSchedule, parse_fee_schedules
 from fieldkit.domain.findings import Finding
-from sync.hq import store
+from sync.hq import screening, store
 from sync.hq.keys import HQKeys
 from sync.hq.logsafe import db_error, frames, hq_logger
 from sync.wire import envelope
@@ -652,6 +652,8 @@ def _store(
                 )
             )
             _insert_records(conn, header, records)
+            # HQ's full watchlist: a hit raises a flag for clerks (devices only say "possible").
+            screening.screen_applicants(conn, header.device_id, header.batch_id, records)
             verified = _insert_audit(conn, header, vault_id, audit)
     except Exception as exc:
         problem = _database_failure(engine, exc, header)

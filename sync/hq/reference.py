@@ -3,9 +3,13 @@
 ``GET /v1/reference`` (docs/PROTOCOL.md, "Reference data") answers an enrolled device that
 proves itself with a signature by its device key over the request and the time; the answer is a
 document signed with HQ's signing key holding, for that device: the visits and roster entries
-assigned to it, the published fee schedules, the watchlist (HMAC-SHA256 digests of NIKs under
-a key that travels in the document), the revoked devices and officers, HQ's current public
-keys, and (only when there is one) the visits HQ withdrew from it. A revoked device gets a
+assigned to it, the published fee schedules, the watchlist in its weak device form (truncated
+Argon2id tags: :mod:`sync.hq.screening`), the revoked devices and officers, HQ's current
+public keys, and the visits HQ withdrew from it. Format version 2: what is personal (rosters,
+watchlist, withdrawals) is sealed to the device's encryption key (``sealed``), and HQ signs
+over the sealed form. A device offers that key, signed by its device key, in two headers of
+its request (:func:`offered_encryption_key`); HQ keeps the first it is offered. A device HQ
+holds no encryption key for gets ``sealed: null`` (nothing personal). A revoked device gets a
 document that says so, without rosters, fees, watchlist or withdrawals.
 
 The operator commands (``fieldkit-hq roster assign``, ``roster withdraw``, ``fees publish``,
@@ -17,7 +21,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -36,17 +39,19 @@ from fieldkit.domain.identifiers import check_booking_code, check_person_name, c
 from fieldkit.domain.ids import new_id, new_ids
 from fieldkit.domain.nik import parse_nik
 from fieldkit.domain.roster import ENTRY_FIELDS
-from sync.hq import store
+from sync.hq import screening, store
 from sync.hq.ingest import HttpProblem
 from sync.hq.keys import HQKeys
 from sync.wire import envelope
 from sync.wire.reference import (
     DOCUMENT_TYPE,
+    ENCRYPTION_KEY_HEADER,
+    ENCRYPTION_KEY_SIGNATURE_HEADER,
     VERSION,
     VISIT_FIELDS,
-    WATCHLIST_KEY_BYTES,
     normalise_nik,
-    watchlist_digest,
+    seal_personal,
+    verify_encryption_key,
 )
 from sync.wire.requests import (
     DEVICE_HEADER,
@@ -198,8 +203,7 @@ def document_for(
             for o in snapshot.revoked_officers
         ],
         "fees": None,
-        "watchlist": None,
-        "rosters": [],
+        "sealed": None,
     }
     if revoked is not None:
         return document
@@ -208,33 +212,30 @@ def document_for(
             "published_at": _iso(snapshot.fees_published_at),
             "data": snapshot.fees,
         }
-    if snapshot.watchlist_key is not None:
-        document["watchlist"] = {
-            "key": _b64(snapshot.watchlist_key),
-            "updated_at": _iso(snapshot.watchlist_updated_at),
-            "digests": snapshot.watchlist,
+    if device.encryption_public_key is not None:
+        personal = {
+            "watchlist": screening.device_watchlist(
+                snapshot.watchlist_publication, snapshot.watchlist_updated_at
+            ),
+            "rosters": [
+                {
+                    "visit_id": r["visit_id"],
+                    "assigned_at": store.iso(r["assigned_at"]),
+                    "visit": r["visit"],
+                    "entries": r["entries"],
+                }
+                for r in snapshot.rosters
+            ],
+            "withdrawn": _withdrawn(snapshot),
         }
-    document["rosters"] = [
-        {
-            "visit_id": r["visit_id"],
-            "assigned_at": store.iso(r["assigned_at"]),
-            "visit": r["visit"],
-            "entries": r["entries"],
-        }
-        for r in snapshot.rosters
-    ]
-    withdrawn = _withdrawn(snapshot)
-    if withdrawn:
-        document["withdrawn"] = withdrawn
+        document["sealed"] = seal_personal(
+            personal, device.encryption_public_key, device.device_id, snapshot.version
+        )
     return document
 
 
 def _withdrawn(snapshot: store.ReferenceSnapshot) -> list[dict[str, object]]:
-    """The visits assigned to this device and withdrawn since, oldest withdrawal first.
-
-    Sent only when there is one (docs/PROTOCOL.md): an empty list would change the contents
-    of a version devices already hold, which they refuse.
-    """
+    """The visits assigned to this device and withdrawn since, oldest withdrawal first."""
     return [
         {
             "visit_id": r["visit_id"],
@@ -245,13 +246,65 @@ def _withdrawn(snapshot: store.ReferenceSnapshot) -> list[dict[str, object]]:
     ]
 
 
-def answer(engine: Engine, keys: HQKeys, device_id: str) -> dict[str, object]:
+def offered_encryption_key(headers: Mapping[str, str], device: store.Device) -> bytes | None:
+    """The encryption key the device offers in its request's headers, verified, or None.
+
+    ``invalid-encryption-key`` (422) when the headers are there but the key is not a 1216-byte
+    ML-KEM-768 + X25519 key signed by this device's key (a device of before format 2 sends
+    neither header and gets None).
+    """
+    encoded = headers.get(ENCRYPTION_KEY_HEADER)
+    signature = headers.get(ENCRYPTION_KEY_SIGNATURE_HEADER)
+    if encoded is None and signature is None:
+        return None
+    try:
+        return verify_encryption_key(
+            device.public_key, device.device_id, encoded or "", signature or ""
+        )
+    except ValueError:
+        raise HttpProblem(
+            "invalid-encryption-key",
+            f"{ENCRYPTION_KEY_HEADER} must be this device's ML-KEM-768 + X25519 public key in "
+            f"base64 and {ENCRYPTION_KEY_SIGNATURE_HEADER} its device key's signature over it "
+            "(docs/PROTOCOL.md).",
+            422,
+        ) from None
+
+
+def register_offered_key(engine: Engine, device: store.Device, offered: bytes | None) -> None:
+    """Keep the first encryption key a device offers.
+
+    ``encryption-key-conflict`` (409) for another one than HQ holds: keys are never replaced
+    silently (re-enroll the device).
+    """
+    if offered is None or device.revoked:
+        return
+    try:
+        store.register_encryption_key(engine, device.device_id, offered)
+    except store.EncryptionKeyConflict:
+        raise HttpProblem(
+            "encryption-key-conflict",
+            f"Device {device.device_id} offered another encryption key than the one HQ holds "
+            "for it; HQ keeps the first. Re-enroll the device.",
+            409,
+        ) from None
+
+
+def answer(
+    engine: Engine, keys: HQKeys, device_id: str, offered: bytes | None = None
+) -> dict[str, object]:
     """The signed reference document for an enrolled device whose request signature verified.
 
-    ``keys-changing`` (503, retried by devices) from a worker that has not restarted since
-    HQ's encryption key was rotated; a revoked device gets the signed news of its revocation
-    (so it stops working), not an error.
+    ``offered`` is the encryption key from the request (:func:`offered_encryption_key`),
+    registered first if HQ holds none for the device. ``keys-changing`` (503, retried by
+    devices) from a worker that has not restarted since HQ's encryption key was rotated; a
+    revoked device gets the signed news of its revocation (so it stops working), not an error.
     """
+    if offered is not None:
+        with store.reading(engine) as conn:
+            known = store.get_device(conn, device_id)
+        if known is not None:
+            register_offered_key(engine, known, offered)
     with store.reading(engine, snapshot=True) as conn:
         # Read again inside the snapshot: the document's "revoked" must agree with its version.
         device = store.get_device(conn, device_id)
@@ -315,12 +368,6 @@ def read_watchlist(text: str) -> WatchlistFile:
         else:
             niks[nik] = None
     return WatchlistFile(list(niks), bad)
-
-
-def watchlist_digests(niks: list[str]) -> tuple[bytes, list[str]]:
-    """A fresh watchlist key and the digests of ``niks`` under it (the NIKs are not kept)."""
-    key = os.urandom(WATCHLIST_KEY_BYTES)
-    return key, sorted({watchlist_digest(key, nik) for nik in niks})
 
 
 def _numbered(number: int, findings: tuple[Finding, ...]) -> list[tuple[int, Finding]]:

@@ -241,7 +241,7 @@ def test_the_reference_document_is_signed_for_the_device_with_hqs_keys(hq):
     assert set(payload) == {"document", "sig"}
     doc = envelope.verify_document(payload, device.hq_signing_public)
     assert set(doc) == DOCUMENT_KEYS, "nothing withdrawn: no withdrawn member"
-    assert (doc["type"], doc["v"], doc["device_id"]) == ("reference", 1, device.device_id)
+    assert (doc["type"], doc["v"], doc["device_id"]) == ("reference", 2, device.device_id)
     assert isinstance(doc["version"], int) and doc["version"] >= 1
     assert datetime.fromisoformat(doc["issued_at"]).utcoffset() == timedelta(0)
     assert doc["hq_signing_kid"] == kid(device.hq_signing_public)
@@ -250,6 +250,8 @@ def test_the_reference_document_is_signed_for_the_device_with_hqs_keys(hq):
     assert base64.b64decode(keys["encryption"]["public_key"]) == device.hq_public
     assert keys["signing"]["kid"] == kid(device.hq_signing_public)
     assert base64.b64decode(keys["signing"]["public_key"]) == device.hq_signing_public
+    # Format 2: what is personal is sealed to the device's key (nothing here: no roster).
+    doc = device.open_reference(doc)
     assert doc["revoked"] is None and doc["rosters"] == []
     assert isinstance(doc["revoked_devices"], list) and isinstance(doc["revoked_officers"], list)
     assert doc["fees"] is None and doc["watchlist"] is None

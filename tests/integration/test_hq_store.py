@@ -64,7 +64,7 @@ def test_the_migrated_schema_is_the_declared_one_and_migrating_again_is_a_no_op(
     with engine.connect() as conn:
         context = MigrationContext.configure(conn, opts={"compare_type": True})
         assert compare_metadata(context, store.metadata) == []
-        assert context.get_current_revision() == "0005"
+        assert context.get_current_revision() == "0006"
     store.migrate(engine)
 
 

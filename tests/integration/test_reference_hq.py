@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from fieldkit.domain.synth import synthetic_applicants
 from sync.hq import store
-from sync.wire.reference import watchlist_digest
+from sync.wire.reference import WatchlistParams, watchlist_tag
 from sync.wire.requests import (
     DEVICE_HEADER,
     REFERENCE_PATH,
@@ -65,7 +65,7 @@ def cli(api: HQApp, *args: str, check: bool = True):
 def test_only_an_enrolled_device_signing_a_fresh_request_gets_its_document(api):
     device = api.enroll()
     doc = document(api, device)
-    assert doc["type"] == "reference" and doc["v"] == 1 and doc["device_id"] == device.device_id
+    assert doc["type"] == "reference" and doc["v"] == 2 and doc["device_id"] == device.device_id
     assert doc["hq_keys"]["encryption"]["kid"] == device.hq_kid
     assert base64.b64decode(doc["hq_keys"]["encryption"]["public_key"]) == device.hq_public
     assert base64.b64decode(doc["hq_keys"]["signing"]["public_key"]) == device.hq_signing_public
@@ -185,12 +185,18 @@ def test_every_change_raises_the_version_and_rosters_and_officers_go_to_their_de
     cli(api, "watchlist", "import", str(path))
     bumped()
     watch = document(api, first)["watchlist"]
-    key = base64.b64decode(watch["key"])
+    salt = base64.b64decode(watch["salt"])
     niks = [line for line in path.read_text().split() if line]
-    assert watch["digests"] == sorted(watchlist_digest(key, nik) for nik in niks)
+    assert watch["scheme"] == "argon2id-truncated" and watch["entries"] == 4
+    assert (watch["memory_kib"], watch["iterations"], watch["lanes"], watch["bits"]) == (
+        19 * 1024, 2, 1, 16,
+    ), "the default cost and truncation for a short list"  # fmt: skip
+    params = WatchlistParams(19 * 1024, 2, 1, 16)
+    assert watch["tags"] == sorted({watchlist_tag(nik, salt, params) for nik in niks})
+    assert "key" not in watch and "digests" not in watch, "no key travels any more"
     cli(api, "watchlist", "import", str(path))
     bumped()
-    assert base64.b64decode(document(api, first)["watchlist"]["key"]) != key, "a fresh key"
+    assert base64.b64decode(document(api, first)["watchlist"]["salt"]) != salt, "a fresh salt"
 
     fees = json.loads(FEES.read_text(encoding="utf-8"))
     (tmp_path / "fees.json").write_text(json.dumps(fees))
@@ -286,7 +292,7 @@ def test_the_schema_is_migrated_to_the_newest_and_keys_are_noted_once(backend, t
         with engine.connect() as conn:
             context = MigrationContext.configure(conn, opts={"compare_type": True})
             assert compare_metadata(context, store.metadata) == []
-            assert context.get_current_revision() == "0005"
+            assert context.get_current_revision() == "0006"
         assert store.note_hq_keys(engine, "a" * 16) == 1
         assert store.note_hq_keys(engine, "a" * 16) == 1, "the same key is no news"
         assert store.note_hq_keys(engine, "b" * 16) == 2, "a rotated key is"

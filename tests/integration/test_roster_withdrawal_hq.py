@@ -171,7 +171,7 @@ def test_migrating_from_0002_keeps_assignments_and_matches_the_declared_schema(
         with engine.connect() as conn:
             context = MigrationContext.configure(conn, opts={"compare_type": True})
             assert compare_metadata(context, store.metadata) == []
-            assert context.get_current_revision() == "0005"
+            assert context.get_current_revision() == "0006"
         [row] = store.roster_list(engine)
         assert (row["visit_id"], row["device_id"], row["assigned_at"]) == (
             visit_id,

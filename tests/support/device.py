@@ -9,6 +9,7 @@ key it was given at enrollment, the audit chain computed from its vault id).
 from __future__ import annotations
 
 import base64
+import json
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -17,7 +18,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from fieldkit.domain.synth import synthetic_applicants
 from sync.wire import envelope
-from sync.wire.requests import request_headers
+from sync.wire.reference import encryption_key_headers, open_personal
+from sync.wire.requests import REFERENCE_PATH, request_headers
 
 
 def workflow_fields() -> dict[str, object]:
@@ -57,6 +59,10 @@ class Device:
     audit_seq: int = 0
     audit_hash: bytes = b""
     people: Iterator[dict[str, object]] | None = None
+    # The device's encryption key pair (private 96 B, public 1216 B) HQ seals reference data to.
+    encryption: tuple[bytes, bytes] = field(default_factory=envelope.generate_hq_encryption_key)
+    # Offer the encryption key on reference requests, as a device of reference format 2 does.
+    offers_encryption_key: bool = True
 
     def __post_init__(self) -> None:
         self.audit_hash = envelope.audit_genesis(self.vault_id)
@@ -140,8 +146,34 @@ class Device:
     def signed_headers(
         self, path: str, *, at: str | None = None, key: Ed25519PrivateKey | None = None
     ) -> dict[str, str]:
-        """The ``Fieldkit-*`` headers of a ``GET path`` signed by this device (or by ``key``)."""
-        return request_headers(key or self.key, self.device_id, path=path, at=at)
+        """The ``Fieldkit-*`` headers of a ``GET path`` signed by this device (or by ``key``).
+
+        A reference request also offers the device's encryption key, as a laptop's does.
+        """
+        headers = request_headers(key or self.key, self.device_id, path=path, at=at)
+        if path == REFERENCE_PATH and self.offers_encryption_key:
+            headers.update(encryption_key_headers(self.key, self.device_id, self.encryption[1]))
+        return headers
+
+    def open_reference(self, document: dict[str, object]) -> dict[str, object]:
+        """A verified reference document with its sealed part opened by this device's key and
+        merged in (``rosters``, ``watchlist``; ``withdrawn`` only when there is one), as the
+        format-1 document read."""
+        opened = dict(document)
+        sealed = opened.pop("sealed")
+        personal: dict[str, object] = {"rosters": [], "watchlist": None, "withdrawn": []}
+        if sealed is not None:
+            raw = open_personal(
+                sealed,  # type: ignore[arg-type]
+                self.encryption[0],
+                self.device_id,
+                document["version"],  # type: ignore[arg-type]
+            )
+            personal = json.loads(raw)
+        opened["rosters"], opened["watchlist"] = personal["rosters"], personal["watchlist"]
+        if personal["withdrawn"]:
+            opened["withdrawn"] = personal["withdrawn"]
+        return opened
 
     def enroll_body(self, code: str) -> dict[str, str]:
         """The body of ``POST /v1/enroll``."""

@@ -348,7 +348,7 @@ class FakeHq:
         device_id = self._check_signed(REFERENCE_PATH, headers)
         return self.signed(
             {
-                "type": "reference", "v": 1, "device_id": device_id,
+                "type": "reference", "v": 2, "device_id": device_id,
                 "version": self.reference_version, "issued_at": self.now().isoformat(),
                 "hq_signing_kid": self.signing_kid,
                 "hq_keys": {
@@ -357,7 +357,7 @@ class FakeHq:
                     "signing": {"kid": self.signing_kid, "public_key": _b64(self.signing_public)},
                 },
                 "revoked": None, "revoked_devices": [], "revoked_officers": [], "fees": None,
-                "watchlist": None, "rosters": [],
+                "sealed": None,
             }
         )  # fmt: skip
 

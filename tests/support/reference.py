@@ -76,7 +76,8 @@ def write_roster(
 
 
 def document(api: Any, device: Device) -> dict[str, Any]:
-    """The reference document HQ answers ``device``, its signature verified.
+    """The reference document HQ answers ``device``, its signature verified and its sealed part
+    opened with the device's key and merged in (:meth:`Device.open_reference`).
 
     ``api`` is the in-process HQ of :mod:`tests.support.hq_app` (its ``client``).
     """
@@ -84,4 +85,5 @@ def document(api: Any, device: Device) -> dict[str, Any]:
     response = api.client.get(REFERENCE_PATH, headers=headers)
     assert response.status_code == 200, response.text
     assert response.headers["cache-control"] == "no-store"
-    return envelope.verify_document(response.json(), device.hq_signing_public)
+    verified = envelope.verify_document(response.json(), device.hq_signing_public)
+    return device.open_reference(verified)

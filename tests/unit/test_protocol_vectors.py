@@ -4,9 +4,12 @@ document (docs/PROTOCOL.md, "Test vectors for requests and signed documents").
 Each vector is made by the real code (``sync.wire.requests``, ``sync.hq.api``,
 ``sync.hq.reference``) from fixed, published test keys and synthetic people, and is
 deterministic (Ed25519 signatures are), so every test run rebuilds it and compares it with the
-file in docs/. Each is then checked twice more: with the device's own readers
-(``sync.device``), and from bare ``cryptography`` Ed25519 and canonical JSON written again
-here, as a second implementation would.
+file in docs/. The one exception is the reference document's sealed part (format 2): HPKE draws
+a fresh ephemeral key at every sealing, so its ciphertext (and the signature over it) is
+compared by what it opens to with the published device encryption key (``sealed_plaintext``).
+Each is then checked twice more: with the device's own readers (``sync.device``), and from bare
+``cryptography`` primitives and canonical JSON written again here, as a second implementation
+would.
 
 Regenerate the three files (after a change to the wire format; update PROTOCOL.md's quotes too)
 with ``.venv/bin/python -m tests.unit.test_protocol_vectors``.
@@ -16,7 +19,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import hmac
 import json
 import sys
 from datetime import UTC, date, datetime
@@ -40,7 +42,13 @@ from sync.hq.api.refusals import hq_time_document
 from sync.hq.ingest import HttpProblem
 from sync.hq.keys import EncryptionKey, HQKeys
 from sync.wire import envelope
-from sync.wire.reference import watchlist_digest
+from sync.wire.reference import (
+    WATCHLIST_AD,
+    WATCHLIST_SCHEME,
+    WatchlistParams,
+    open_personal,
+    watchlist_tag,
+)
 from sync.wire.requests import (
     DEVICE_HEADER,
     REFERENCE_PATH,
@@ -77,6 +85,11 @@ def _device_key() -> Ed25519PrivateKey:
 
 def _hq_signing_key() -> Ed25519PrivateKey:
     return Ed25519PrivateKey.from_private_bytes(_fixed("hq-signing", 32))
+
+
+def _device_encryption_key() -> tuple[bytes, bytes]:
+    private = _fixed("device-mlkem-seed", 64) + _fixed("device-x25519", 32)
+    return private, envelope.hq_public_from_private(private)
 
 
 def _hq_encryption_key() -> tuple[bytes, bytes]:
@@ -257,6 +270,7 @@ def build_reference_vector() -> dict[str, object]:
     private, public = _hq_encryption_key()
     kid = envelope.hq_kid(public)
     people = _roster_people()
+    device_private, device_public = _device_encryption_key()
     roster_file = {
         "visit": {
             "kind": "eazy",
@@ -286,16 +300,22 @@ def build_reference_vector() -> dict[str, object]:
     ]
     fees = reference.check_fees(FEES)
     assert fees.value is not None, fees.findings
-    watchlist_key = _fixed("watchlist-key", 32)
     niks = _watchlist_niks()
+    salt = _fixed("watchlist-salt", 16)
+    params = WatchlistParams(bits=16)  # the default cost: two slow hashes
     snapshot = store.ReferenceSnapshot(
         version=7,
         hq_kid=kid,
         fees=fees.value,
         fees_published_at=_at("2026-11-20T08:00:00+00:00"),
-        watchlist_key=watchlist_key,
         watchlist_updated_at=_at("2026-11-21T09:30:00+00:00"),
-        watchlist=sorted(watchlist_digest(watchlist_key, nik) for nik in niks),
+        watchlist_publication={
+            "scheme": WATCHLIST_SCHEME,
+            "salt": base64.b64encode(salt).decode("ascii"),
+            **params.as_dict(),
+            "entries": len(niks),
+            "tags": sorted({watchlist_tag(nik, salt, params) for nik in niks}),
+        },
         rosters=[
             {
                 "visit_id": VISIT_ID,
@@ -337,6 +357,7 @@ def build_reference_vector() -> dict[str, object]:
         enrolled_at=_at("2026-11-01T00:00:00+00:00"),
         revoked_at=None,
         revoke_reason=None,
+        encryption_public_key=device_public,
     )
     keys = HQKeys(
         encryption_keys=(EncryptionKey(kid, public, private, "2026-11-01T00:00:00+00:00"),),
@@ -346,22 +367,41 @@ def build_reference_vector() -> dict[str, object]:
     document = reference.document_for(
         snapshot, device, keys, _at("2026-11-28T02:16:00.500000+00:00")
     )
+    opened = open_personal(document["sealed"], device_private, DEVICE_ID, 7)  # type: ignore[arg-type]
     return {
         "about": (
-            "fieldkit sync protocol v1 test vector: HQ's signed reference document "
+            "fieldkit sync protocol test vector: HQ's signed reference document, format 2 "
             "(docs/PROTOCOL.md, 'Reference data'; 'Test vectors for requests and signed "
             f"documents'). {WARNING} The HQ keys are those of protocol-vector.json; the roster "
             "holds synthetic people only (NIK serials 9000-9999, never a real person's). "
-            "Everything is fixed."
+            "Everything is fixed except the sealed part's ciphertext (HPKE draws a fresh "
+            "ephemeral key each time) and so the signature: sealed_plaintext is what it opens "
+            "to with device_encryption_private."
         ),
         "keys": {
             **_signing_keys(),
             "hq_encryption_public": public.hex(),
             "hq_kid": kid,
-            "watchlist_key": watchlist_key.hex(),
+            "device_encryption_private": device_private.hex(),
+            "device_encryption_public": device_public.hex(),
+            "device_encryption_kid": envelope.hq_kid(device_public),
+            "watchlist_salt": salt.hex(),
         },
         "watchlist_niks": niks,
+        "sealed_plaintext": opened.decode("utf-8"),
         **_signed_entry(document, hq_signing),
+    }
+
+
+def _without_ciphertext(vector: dict[str, Any]) -> dict[str, Any]:
+    """A reference vector without what a fresh HPKE sealing changes (ct, sig, signed bytes)."""
+    document = dict(vector["signed"]["document"])
+    sealed = document.get("sealed")
+    if isinstance(sealed, dict):
+        document["sealed"] = {k: v for k, v in sealed.items() if k != "ct"}
+    return {
+        **{k: v for k, v in vector.items() if k not in ("signed", "signed_bytes")},
+        "document": document,
     }
 
 
@@ -476,9 +516,20 @@ def test_a_changed_document_fails_the_check_from_primitives(path):
 
 @pytest.mark.parametrize("path", list(VECTORS), ids=lambda p: p.name)
 def test_the_published_vector_is_what_the_code_makes_now(path):
-    assert path.read_text(encoding="utf-8") == _file_text(VECTORS[path]()), (
-        f"{path.name} is stale: run .venv/bin/python -m tests.unit.test_protocol_vectors"
-    )
+    stale = f"{path.name} is stale: run .venv/bin/python -m tests.unit.test_protocol_vectors"
+    if path == REFERENCE_PATH_FILE:
+        published = _published(path)
+        assert _without_ciphertext(published) == _without_ciphertext(VECTORS[path]()), stale
+        keys = published["keys"]
+        opened = open_personal(
+            published["signed"]["document"]["sealed"],
+            bytes.fromhex(keys["device_encryption_private"]),
+            DEVICE_ID,
+            published["signed"]["document"]["version"],
+        )
+        assert opened.decode("utf-8") == published["sealed_plaintext"], stale
+        return
+    assert path.read_text(encoding="utf-8") == _file_text(VECTORS[path]()), stale
 
 
 def test_the_vectors_use_the_keys_of_the_batch_vector():
@@ -630,7 +681,7 @@ def test_the_reference_vector_verifies_from_primitives():
     keys = vector["keys"]
     document = verify_by_hand(vector["signed"], keys["hq_signing_public"])
     assert canonical_by_hand(document).decode() == vector["signed_bytes"]
-    assert (document["type"], document["v"], document["device_id"]) == ("reference", 1, DEVICE_ID)
+    assert (document["type"], document["v"], document["device_id"]) == ("reference", 2, DEVICE_ID)
     assert document["hq_signing_kid"] == keys["hq_signing_kid"]
     encryption = document["hq_keys"]["encryption"]
     public = base64.b64decode(encryption["public_key"], validate=True)
@@ -639,25 +690,57 @@ def test_the_reference_vector_verifies_from_primitives():
     signing = document["hq_keys"]["signing"]
     assert base64.b64decode(signing["public_key"]).hex() == keys["hq_signing_public"]
     assert signing["kid"] == keys["hq_signing_kid"]
-    watchlist = document["watchlist"]
-    key = base64.b64decode(watchlist["key"], validate=True)
-    assert key.hex() == keys["watchlist_key"]
-    digests = sorted(
-        hmac.new(key, nik.encode("ascii"), hashlib.sha256).hexdigest()
-        for nik in vector["watchlist_niks"]
+    # The sealed part: HPKE (ML-KEM-768 + X25519, HKDF-SHA256, AES-256-GCM) to the device's
+    # key, info = "fieldkit/v2/reference|" + canonical([device_id, version, kid]).
+    from cryptography.hazmat.primitives import hpke
+    from cryptography.hazmat.primitives.asymmetric import mlkem, x25519
+    from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
+
+    sealed = document["sealed"]
+    assert set(sealed) == {"kid", "ct"} and sealed["kid"] == keys["device_encryption_kid"]
+    private = bytes.fromhex(keys["device_encryption_private"])
+    suite = hpke.Suite(hpke.KEM.MLKEM768_X25519, hpke.KDF.HKDF_SHA256, hpke.AEAD.AES_256_GCM)
+    info = b"fieldkit/v2/reference|" + canonical_by_hand([DEVICE_ID, 7, sealed["kid"]])
+    plaintext = suite.decrypt(
+        base64.b64decode(sealed["ct"]),
+        hpke.MLKEM768X25519PrivateKey(
+            mlkem.MLKEM768PrivateKey.from_seed_bytes(private[:64]),
+            x25519.X25519PrivateKey.from_private_bytes(private[64:]),
+        ),
+        info=info,
     )
-    assert watchlist["digests"] == digests
-    # The first roster entry is on the watchlist: a device finds it by its digest alone.
-    first_nik = document["rosters"][0]["entries"][0]["data"]["nik"]
-    digest = hmac.new(key, first_nik.encode("ascii"), hashlib.sha256).hexdigest()
-    assert digest in watchlist["digests"]
-    assert set(document["withdrawn"][0]) == {"visit_id", "reason", "withdrawn_at"}
+    assert plaintext.decode() == vector["sealed_plaintext"]
+    personal = json.loads(plaintext)
+    assert canonical_by_hand(personal) == plaintext
+    assert set(personal) == {"rosters", "watchlist", "withdrawn"}
+    watchlist = personal["watchlist"]
+    assert watchlist["scheme"] == "argon2id-truncated" and watchlist["entries"] == 2
+    salt = base64.b64decode(watchlist["salt"], validate=True)
+    assert salt.hex() == keys["watchlist_salt"] and "key" not in watchlist
+
+    def tag(nik: str) -> int:
+        digest = Argon2id(
+            salt=salt,
+            length=32,
+            iterations=watchlist["iterations"],
+            lanes=watchlist["lanes"],
+            memory_cost=watchlist["memory_kib"],
+            ad=b"fieldkit/v2/watchlist",
+        ).derive(nik.encode("ascii"))
+        return int.from_bytes(digest[:4], "big") >> (32 - watchlist["bits"])
+
+    assert WATCHLIST_AD == b"fieldkit/v2/watchlist"
+    assert watchlist["tags"] == sorted({tag(nik) for nik in vector["watchlist_niks"]})
+    # The first roster entry is on the watchlist: a device finds it by its truncated tag alone.
+    first_nik = personal["rosters"][0]["entries"][0]["data"]["nik"]
+    assert tag(first_nik) in watchlist["tags"]
+    assert set(personal["withdrawn"][0]) == {"visit_id", "reason", "withdrawn_at"}
 
 
 def test_the_reference_vector_holds_synthetic_people_only():
     vector = _published(REFERENCE_PATH_FILE)
-    document = vector["signed"]["document"]
-    niks = [e["data"]["nik"] for r in document["rosters"] for e in r["entries"]]
+    personal = json.loads(vector["sealed_plaintext"])
+    niks = [e["data"]["nik"] for r in personal["rosters"] for e in r["entries"]]
     niks += vector["watchlist_niks"]
     for nik in niks:
         parsed = parse_nik(nik, today=ROSTER_TODAY).value
@@ -668,7 +751,12 @@ def test_the_device_reads_the_published_reference_document():
     vector = _published(REFERENCE_PATH_FILE)
     public = bytes.fromhex(vector["keys"]["hq_encryption_public"])
     pinned = _pinned(vector, vector["keys"]["hq_kid"], public)
-    read = read_reference(vector["signed"], pinned, DEVICE_ID)
+    keys = vector["keys"]
+    mine = (
+        bytes.fromhex(keys["device_encryption_public"]),
+        bytes.fromhex(keys["device_encryption_private"]),
+    )
+    read = read_reference(vector["signed"], pinned, DEVICE_ID, mine)
     document = vector["signed"]["document"]
     assert read.version == document["version"] == 7
     assert read.hq_kid == vector["keys"]["hq_kid"]
@@ -681,7 +769,9 @@ def test_the_device_reads_the_published_reference_document():
     assert all(set(ENTRY_FIELDS) <= set(data) for _, data in read.rosters[0].entries)
     assert [w.visit_id for w in read.withdrawn] == [WITHDRAWN_VISIT_ID]
     with pytest.raises(Exception, match="another device"):
-        read_reference(vector["signed"], pinned, OTHER_DEVICE_ID)
+        read_reference(vector["signed"], pinned, OTHER_DEVICE_ID, mine)
+    with pytest.raises(Exception, match="a key this laptop does not hold"):
+        read_reference(vector["signed"], pinned, DEVICE_ID, None)
 
 
 # -- PROTOCOL.md documents them -----------------------------------------------------------------
@@ -724,7 +814,15 @@ def test_the_protocol_documents_and_quotes_each_vector():
 def write_vectors() -> list[Path]:
     """Write the three vector files to docs/; the paths written."""
     for path, build in VECTORS.items():
-        path.write_text(_file_text(build()), encoding="utf-8")
+        vector = build()
+        # A fresh sealing differs every time: keep the published one if nothing else did.
+        if (
+            path == REFERENCE_PATH_FILE
+            and path.exists()
+            and _without_ciphertext(_published(path)) == _without_ciphertext(vector)
+        ):
+            continue
+        path.write_text(_file_text(vector), encoding="utf-8")
     return list(VECTORS)
 
 

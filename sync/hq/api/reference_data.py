@@ -30,14 +30,20 @@ async def reference_request(request: Request) -> DeviceRequest:
 
 @router.get(REFERENCE_PATH)
 async def reference_data(
+    request: Request,
     signed: Annotated[SignedDevice, signed_by_device(reference_request)],
     engine: StoreEngine,
     hq_keys: Keys,
 ) -> JSONResponse:
-    """The signed reference data for the device that signed this request."""
+    """The signed reference data for the device that signed this request.
+
+    The request may offer the device's encryption key (two headers, docs/PROTOCOL.md); HQ
+    keeps the first and seals the document's personal part to it.
+    """
     try:
+        offered = reference.offered_encryption_key(request.headers, signed.device)
         document = await run_in_threadpool(
-            reference.answer, engine, hq_keys, signed.device.device_id
+            reference.answer, engine, hq_keys, signed.device.device_id, offered
         )
     except HttpProblem as problem:
         raise signed.refused(problem) from None

@@ -48,6 +48,7 @@ from sync.hq.store.enrollment import (
     CODE_GROUP_LEN,
     CODE_GROUPS,
     Device,
+    EncryptionKeyConflict,
     EnrollRefused,
     create_enroll_code,
     enroll_device,
@@ -55,6 +56,7 @@ from sync.hq.store.enrollment import (
     hash_code,
     list_devices,
     normalise_code,
+    register_encryption_key,
     revoke_device,
 )
 from sync.hq.store.incidents import (
@@ -113,6 +115,7 @@ __all__ = [
     "Checkpoint",
     "Device",
     "DeviceStatus",
+    "EncryptionKeyConflict",
     "EnrollRefused",
     "ReferenceSnapshot",
     "UTCDateTime",
@@ -157,6 +160,7 @@ __all__ = [
     "reference_snapshot",
     "reference_state",
     "reference_summary",
+    "register_encryption_key",
     "rejection_counts",
     "rejections",
     "replace_watchlist",

@@ -61,6 +61,8 @@ class Device:
     enrolled_at: datetime
     revoked_at: datetime | None
     revoke_reason: str | None
+    # The key HQ seals reference data to (migration 0006); None until the device offered it.
+    encryption_public_key: bytes | None = None
 
     @property
     def revoked(self) -> bool:
@@ -76,6 +78,7 @@ def _device(row: sa.Row[Any]) -> Device:
         row.enrolled_at,
         row.revoked_at,
         row.revoke_reason,
+        bytes(row.encryption_public_key) if row.encryption_public_key is not None else None,
     )
 
 
@@ -191,3 +194,32 @@ def revoke_device(engine: Engine, device_id: str, reason: str | None) -> Device 
         if revoked.rowcount:
             bump_reference(conn)
         return get_device(conn, device_id)
+
+
+class EncryptionKeyConflict(Exception):
+    """The device offered an encryption key other than the one HQ already holds for it."""
+
+
+def register_encryption_key(engine: Engine, device_id: str, public: bytes) -> bool:
+    """Record a device's encryption key (already verified as signed by the device); True if new.
+
+    The first key a device offers is kept; offering it again is a no-op. A new key raises the
+    reference version in the same transaction (the device's next document differs: its rosters
+    and watchlist are now sealed to it). Another key than the one held raises
+    :class:`EncryptionKeyConflict`: keys are never replaced silently.
+    """
+    with engine.begin() as conn:
+        device = get_device(conn, device_id, lock=True)
+        if device is None:
+            return False
+        if device.encryption_public_key is not None:
+            if device.encryption_public_key != public:
+                raise EncryptionKeyConflict(device_id)
+            return False
+        conn.execute(
+            devices.update()
+            .where(devices.c.device_id == device_id)
+            .values(encryption_public_key=public)
+        )
+        bump_reference(conn)
+        return True

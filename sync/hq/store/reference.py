@@ -73,11 +73,23 @@ def publish_fees(engine: Engine, fees: Mapping[str, Any]) -> tuple[int, datetime
     return version, moment
 
 
-def replace_watchlist(engine: Engine, key: bytes, digests: Iterable[str]) -> int:
-    """Replace the watchlist with ``digests`` made with the new ``key``; the new version."""
+def replace_watchlist(
+    engine: Engine, screening_key: bytes, digests: Iterable[str], publication: Mapping[str, Any]
+) -> int:
+    """Replace the watchlist; the new reference version.
+
+    ``digests`` are HQ's full-length screening digests under ``screening_key`` (which never
+    leaves HQ); ``publication`` is what devices are sent (:mod:`sync.hq.screening`).
+    """
     rows = [{"digest": d} for d in sorted(set(digests))]
     with engine.begin() as conn:
-        version = bump_reference(conn, watchlist_key=key, watchlist_updated_at=now())
+        version = bump_reference(
+            conn,
+            watchlist_key=None,
+            watchlist_screening_key=screening_key,
+            watchlist_publication=dict(publication),
+            watchlist_updated_at=now(),
+        )
         conn.execute(watchlist.delete())
         for start in range(0, len(rows), 5000):
             conn.execute(watchlist.insert(), rows[start : start + 5000])

@@ -51,6 +51,9 @@ devices = sa.Table(
     sa.Column("enrolled_at", UTCDateTime(), nullable=False),
     sa.Column("revoked_at", UTCDateTime(), nullable=True),
     sa.Column("revoke_reason", sa.Text(), nullable=True),
+    # Migration 0006: the device's ML-KEM-768 + X25519 key HQ seals reference data to (NULL
+    # until the device's first signed reference request offers it).
+    sa.Column("encryption_public_key", sa.LargeBinary(), nullable=True),
 )
 
 enroll_codes = sa.Table(
@@ -172,11 +175,17 @@ reference_state = sa.Table(
     sa.Column("hq_kid", sa.String(16), nullable=True),
     sa.Column("fees", json_type(), nullable=True),
     sa.Column("fees_published_at", UTCDateTime(), nullable=True),
+    # Scheme 1's key, sent to devices: cleared by migration 0006 and no longer used.
     sa.Column("watchlist_key", sa.LargeBinary(32), nullable=True),
     sa.Column("watchlist_updated_at", UTCDateTime(), nullable=True),
+    # Migration 0006: the key of HQ's own screening digests (never leaves HQ), and what devices
+    # are sent (salt, Argon2id cost, truncation, tags: sync.hq.screening).
+    sa.Column("watchlist_screening_key", sa.LargeBinary(32), nullable=True),
+    sa.Column("watchlist_publication", json_type(), nullable=True),
 )
 
-# HMAC-SHA256(watchlist_key, NIK) in hex: HQ never stores the watchlist's NIKs themselves.
+# HMAC-SHA256(watchlist_screening_key, NIK) in hex, full length, for HQ's re-screening at
+# ingest (sync.hq.screening): HQ never stores the watchlist's NIKs themselves.
 watchlist = sa.Table(
     "watchlist",
     metadata,

@@ -30,9 +30,9 @@ class ReferenceSnapshot:
     hq_kid: str | None
     fees: dict[str, Any] | None
     fees_published_at: datetime | None
-    watchlist_key: bytes | None
     watchlist_updated_at: datetime | None
-    watchlist: list[str]
+    # What devices are sent of the watchlist (sync.hq.screening), or None before an import.
+    watchlist_publication: dict[str, Any] | None
     rosters: list[Mapping[str, Any]]
     revoked_devices: list[Device]
     withdrawn: list[Mapping[str, Any]]
@@ -42,9 +42,6 @@ class ReferenceSnapshot:
 def reference_snapshot(conn: Connection, device_id: str) -> ReferenceSnapshot:
     """The reference data for ``device_id`` (call inside ``reading(engine, snapshot=True)``)."""
     state = conn.execute(sa.select(reference_state).where(reference_state.c.id == 1)).first()
-    digests = [
-        row[0] for row in conn.execute(sa.select(watchlist.c.digest).order_by(watchlist.c.digest))
-    ]
     assigned = [
         dict(row._mapping)
         for row in conn.execute(
@@ -79,11 +76,8 @@ def reference_snapshot(conn: Connection, device_id: str) -> ReferenceSnapshot:
         hq_kid=state.hq_kid if state is not None else None,
         fees=state.fees if state is not None else None,
         fees_published_at=state.fees_published_at if state is not None else None,
-        watchlist_key=bytes(state.watchlist_key)
-        if state is not None and state.watchlist_key is not None
-        else None,
         watchlist_updated_at=state.watchlist_updated_at if state is not None else None,
-        watchlist=digests if state is not None and state.watchlist_key is not None else [],
+        watchlist_publication=state.watchlist_publication if state is not None else None,
         rosters=rosters,
         revoked_devices=revoked,
         withdrawn=withdrawn,
