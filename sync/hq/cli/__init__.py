@@ -10,7 +10,7 @@ from __future__ import annotations
 import click
 import sqlalchemy as sa
 
-from fieldkit import __version__
+from fieldkit import __version__, files
 from fieldkit.settings import SettingsError, load_settings
 from sync.hq import keys
 from sync.hq.cli.common import (
@@ -97,6 +97,8 @@ class HQGroup(click.Group):
             return super().invoke(ctx)
         except keys.KeysError as exc:
             raise Failed(str(exc)) from None
+        except files.UnsafeFile as exc:  # a shared or foreign folder for HQ's files
+            raise Failed(exc.message.en) from None
         except sa.exc.OperationalError as exc:
             reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
             raise Failed(f"Cannot use the database: {reason}") from None
