@@ -334,7 +334,7 @@ def stop_process(process: subprocess.Popen[bytes]) -> None:
 
 
 def write_passphrase_file(path: Path, passphrase: str = PASSPHRASE) -> Path:
-    """HQ's passphrase in a file only its owner can read (``fieldkit-hq serve --passphrase-file``)."""
+    """HQ's passphrase in a file only its owner can read (``serve --passphrase-file``)."""
     path.touch(mode=0o600)
     path.write_text(passphrase + "\n", encoding="utf-8")
     return path
