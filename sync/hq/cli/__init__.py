@@ -84,8 +84,11 @@ Exit codes: 0 success; 1 failed (not initialised, wrong passphrase, unknown
 device, database unreachable); 2 usage error or invalid input; 3 `import`:
 at least one file was refused.
 Environment: FIELDKIT_HQ_HOME (keys and the SQLite store), FIELDKIT_HQ_DB
-(postgresql://… for PostgreSQL), FIELDKIT_HQ_PASSPHRASE (for scripts and
-services; otherwise asked), FIELDKIT_INSECURE_TEST_KDF=1 (tests only)."""
+(postgresql://… for PostgreSQL), FIELDKIT_HQ_PASSPHRASE_FILE (a 0600 file with
+HQ's passphrase, for services; or the systemd credential fieldkit-hq-passphrase),
+FIELDKIT_HQ_PASSPHRASE (tests only: it stays in /proc/<pid>/environ; otherwise
+asked), FIELDKIT_HQ_TLS_CERT and FIELDKIT_HQ_TLS_KEY (serve HTTPS),
+FIELDKIT_INSECURE_TEST_KDF=1 (tests only)."""
 
 
 class HQGroup(click.Group):
