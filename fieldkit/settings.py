@@ -4,7 +4,8 @@ Read once, at start, by :func:`load_settings`: each setting comes from its envir
 when that is set, else from the TOML file, else its default. The file is
 ``$FIELDKIT_CONFIG``, or ``config.toml`` in the platform's user config directory
 (``~/.config/fieldkit/config.toml`` on Linux); it is optional. Passphrases are never read from
-the file, only from the environment (for scripts and services) or a prompt. docs/configuration.md
+the file, only from the environment (for scripts and tests), a prompt, or (HQ's) a file of
+their own that the file may name (``hq_passphrase_file``). docs/configuration.md
 lists every setting.
 
 Nothing below the CLI, the field app and HQ's entry points reads the environment: they pass
@@ -27,6 +28,9 @@ from fieldkit.domain.findings import Message
 Lang = Literal["id", "en"]
 
 CONFIG_ENV = "FIELDKIT_CONFIG"
+# systemd credentials (systemd.exec(5), "Credentials"): HQ's passphrase as a service reads it.
+CREDENTIALS_ENV = "CREDENTIALS_DIRECTORY"
+HQ_PASSPHRASE_CREDENTIAL = "fieldkit-hq-passphrase"
 DEFAULT_RETENTION_DAYS = 7
 
 
@@ -104,6 +108,16 @@ class Settings:
         default=90, metadata=_setting("FIELDKIT_HQ_REJECTION_RETENTION_DAYS")
     )
     """Days HQ keeps its log of refused requests (``rejections``) before pruning them."""
+    hq_passphrase_file: Path | None = field(
+        default=None, metadata=_setting("FIELDKIT_HQ_PASSPHRASE_FILE")
+    )
+    """A file (0600, or a systemd credential) holding HQ's passphrase: for services."""
+    hq_tls_cert: Path | None = field(default=None, metadata=_setting("FIELDKIT_HQ_TLS_CERT"))
+    """``fieldkit-hq serve``: the PEM certificate (chain) HQ serves HTTPS with."""
+    hq_tls_key: Path | None = field(default=None, metadata=_setting("FIELDKIT_HQ_TLS_KEY"))
+    """``fieldkit-hq serve``: the PEM private key of ``hq_tls_cert``."""
+    hq_ca_bundle: Path | None = field(default=None, metadata=_setting("FIELDKIT_HQ_CA_BUNDLE"))
+    """The laptop: the PEM certificates it trusts for HQ (HQ's CA, or HQ's own certificate)."""
     config_file: Path | None = None
     """The TOML file the settings were read from, if there was one."""
 
@@ -113,6 +127,8 @@ SETTINGS = tuple(f for f in fields(Settings) if "env" in f.metadata)
 _HQ_COUNTS = frozenset(
     {"hq_body_timeout", "hq_max_bodies", "hq_max_ingests", "hq_rejection_retention_days"}
 )
+# Settings that name a file (optional: empty means unset).
+_FILE_PATHS = frozenset({"hq_passphrase_file", "hq_tls_cert", "hq_tls_key", "hq_ca_bundle"})
 
 
 def _convert(name: str, raw: object, where: str) -> object:
@@ -127,6 +143,14 @@ def _convert(name: str, raw: object, where: str) -> object:
                 )
             )
         return Path(raw).expanduser()
+    if name in _FILE_PATHS:
+        if not isinstance(raw, str):
+            raise SettingsError(
+                Message(
+                    f"{where}: {name} harus path berkas.", f"{where}: {name} must be a file path."
+                )
+            )
+        return Path(raw.strip()).expanduser() if raw.strip() else None
     if name == "retention_days":
         text = str(raw).strip()
         if isinstance(raw, bool) or not text.isdigit():
@@ -203,4 +227,11 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             values[setting.name] = _convert(setting.name, env[variable], variable)
         elif setting.name in document:
             values[setting.name] = _convert(setting.name, document[setting.name], str(path))
+    if "hq_passphrase_file" not in values:
+        # systemd's LoadCredential=fieldkit-hq-passphrase:… puts it here, readable by the
+        # service only, and never in an environment.
+        credentials = env.get(CREDENTIALS_ENV, "").strip()
+        credential = Path(credentials) / HQ_PASSPHRASE_CREDENTIAL if credentials else None
+        if credential is not None and credential.is_file():
+            values["hq_passphrase_file"] = credential
     return Settings(**values, config_file=path if path.exists() else None)  # type: ignore[arg-type]

@@ -56,12 +56,16 @@ def enroll(officer_id: str, hq_url: str, code: str, allow_http: bool, as_json: b
 
     Sends the device id, vault id and device public key with the one-time code; HQ answers
     with its encryption and signing keys, which are stored in the vault and used for every
-    later batch and receipt. Audited.
+    later batch and receipt. Audited. HQ's TLS certificate must verify against the system's
+    CAs, or against hq_ca_bundle (FIELDKIT_HQ_CA_BUNDLE: HQ's CA or its own certificate);
+    otherwise nothing is sent (exit 3).
     """
     s = cli()
     sync_service.check_hq_url(hq_url, allow_http=allow_http)  # a bad address before the prompt
     session = open_session(officer_id)
-    pinned = sync_service.enroll(session, hq_url, code, allow_http=allow_http)
+    pinned = sync_service.enroll(
+        session, hq_url, code, allow_http=allow_http, ca_bundle=s.settings.hq_ca_bundle
+    )
     if as_json:
         print_json(
             {
@@ -126,7 +130,14 @@ def sync(
     session = open_session(officer_id)
     bar = ProgressBar(s.say("Mengirim batch", "Sending batches"))
     try:
-        report = sync_service.sync(session, hq_url=hq_url, once=once, flush=flush, progress=bar)
+        report = sync_service.sync(
+            session,
+            hq_url=hq_url,
+            once=once,
+            flush=flush,
+            progress=bar,
+            ca_bundle=s.settings.hq_ca_bundle,
+        )
     except KeyboardInterrupt:
         bar.close()
         click.echo(
@@ -350,7 +361,9 @@ def sync_reference(officer_id: str, once: bool, hq_url: str | None, as_json: boo
     """
     s = cli()
     session = open_session(officer_id)
-    pulled = sync_service.pull_reference(session, hq_url=hq_url, once=once)
+    pulled = sync_service.pull_reference(
+        session, hq_url=hq_url, once=once, ca_bundle=s.settings.hq_ca_bundle
+    )
     failure = pulled.failure
     if failure is not None:
         click.echo(failure.text(s.lang), err=True)

@@ -63,8 +63,11 @@ class OfficerSession:
 
     @property
     def warnings(self) -> tuple[Message, ...]:
-        """What the officer must be told about this unlock (shown once, after unlocking)."""
-        return self.unlocked.warnings
+        """What the officer must be told about this unlock (shown once, after unlocking).
+
+        First what opening the vault changed on disk (a loose folder or file made private).
+        """
+        return (*self.unlocked.vault.notices, *self.unlocked.warnings)
 
     def fee_schedules(self) -> tuple[FeeSchedule, ...] | None:
         """HQ's published fee schedules (None: use the packaged ones), read once per version.

@@ -10,13 +10,12 @@ already holds). Exports, receipt imports and watchlist checks are audited.
 
 from __future__ import annotations
 
-import json
-import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from fieldkit import files
 from fieldkit.domain.findings import Message
 from fieldkit.service.progress import Cancel, Progress
 from fieldkit.service.session import OfficerSession
@@ -31,7 +30,8 @@ from sync.device.errors import HqRefused, HqUntrusted, NetworkUnavailable, Recei
 from sync.device.receipts import apply_receipt
 from sync.device.reference import ReferenceOutcome, watchlist_hit
 from sync.device.report import SyncReport
-from sync.device.transport import check_hq_url
+from sync.device.transport import check_hq_url, hq_session
+from sync.wire import nesting
 
 __all__ = [
     "BATCH_SUFFIX",
@@ -54,23 +54,31 @@ __all__ = [
 ]
 
 RECEIPT_SUFFIX = ".receipt.json"
+# A receipt is well under 2 KiB; anything far larger on a USB stick is not one.
+MAX_RECEIPT_BYTES = 64 * 1024
 BATCH_SUFFIX = ".fkb"
 
 
 def _ready(
-    session: OfficerSession, hq_url: str | None, wake: threading.Event | None = None
+    session: OfficerSession,
+    hq_url: str | None,
+    wake: threading.Event | None = None,
+    ca_bundle: Path | None = None,
 ) -> SyncClient:
-    """A client for an enrolled, active device, to ``hq_url`` or the enrolled address."""
+    """A client for an enrolled, active device, to ``hq_url`` or the enrolled address.
+
+    ``ca_bundle`` (the ``hq_ca_bundle`` setting): the certificates HQ's TLS must chain to.
+    """
     session.unlocked.verify_settings()
     vault = session.unlocked.vault
     pinned = require_enrollment(vault)
     syncstate.require_active_device(vault)
     base_url = check_hq_url(hq_url, allow_http=True) if hq_url else pinned.hq_url
-    return SyncClient(base_url, session.unlocked, wake=wake)
+    return SyncClient(base_url, session.unlocked, hq_session(ca_bundle), wake=wake)
 
 
 def connectivity_monitor(
-    session: OfficerSession, on_change: Callable[[bool], None]
+    session: OfficerSession, on_change: Callable[[bool], None], ca_bundle: Path | None = None
 ) -> ConnectivityMonitor:
     """A started monitor of whether the enrolled HQ answers (``on_change(online)``, its thread).
 
@@ -79,17 +87,28 @@ def connectivity_monitor(
     """
     session.unlocked.verify_settings()
     pinned = require_enrollment(session.unlocked.vault)
-    return ConnectivityMonitor(pinned.hq_url, on_change=on_change).start()
+    return ConnectivityMonitor(
+        pinned.hq_url, http=hq_session(ca_bundle), on_change=on_change
+    ).start()
 
 
-def enroll(session: OfficerSession, hq_url: str, code: str, *, allow_http: bool) -> Enrollment:
+def enroll(
+    session: OfficerSession,
+    hq_url: str,
+    code: str,
+    *,
+    allow_http: bool,
+    ca_bundle: Path | None = None,
+) -> Enrollment:
     """Enroll this laptop with HQ with a one-time code and pin HQ's keys (supervisors; audited).
 
     Plain http is refused except to this machine, unless ``allow_http`` (a lab network).
+    ``ca_bundle``: the certificates HQ's TLS must chain to (else the system's CAs); an HQ
+    whose certificate does not verify gets nothing (:class:`HqUntrusted`).
     """
     base_url = check_hq_url(hq_url, allow_http=allow_http)
     session.unlocked.verify_settings()
-    return SyncClient(base_url, session.unlocked).enroll(code)
+    return SyncClient(base_url, session.unlocked, hq_session(ca_bundle)).enroll(code)
 
 
 def sync(
@@ -101,6 +120,7 @@ def sync(
     progress: Progress | None = None,
     cancel: Cancel | None = None,
     wake: threading.Event | None = None,
+    ca_bundle: Path | None = None,
 ) -> SyncReport:
     """Send every batch HQ has not acknowledged, then pull and apply HQ's reference data.
 
@@ -108,9 +128,9 @@ def sync(
     wait or request; what HQ acknowledged stays acknowledged, and the report says what is left
     (a cancelled run is reported, not raised). Setting ``wake`` cuts a backoff wait short
     (connectivity came back). Refusals, an unreachable HQ and bad signatures are in the report;
-    not being enrolled and a revoked device raise.
+    not being enrolled and a revoked device raise. ``ca_bundle``: as for :func:`enroll`.
     """
-    client = _ready(session, hq_url, wake)
+    client = _ready(session, hq_url, wake, ca_bundle)
     if cancel is not None:
         cancel.on_cancel(client.cancel)
     return client.sync(progress, once=once, flush=flush, reference=True)
@@ -132,14 +152,18 @@ class ReferencePull:
 
 
 def pull_reference(
-    session: OfficerSession, *, hq_url: str | None = None, once: bool = False
+    session: OfficerSession,
+    *,
+    hq_url: str | None = None,
+    once: bool = False,
+    ca_bundle: Path | None = None,
 ) -> ReferencePull:
     """Only pull HQ's signed reference data and apply it (no batches are sent).
 
     A document for another device, with a bad signature or an older version than the one
     held is refused and nothing changes. ``once``: a few tries instead of waiting for HQ.
     """
-    client = _ready(session, hq_url)
+    client = _ready(session, hq_url, ca_bundle=ca_bundle)
     policy = replace(client.policy, max_attempts=client.once_attempts) if once else None
     try:
         outcome = client.pull_reference(policy)
@@ -154,16 +178,6 @@ class Export:
 
     cut: int
     files: tuple[tuple[StoredBatch, Path], ...]
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    """Write via a temporary name and rename, so a pulled USB stick never holds half a file."""
-    partial = path.with_name(path.name + ".partial")
-    with partial.open("wb") as out:
-        out.write(data)
-        out.flush()
-        os.fsync(out.fileno())
-    partial.replace(path)
 
 
 def export_batches(session: OfficerSession, directory: Path, *, flush: bool = False) -> Export:
@@ -184,7 +198,9 @@ def export_batches(session: OfficerSession, directory: Path, *, flush: bool = Fa
         except EnvelopeEmptied:  # acknowledged and purged by another process since
             continue
         path = directory / f"{batch.seq}-{batch.batch_id}{BATCH_SUFFIX}"
-        _write_atomically(path, data)
+        # A fresh temporary name, created exclusively, renamed over the target: a planted
+        # ``.partial`` link (or a link at the target's name) is never written through.
+        files.write_replacing(path, data)
         written.append((batch, path))
     if written:
         unlocked.note(
@@ -213,7 +229,9 @@ def import_receipts(session: OfficerSession, directory: Path) -> ReceiptImport:
     """Apply HQ's receipts (``*.receipt.json``) found in ``directory`` (audited).
 
     Each is verified with the pinned HQ key and must name a batch of this laptop; a receipt
-    that does not verify is not applied (it is listed in ``rejected``), the others are.
+    that does not verify is not applied (it is listed in ``rejected``), the others are. Only
+    regular files of at most 64 KiB are read: a link, a FIFO or a device is listed in
+    ``rejected`` too.
     """
     unlocked = session.unlocked
     unlocked.verify_settings()
@@ -224,9 +242,14 @@ def import_receipts(session: OfficerSession, directory: Path) -> ReceiptImport:
     bad: list[tuple[Path, Message]] = []
     for path in sorted(directory.glob(f"*{RECEIPT_SUFFIX}")):
         try:
-            payload = json.loads(path.read_text(encoding="utf-8"))
+            # A regular file only (no link to /dev/zero, no FIFO), at most 64 KiB, its JSON
+            # nesting bounded before it is parsed.
+            payload = nesting.loads_bounded(files.read_regular(path, MAX_RECEIPT_BYTES))
             batch, new = apply_receipt(unlocked, payload)
-        except (ValueError, UnicodeDecodeError):
+        except files.UnsafeFile as exc:
+            bad.append((path, exc.message))
+            continue
+        except ValueError:  # UnicodeDecodeError and too deep JSON included
             bad.append((path, _NOT_JSON))
             continue
         except ReceiptNotOurs:

@@ -17,8 +17,9 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
+from fieldkit import files
 from fieldkit.domain.findings import Message
-from fieldkit.vault.errors import VaultTooNew
+from fieldkit.vault.errors import VaultError, VaultTooNew
 
 
 def _run_statements(conn: sqlite3.Connection, script: str) -> None:
@@ -187,11 +188,52 @@ MIGRATIONS: tuple[Migration, ...] = (
 )
 
 
-def connect(path: Path) -> sqlite3.Connection:
-    """Open the vault file with the durability and privacy settings every session needs."""
+# The files SQLite keeps beside the vault's database file.
+SIDE_FILES = ("-wal", "-shm", "-journal")
+
+
+class VaultConnection(sqlite3.Connection):
+    """A connection to the vault file, with what opening it changed on disk (``notices``)."""
+
+    notices: tuple[Message, ...] = ()
+
+
+def secure_files(path: Path) -> tuple[Message, ...]:
+    """Make the vault's folder 0700 and its files 0600 before SQLite touches them.
+
+    Creates the database file 0600 if it is missing: SQLite gives the ``-wal``, ``-shm`` and
+    ``-journal`` files it creates later the database file's mode, whatever the umask
+    (:mod:`fieldkit.files`). An existing file or folder others could read is tightened; the
+    messages say so. A shared or foreign folder is refused (:class:`VaultError`).
+    """
+    try:
+        notices = [files.private_folder(path.parent)]
+        if not files.create_private(path):
+            notices += [
+                files.tighten_file(path.with_name(path.name + s)) for s in ("", *SIDE_FILES)
+            ]
+    except files.UnsafeFile as exc:
+        raise VaultError(exc.message) from None
+    return tuple(n for n in notices if n is not None)
+
+
+def connect(path: Path) -> VaultConnection:
+    """Open the vault file with the durability and privacy settings every session needs.
+
+    Its folder and files are made private first (:func:`secure_files`); what that changed is
+    in the connection's ``notices``.
+    """
+    notices = secure_files(path)
     # Each thread has its own connection (fieldkit.vault.file); the check is off only so that a
     # finished thread's connection can be closed from another thread.
-    conn = sqlite3.connect(path, isolation_level=None, timeout=30.0, check_same_thread=False)
+    conn = sqlite3.connect(
+        path,
+        isolation_level=None,
+        timeout=30.0,
+        check_same_thread=False,
+        factory=VaultConnection,
+    )
+    conn.notices = notices
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=FULL")
     conn.execute("PRAGMA temp_store=MEMORY")

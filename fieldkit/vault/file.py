@@ -6,6 +6,9 @@ coordinate exactly as separate processes do: through SQLite's WAL locking, one w
 time (``BEGIN IMMEDIATE`` waits up to 30 s), readers never blocked and never seeing another
 thread's uncommitted transaction. Connections of threads that have ended are closed the next
 time any thread asks for its connection, and all of them by :meth:`VaultFile.close`.
+
+File modes: the folder is 0700 and every file in it 0600, SQLite's ``-wal`` and ``-shm``
+included (:func:`fieldkit.vault.db.secure_files`).
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import sqlite3
 import threading
 from pathlib import Path
 
+from fieldkit.domain.findings import Message
 from fieldkit.vault import audit, db, outbox
 
 
@@ -26,6 +30,9 @@ class VaultFile:
         self._conns: dict[int, tuple[threading.Thread, sqlite3.Connection]] = {
             threading.get_ident(): (threading.current_thread(), conn)
         }
+        # What opening the file changed on disk (a loose folder or file made private), for the
+        # officer to be told once (fieldkit.vault.db.secure_files).
+        self.notices: tuple[Message, ...] = getattr(conn, "notices", ())
         self.meta: dict[str, str] = {}
         self.reload_meta()
         self.vault_id: str = self.meta["vault_id"]

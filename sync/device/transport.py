@@ -6,14 +6,22 @@ caller's business. :meth:`RetryingHttp.device_request` sends a device-signed req
 (docs/PROTOCOL.md, "Device-signed requests") with the time of its :class:`HqClock`, which
 corrects a laptop clock that HQ refuses, with HQ's signed time only. :func:`garbled` is what
 a caller raises for a ``2xx`` that is not HQ's JSON.
+
+TLS: :func:`hq_session` trusts HQ's certificate through the ``hq_ca_bundle`` setting (HQ's CA
+or its own self-signed certificate) or else the system's CAs; a certificate that does not
+verify raises :class:`~sync.device.errors.HqUntrusted` at once, before anything is sent, and
+is never retried.
 """
 
 from __future__ import annotations
 
+import ssl
 import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
+from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import requests
@@ -26,6 +34,7 @@ from sync.device.errors import (
     BadHqUrl,
     HqProblem,
     HqRefused,
+    HqUntrusted,
     NetworkUnavailable,
     SyncCancelled,
     clock_message,
@@ -66,6 +75,70 @@ def check_hq_url(url: str, *, allow_http: bool = False) -> str:
             )
         )
     return url.strip().rstrip("/")
+
+
+class HqSession(requests.Session):
+    """A :class:`requests.Session` to HQ that trusts exactly the CA bundle it was given.
+
+    With ``ca_bundle`` (the ``hq_ca_bundle`` setting: HQ's CA, or HQ's own self-signed
+    certificate), HQ's TLS certificate must chain to a certificate in that file and the
+    system's CAs are not consulted; without it, the system's CAs are. The bundle wins over
+    ``REQUESTS_CA_BUNDLE`` and ``CURL_CA_BUNDLE`` in the environment too (requests would
+    otherwise let them override a session's ``verify``), while proxies from the environment
+    still apply.
+    """
+
+    def __init__(self, ca_bundle: Path | None = None) -> None:
+        super().__init__()
+        self.ca_bundle = ca_bundle
+        self.verify = str(ca_bundle) if ca_bundle is not None else True
+
+    def merge_environment_settings(  # type: ignore[override]
+        self, url: str, proxies: Any, stream: Any, verify: Any, cert: Any
+    ) -> dict[str, Any]:
+        """Requests' merge, then HQ's CA bundle (if any) as the only trust."""
+        merged = super().merge_environment_settings(url, proxies, stream, verify, cert)
+        if self.ca_bundle is not None:
+            merged["verify"] = str(self.ca_bundle)
+        return merged
+
+
+def hq_session(ca_bundle: Path | None = None) -> requests.Session:
+    """The HTTP session a device talks to HQ with (:class:`HqSession`)."""
+    return HqSession(ca_bundle)
+
+
+def untrusted_certificate(exc: BaseException) -> ssl.SSLCertVerificationError | None:
+    """The certificate verification failure behind a requests error, if that is what it is.
+
+    requests wraps it (``SSLError`` ← urllib3's ``MaxRetryError`` ← ``SSLError``); the chain
+    is followed through ``reason``, ``args``, ``__cause__`` and ``__context__``.
+    """
+    seen: set[int] = set()
+    stack: list[object] = [exc]
+    while stack:
+        current = stack.pop()
+        if not isinstance(current, BaseException) or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, ssl.SSLCertVerificationError):
+            return current
+        stack += [getattr(current, "reason", None), current.__cause__, current.__context__]
+        stack += list(current.args)
+    return None
+
+
+def certificate_message(base_url: str, failure: ssl.SSLCertVerificationError) -> Message:
+    """What the officer reads when HQ's TLS certificate is not trusted (nothing was sent)."""
+    reason = failure.verify_message or failure.reason or "verification failed"
+    return Message(
+        f"Sertifikat TLS dari {base_url} tidak dipercaya ({reason}). Tidak ada yang dikirim. "
+        "Bisa jadi ini bukan HQ; bila HQ memakai sertifikat sendiri, atur hq_ca_bundle "
+        "(FIELDKIT_HQ_CA_BUNDLE) ke sertifikat HQ yang diberikan supervisor.",
+        f"The TLS certificate of {base_url} is not trusted ({reason}). Nothing was sent. It "
+        "may not be HQ; if HQ uses its own certificate, set hq_ca_bundle "
+        "(FIELDKIT_HQ_CA_BUNDLE) to HQ's certificate from your supervisor.",
+    )
 
 
 def _laptop_now() -> datetime:
@@ -289,6 +362,14 @@ class RetryingHttp:
                     timeout=self.timeout,
                     allow_redirects=False,
                 )
+            except requests.exceptions.SSLError as exc:
+                # HQ's certificate does not verify: not a network hiccup to retry but someone
+                # else answering (or HQ's CA not configured). The handshake failed before any
+                # request was sent.
+                failure_cert = untrusted_certificate(exc)
+                if failure_cert is not None:
+                    raise HqUntrusted(certificate_message(self.base_url, failure_cert)) from None
+                failure = type(exc).__name__
             except (
                 requests.ConnectionError,
                 requests.Timeout,

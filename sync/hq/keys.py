@@ -1,6 +1,7 @@
 """HQ's keys: the HPKE encryption key pairs devices seal batches to, and the Ed25519 signing key.
 
-Everything lives in one versioned JSON file, ``$FIELDKIT_HQ_HOME/hq-keys.json`` (mode 0600).
+Everything lives in one versioned JSON file, ``$FIELDKIT_HQ_HOME/hq-keys.json`` (mode 0600, in
+a home folder kept 0700: :func:`secure_home`).
 Public parts are in clear; each private part is sealed with AES-256-GCM under a key derived
 from HQ's passphrase with Argon2id (parameters calibrated at ``init``, never below 64 MiB
 unless ``FIELDKIT_INSECURE_TEST_KDF=1``; they are stored in the file). The associated data of
@@ -17,6 +18,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import logging
 import os
 import tempfile
 from dataclasses import dataclass
@@ -27,7 +29,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from fieldkit import kdf
+from fieldkit import files, kdf
 from sync.wire import envelope
 
 HOME_ENV = "FIELDKIT_HQ_HOME"
@@ -146,8 +148,23 @@ def _open(kek: bytes, sealed: object, aad: bytes) -> bytes:
         raise WrongPassphrase("The passphrase does not open HQ's keys.") from exc
 
 
+def secure_home(home: Path) -> None:
+    """Make HQ's home 0700 and its key file 0600, with a warning in HQ's log if they were not.
+
+    Raises :class:`KeysError` for a home HQ must not change (another user's, or a shared
+    folder with the sticky bit such as ``/tmp``).
+    """
+    try:
+        notices = [files.private_folder(home), files.tighten_file(keys_path(home))]
+    except files.UnsafeFile as exc:
+        raise KeysError(exc.message.en) from None
+    for notice in notices:
+        if notice is not None:
+            logging.getLogger("fieldkit.hq").warning("%s", notice.en)
+
+
 def _write_atomically(path: Path, document: dict[str, object]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    secure_home(path.parent)
     text = json.dumps(document, indent=2, sort_keys=True) + "\n"
     fd, tmp = tempfile.mkstemp(prefix=".hq-keys-", dir=path.parent)
     try:
@@ -214,6 +231,8 @@ def create(home: Path, passphrase: str, params: kdf.KdfParams | None = None) -> 
 
 def _load(home: Path) -> dict[str, object]:
     path = keys_path(home)
+    if home.is_dir():
+        secure_home(home)
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError as exc:

@@ -7,7 +7,11 @@ Two things uvicorn's ``run()`` would get wrong for us with ``--workers N`` > 1:
   reach them through the environment, where every child process and ``/proc/<pid>/environ``
   can read it for the worker's whole life. Instead the supervisor hands each worker a
   :class:`WorkerApp` (the app factory, holding the passphrase) through the pipe
-  ``multiprocessing`` spawns it with; the passphrase never enters an environment or a file.
+  ``multiprocessing`` spawns it with: no worker's environment holds it. The supervisor's own
+  environment holds it only when the operator put it there (``FIELDKIT_HQ_PASSPHRASE``: the
+  kernel keeps a process's initial environment in ``/proc/<pid>/environ`` whatever
+  ``os.environ`` later drops, so ``serve`` warns); read from a file, a systemd credential or a
+  descriptor (``--passphrase-file``, ``--passphrase-fd``) it is in no environment at all.
 - **TCP_NODELAY.** uvicorn binds the shared listening socket with protocol 0, and asyncio only
   sets ``TCP_NODELAY`` on accepted sockets whose protocol is ``IPPROTO_TCP``; without it every
   answer on a kept-alive connection waits ≈ 40 ms for the client's delayed ACK
@@ -81,18 +85,40 @@ class WorkerApp:
             raise SystemExit(STARTUP_FAILURE) from None
 
 
+def _tls_options(tls: tuple[Path, Path] | None) -> dict[str, str]:
+    """The uvicorn options for HTTPS with ``(certificate, key)``; none for plain HTTP."""
+    if tls is None:
+        return {}
+    return {"ssl_certfile": str(tls[0]), "ssl_keyfile": str(tls[1])}
+
+
 def serve(
-    config: ServerConfig, passphrase: str, *, host: str, port: int, workers: int, log_level: str
+    config: ServerConfig,
+    passphrase: str,
+    *,
+    host: str,
+    port: int,
+    workers: int,
+    log_level: str,
+    tls: tuple[Path, Path] | None = None,
 ) -> bool:
     """Serve HQ on ``host:port`` until interrupted (``config`` holds HQ's unlocked keys).
 
+    ``tls``: the PEM certificate and key to serve HTTPS with (each worker loads them).
     Returns False when a worker failed to start (the supervisor then stops them all).
     """
     from sync.hq import api, keys
 
     if workers == 1:
         single = api.create_app(replace(config, migrate=False))
-        uvicorn.run(single, host=host, port=port, log_level=log_level, http=NoDelayH11Protocol)
+        uvicorn.run(
+            single,
+            host=host,
+            port=port,
+            log_level=log_level,
+            http=NoDelayH11Protocol,
+            **_tls_options(tls),  # type: ignore[arg-type]
+        )
         return True
     # Spawned workers inherit the environment: they get the passphrase from the pipe instead.
     os.environ.pop(keys.PASSPHRASE_ENV, None)
@@ -104,6 +130,7 @@ def serve(
         workers=workers,
         log_level=log_level,
         http=NoDelayH11Protocol,
+        **_tls_options(tls),  # type: ignore[arg-type]
     )
     # What uvicorn.run does for workers > 1, minus its demand for an import string.
     sock = supervised.bind_socket()

@@ -62,6 +62,7 @@ __all__ = [
     "verify_receipt",
     "wait_for_workers",
     "wait_until_answers",
+    "write_passphrase_file",
 ]
 
 PASSPHRASE = "kunci markas besar untuk pengujian"
@@ -232,6 +233,8 @@ class Server:
     log: Path
     workers: int = 1
     _log_handle: IO[bytes] | None = field(default=None, repr=False)
+    ca_bundle: Path | None = None
+    """The certificate a client must trust when the server speaks HTTPS (``tls=``)."""
 
     @property
     def url(self) -> str:
@@ -273,8 +276,13 @@ class Server:
         return [self.process.pid, *descendants(self.process.pid)]
 
 
-def wait_until_answers(process: subprocess.Popen[bytes], url: str, log: Path) -> None:
-    """Wait until ``url`` answers 200, or fail with the server's log if it exits or times out."""
+def wait_until_answers(
+    process: subprocess.Popen[bytes], url: str, log: Path, verify: Path | None = None
+) -> None:
+    """Wait until ``url`` answers 200, or fail with the server's log if it exits or times out.
+
+    ``verify``: the certificate to trust for an ``https://`` URL.
+    """
     deadline = time.monotonic() + READY_SECONDS
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -282,7 +290,15 @@ def wait_until_answers(process: subprocess.Popen[bytes], url: str, log: Path) ->
                 f"{url}: the server exited {process.returncode}:\n{log.read_text()}"
             )
         try:
-            if requests.get(url, timeout=1).status_code == 200:
+            # Connection: close, so no kept-alive connection of this check delays the
+            # server's graceful shutdown.
+            answer = requests.get(
+                url,
+                timeout=1,
+                verify=str(verify) if verify else True,
+                headers={"Connection": "close"},
+            )
+            if answer.status_code == 200:
                 return
         except requests.ConnectionError:
             time.sleep(0.1)
@@ -317,14 +333,29 @@ def stop_process(process: subprocess.Popen[bytes]) -> None:
             os.kill(pid, signal.SIGKILL)
 
 
+def write_passphrase_file(path: Path, passphrase: str = PASSPHRASE) -> Path:
+    """HQ's passphrase in a file only its owner can read (``serve --passphrase-file``)."""
+    path.touch(mode=0o600)
+    path.write_text(passphrase + "\n", encoding="utf-8")
+    return path
+
+
 def start_server(
-    hq: HQHome, workers: int = 2, *, log_level: str | None = None, all_workers: bool = False
+    hq: HQHome,
+    workers: int = 2,
+    *,
+    log_level: str | None = None,
+    all_workers: bool = False,
+    tls: tuple[Path, Path] | None = None,
+    passphrase_file: Path | None = None,
 ) -> Server:
     """Start ``fieldkit-hq serve`` on a free port and wait until ``/healthz`` answers.
 
     ``log_level`` is uvicorn's (its default, ``info``, logs every request: :func:`running_hq_for`
     reads that log); ``all_workers`` waits for every worker too (the benchmarks measure from
-    the first request on).
+    the first request on). ``tls``: serve HTTPS with this ``(certificate, key)`` (the server's
+    ``ca_bundle`` is the certificate). ``passphrase_file``: HQ's passphrase comes from this
+    file (``--passphrase-file``) and ``FIELDKIT_HQ_PASSPHRASE`` is not in the environment.
     """
     port = free_port()
     log = hq.home / f"serve-{port}.log"
@@ -332,12 +363,18 @@ def start_server(
     command = [*HQ_COMMAND, "serve", "--port", str(port), "--workers", str(workers)]
     if log_level:
         command += ["--log-level", log_level]
-    process = subprocess.Popen(
-        command, env=hq.env, cwd=ROOT, stdout=handle, stderr=subprocess.STDOUT
-    )
-    server = Server(hq, f"http://127.0.0.1:{port}", process, log, workers, handle)
+    env = dict(hq.env)
+    if tls is not None:
+        command += ["--tls-cert", str(tls[0]), "--tls-key", str(tls[1])]
+    if passphrase_file is not None:
+        command += ["--passphrase-file", str(passphrase_file)]
+        env.pop("FIELDKIT_HQ_PASSPHRASE")
+    process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=handle, stderr=subprocess.STDOUT)
+    scheme = "https" if tls is not None else "http"
+    server = Server(hq, f"{scheme}://127.0.0.1:{port}", process, log, workers, handle)
+    server.ca_bundle = tls[0] if tls is not None else None
     try:
-        wait_until_answers(process, f"{server.base}/healthz", log)
+        wait_until_answers(process, f"{server.base}/healthz", log, server.ca_bundle)
         if all_workers and workers > 1:
             wait_for_workers(process, f"{server.base}/healthz", workers)
     except BaseException:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import click
 import sqlalchemy as sa
 
-from fieldkit import __version__
+from fieldkit import __version__, files
 from fieldkit.settings import SettingsError, load_settings
 from sync.hq import keys
 from sync.hq.cli.common import (
@@ -84,8 +84,11 @@ Exit codes: 0 success; 1 failed (not initialised, wrong passphrase, unknown
 device, database unreachable); 2 usage error or invalid input; 3 `import`:
 at least one file was refused.
 Environment: FIELDKIT_HQ_HOME (keys and the SQLite store), FIELDKIT_HQ_DB
-(postgresql://… for PostgreSQL), FIELDKIT_HQ_PASSPHRASE (for scripts and
-services; otherwise asked), FIELDKIT_INSECURE_TEST_KDF=1 (tests only)."""
+(postgresql://… for PostgreSQL), FIELDKIT_HQ_PASSPHRASE_FILE (a 0600 file with
+HQ's passphrase, for services; or the systemd credential fieldkit-hq-passphrase),
+FIELDKIT_HQ_PASSPHRASE (tests only: it stays in /proc/<pid>/environ; otherwise
+asked), FIELDKIT_HQ_TLS_CERT and FIELDKIT_HQ_TLS_KEY (serve HTTPS),
+FIELDKIT_INSECURE_TEST_KDF=1 (tests only)."""
 
 
 class HQGroup(click.Group):
@@ -97,6 +100,8 @@ class HQGroup(click.Group):
             return super().invoke(ctx)
         except keys.KeysError as exc:
             raise Failed(str(exc)) from None
+        except files.UnsafeFile as exc:  # a shared or foreign folder for HQ's files
+            raise Failed(exc.message.en) from None
         except sa.exc.OperationalError as exc:
             reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
             raise Failed(f"Cannot use the database: {reason}") from None

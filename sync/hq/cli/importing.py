@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 import click
 
+from fieldkit import files
 from fieldkit.settings import Settings
 from sync.hq import keys
 from sync.hq.cli.common import (
@@ -19,18 +18,25 @@ from sync.hq.cli.common import (
     _require_init,
     pass_settings,
 )
-from sync.wire import envelope
+from sync.wire import envelope, nesting
+
+# The header sits in the first bytes; only they are read to sort the files.
+_HEAD_BYTES = 64 * 1024
 
 
 def _order(path: Path) -> tuple[int, str, int, str]:
-    """Sort files by device and seq where the header can be read, else after, by name."""
+    """Sort files by device and seq where the header can be read, else after, by name.
+
+    Reads at most the head of a regular file (no link, FIFO or device is followed), and
+    refuses a header nested deeper than any real one before parsing it: a file of 30,000
+    nested brackets must not crash the sort of every other file.
+    """
     try:
-        with path.open("rb") as handle:
-            head = handle.read(64 * 1024)
+        head = files.read_regular(path, _HEAD_BYTES, head=True)
         length = int.from_bytes(head[4:8], "big")
-        header = json.loads(head[8 : 8 + length])
-        return 0, str(header["device_id"]), int(header["seq"]), path.name
-    except (OSError, ValueError, KeyError, TypeError):
+        header = nesting.loads_bounded(head[8 : 8 + length])
+        return 0, str(header["device_id"]), int(header["seq"]), path.name  # type: ignore[index]
+    except (OSError, ValueError, KeyError, TypeError, IndexError):
         return 1, "", 0, path.name
 
 
@@ -43,14 +49,18 @@ def _outcome(word: str) -> str:
 
 
 def _write_receipt(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=".receipt-", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text + "\n")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    # A fresh, exclusively created temporary file renamed over the target: a link planted at
+    # the receipt's name is replaced, never written through.
+    files.write_replacing(path, (text + "\n").encode("utf-8"))
+
+
+def _refused(path: Path, status: int | None, slug: str, detail: str, *, as_json: bool) -> None:
+    """Report one refused file (a line of JSON, or a line of text) and carry on with the rest."""
+    if as_json:
+        line = {"file": path.name, "status": status, "problem": f"/problems/{slug}"}
+        click.echo(json.dumps({**line, "detail": detail}, ensure_ascii=False, sort_keys=True))
+    else:
+        click.echo(f"{_outcome('REFUSED')}{path.name}: {slug}: {detail}")
 
 
 @click.command("import")
@@ -64,7 +74,9 @@ def import_dir(settings: Settings, directory: Path, as_json: bool) -> None:
 
     Each file gets the same checks as an upload; an accepted one (new or already received)
     gets its signed receipt written next to it as <batch_id>.receipt.json, for the device to
-    import. Exit code 3 when any file was refused.
+    import. Only regular files are read (a symbolic link, FIFO or device is refused), at most
+    4 MiB each; a refused file is reported and the others are still processed. Exit code 3
+    when any file was refused.
     """
     from sync.hq import ingest
 
@@ -72,34 +84,28 @@ def import_dir(settings: Settings, directory: Path, as_json: bool) -> None:
     _require_init(home)
     hq_keys = keys.unlock(home, _passphrase(settings))
     engine = _engine(settings)
-    files = sorted(directory.glob("*.fkb"), key=_order)
+    paths = sorted(directory.glob("*.fkb"), key=_order)
     refused = 0
-    for path in files:
+    for path in paths:
         client = f"file:{path.name}"
         try:
-            if path.stat().st_size > envelope.MAX_ENVELOPE_BYTES:
+            try:
+                data = files.read_regular(path, envelope.MAX_ENVELOPE_BYTES)
+            except files.TooLarge:
                 raise ingest.reject(
                     engine,
                     ingest.HttpProblem("too-large", f"{path.name} is over 4 MiB."),
                     client=client,
-                )
-            result = ingest.ingest(engine, hq_keys, path.read_bytes(), client=client, source="file")
+                ) from None
+            result = ingest.ingest(engine, hq_keys, data, client=client, source="file")
         except ingest.HttpProblem as problem:
             refused += 1
-            line: dict[str, object] = {
-                "file": path.name,
-                "status": problem.status,
-                "problem": f"/problems/{problem.slug}",
-                "detail": problem.detail,
-            }
-            if as_json:
-                click.echo(json.dumps(line, ensure_ascii=False, sort_keys=True))
-            else:
-                click.echo(f"{_outcome('REFUSED')}{path.name}: {problem.slug}: {problem.detail}")
+            _refused(path, problem.status, problem.slug, problem.detail, as_json=as_json)
             continue
-        except OSError as exc:
+        except files.UnsafeFile as exc:
+            # A link, a FIFO or a device (/dev/zero): never read, reported, the others go on.
             refused += 1
-            click.echo(f"{_outcome('REFUSED')}{path.name}: cannot read: {exc.strerror}", err=True)
+            _refused(path, None, "unsafe-file", exc.message.en, as_json=as_json)
             continue
         receipt_path = path.with_name(f"{result.batch_id}.receipt.json")
         _write_receipt(receipt_path, result.receipt)
@@ -126,6 +132,6 @@ def import_dir(settings: Settings, directory: Path, as_json: bool) -> None:
                 f"seq {result.seq}, {result.records} record(s) → {receipt_path.name}"
             )
     if not as_json:
-        click.echo(f"{len(files)} file(s), {refused} refused.", err=True)
+        click.echo(f"{len(paths)} file(s), {refused} refused.", err=True)
     if refused:
         sys.exit(EXIT_REFUSED)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import logging
+import ssl
+from pathlib import Path
+
 import click
 
 from fieldkit import __version__, kdf
@@ -9,7 +13,9 @@ from fieldkit.domain.passphrase import passphrase_problem
 from fieldkit.settings import Settings
 from sync.hq import keys, store
 from sync.hq.cli.common import (
+    ENV_WARNING,
     Failed,
+    Misconfigured,
     _passphrase,
     _print_json,
     _require_init,
@@ -78,27 +84,93 @@ def init(settings: Settings, as_json: bool) -> None:
     type=click.Choice(["critical", "error", "warning", "info", "debug"]),
     help="uvicorn's log level.",
 )
+@click.option(
+    "--tls-cert",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Serve HTTPS with this PEM certificate (chain); or FIELDKIT_HQ_TLS_CERT.",
+)
+@click.option(
+    "--tls-key",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The PEM private key of --tls-cert; or FIELDKIT_HQ_TLS_KEY.",
+)
+@click.option(
+    "--passphrase-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Read HQ's passphrase from this file (mode 0600); or FIELDKIT_HQ_PASSPHRASE_FILE, "
+    "or the systemd credential fieldkit-hq-passphrase.",
+)
+@click.option(
+    "--passphrase-fd",
+    type=click.IntRange(0),
+    help="Read HQ's passphrase from this open file descriptor (to its end), then close it.",
+)
 @pass_settings
-def serve(settings: Settings, host: str, port: int, workers: int, log_level: str) -> None:
+def serve(
+    settings: Settings,
+    host: str,
+    port: int,
+    workers: int,
+    log_level: str,
+    tls_cert: Path | None,
+    tls_key: Path | None,
+    passphrase_file: Path | None,
+    passphrase_fd: int | None,
+) -> None:
     """Serve the HQ API (docs/PROTOCOL.md) with uvicorn.
 
-    Unlocks HQ's keys (FIELDKIT_HQ_PASSPHRASE or a prompt) and migrates the store before
-    listening. Put HQ behind a TLS-terminating proxy; it speaks plain HTTP.
+    Unlocks HQ's keys and migrates the store before listening. For a service, give the
+    passphrase in a file (--passphrase-file, FIELDKIT_HQ_PASSPHRASE_FILE or the systemd
+    credential fieldkit-hq-passphrase) or a descriptor (--passphrase-fd); FIELDKIT_HQ_PASSPHRASE
+    stays readable in /proc/<pid>/environ (tests and development only; a warning says so).
+    With --tls-cert and --tls-key HQ speaks HTTPS itself; otherwise plain HTTP, for a
+    TLS-terminating proxy in front or this machine only.
     """
     from sync.hq import api, serving
 
     _require_init(settings.hq_home)
-    secret = _passphrase(settings)
+    tls = _tls_files(tls_cert or settings.hq_tls_cert, tls_key or settings.hq_tls_key)
+    secret = _passphrase(settings, file=passphrase_file, fd=passphrase_fd)
+    from_environment = passphrase_fd is None and not (
+        passphrase_file or settings.hq_passphrase_file
+    )
     config = api.server_config(settings, secret)
     engine = store.open_store(config.db_url)  # migrates once, before any worker starts
     engine.dispose()
     api.configure_logging()
+    if from_environment and settings.hq_passphrase:
+        logging.getLogger("fieldkit.hq").warning("%s", ENV_WARNING)
+    scheme = "https" if tls else "http"
     click.echo(
         f"fieldkit-hq {__version__}: store {store.redact(config.db_url)}, "
-        f"HQ key {config.keys.current_kid}, http://{host}:{port} ({workers} worker(s))",
+        f"HQ key {config.keys.current_kid}, {scheme}://{host}:{port} ({workers} worker(s))",
         err=True,
     )
     if not serving.serve(
-        config, secret, host=host, port=port, workers=workers, log_level=log_level
+        config, secret, host=host, port=port, workers=workers, log_level=log_level, tls=tls
     ):
         raise Failed("A worker could not start (see the log above); HQ stopped.")
+
+
+def _tls_files(cert: Path | None, key: Path | None) -> tuple[Path, Path] | None:
+    """The certificate and key HQ serves HTTPS with, checked to load together; or None.
+
+    Checked here so a wrong path or a key of another certificate is one clear line before
+    anything listens, not a traceback in each worker.
+    """
+    if cert is None and key is None:
+        return None
+    if cert is None or key is None:
+        raise Misconfigured("Give both --tls-cert and --tls-key (or neither, for plain HTTP).")
+    try:
+        ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(cert, key)
+    except (OSError, ssl.SSLError) as exc:
+        reason = exc.strerror or str(exc)
+        raise Misconfigured(
+            f"Cannot use the TLS certificate {cert} with key {key}: {reason}"
+        ) from None
+    if key.stat().st_mode & 0o077:
+        logging.getLogger("fieldkit.hq").warning(
+            "The TLS key %s can be read by group or others; chmod 600 it.", key
+        )
+    return cert, key

@@ -6,6 +6,7 @@ pool. :func:`migrate` runs Alembic from code, under an advisory lock on PostgreS
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -16,6 +17,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
+
+from fieldkit import files
 
 DB_FILE = "hq.db"
 # ``sync/hq/migrations``, beside this package.
@@ -48,12 +51,31 @@ def redact(url: str) -> str:
         return "<unparsable database URL>"
 
 
+def secure_sqlite_files(path: Path) -> None:
+    """Make the store's folder 0700 and its files 0600 before SQLite opens them.
+
+    The database file is created 0600 when missing; SQLite gives its ``-wal``, ``-shm`` and
+    ``-journal`` the database file's mode, whatever the umask (:mod:`fieldkit.files`). Loose
+    existing ones are tightened, with a warning in HQ's log; a shared or foreign folder is
+    refused (:class:`~fieldkit.files.UnsafeFile`, an ``OSError``).
+    """
+    notices = [files.private_folder(path.parent)]
+    if not files.create_private(path):
+        notices += [
+            files.tighten_file(path.with_name(path.name + suffix))
+            for suffix in ("", "-wal", "-shm", "-journal")
+        ]
+    for notice in notices:
+        if notice is not None:
+            logging.getLogger("fieldkit.hq").warning("%s", notice.en)
+
+
 def create_engine(url: str) -> Engine:
     """An engine for HQ's store with the settings each dialect needs for safe concurrency."""
     parsed = sa.make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            secure_sqlite_files(Path(parsed.database))
         engine = sa.create_engine(
             parsed,
             connect_args={"timeout": 30, "check_same_thread": False},
