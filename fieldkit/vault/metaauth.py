@@ -71,6 +71,7 @@ AUTHENTICATED_KEYS = frozenset(
         "reference_sealed",  # AEAD-sealed already; covered so deleting or replaying it shows
         "revoked_officers",
         "device_revoked",
+        "device_encryption_key",  # the key HQ seals reference data to (reference format 2)
         ACKS_KEY,  # per acknowledged batch: digests of its row and of its outbox entries
     }
 )
@@ -103,6 +104,7 @@ SETTINGS_ACTIONS = frozenset(
         "vault_created",
         "vault_settings_sealed",
         "device_enrolled",
+        "device_encryption_key_created",
         "reference_applied",
         "device_revoked",
         "key_rotation_started",

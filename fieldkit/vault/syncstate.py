@@ -32,6 +32,7 @@ key they would still open.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 import zlib
@@ -586,11 +587,23 @@ def _put_encryption_key(
 
 
 def store_device_encryption_key(session: UnlockedVault, public: bytes, private: bytes) -> None:
-    """Keep the device's encryption key pair (private half sealed), in the caller's transaction."""
+    """Keep the device's encryption key pair (private half sealed), in the caller's transaction.
+
+    The row is authenticated settings (:mod:`fieldkit.vault.metaauth`): the change is audited
+    and the settings re-sealed, last, in the same transaction.
+    """
     generation = session.generation
-    _put_encryption_key(
-        session.conn, session.vault, session.deks[generation], generation, public, private
+    vault = session.vault
+    _put_encryption_key(session.conn, vault, session.deks[generation], generation, public, private)
+    audit.append(
+        session.conn,
+        vault.vault_id,
+        session.officer_id,
+        "device_encryption_key_created",
+        f"device:{vault.device_id}",
+        {"public_sha256": hashlib.sha256(public).hexdigest()[:16]},
     )
+    session.seal_settings()
 
 
 def device_encryption_key(session: UnlockedVault) -> tuple[bytes, bytes] | None:

@@ -78,8 +78,9 @@ def test_enrollment_pins_only_a_consistent_answer(hq, tmp_path, cheap_kdf):
     pinned = client(hq, fresh).enroll("GOOD-CODE")
     assert syncstate.enrollment(fresh.vault) == pinned
     assert pinned.hq_encryption_public_key == hq.public
-    entry = fresh.conn.execute("SELECT action FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
-    assert entry == ("device_enrolled",)
+    # Enrolling audits the pinning, then the making of the device's encryption key.
+    entries = fresh.conn.execute("SELECT action FROM audit ORDER BY seq DESC LIMIT 2").fetchall()
+    assert entries == [("device_encryption_key_created",), ("device_enrolled",)]
 
 
 # -- receipts that must not be believed ---------------------------------------------------------
