@@ -52,7 +52,7 @@ pass_settings = click.make_pass_decorator(Settings)
 MAX_PASSPHRASE_BYTES = 4096
 PASSPHRASE_FILE_ENV = "FIELDKIT_HQ_PASSPHRASE_FILE"
 ENV_WARNING = (
-    f"HQ's passphrase came from {keys.PASSPHRASE_ENV}: it stays readable in this process's "
+    f"{keys.PASSPHRASE_ENV} is set: HQ's passphrase stays readable in this process's "
     "/proc/<pid>/environ for as long as it runs. For a service use --passphrase-file, "
     f"{PASSPHRASE_FILE_ENV} or the systemd credential fieldkit-hq-passphrase (docs/hq.md)."
 )

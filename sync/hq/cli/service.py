@@ -131,14 +131,11 @@ def serve(
     _require_init(settings.hq_home)
     tls = _tls_files(tls_cert or settings.hq_tls_cert, tls_key or settings.hq_tls_key)
     secret = _passphrase(settings, file=passphrase_file, fd=passphrase_fd)
-    from_environment = passphrase_fd is None and not (
-        passphrase_file or settings.hq_passphrase_file
-    )
     config = api.server_config(settings, secret)
     engine = store.open_store(config.db_url)  # migrates once, before any worker starts
     engine.dispose()
     api.configure_logging()
-    if from_environment and settings.hq_passphrase:
+    if settings.hq_passphrase:  # in this process's environment, whatever source was used
         logging.getLogger("fieldkit.hq").warning("%s", ENV_WARNING)
     scheme = "https" if tls else "http"
     click.echo(
