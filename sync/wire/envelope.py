@@ -35,6 +35,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PublicKey,
 )
 
+from sync.wire import nesting
+
 MAGIC = b"FKB1"
 MAX_ENVELOPE_BYTES = 4 * 1024 * 1024
 MAX_ITEMS = 500
@@ -214,9 +216,6 @@ def _loads(text: str) -> object:
 # brackets: lines with neither (nearly all) need no walk.
 MAX_ITEM_DEPTH = 64
 _INT64 = range(-(2**63), 2**63)
-# A JSON string (with its escapes) in raw bytes: what the shape pre-scan blanks out.
-_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
-_BRACKETS = re.compile(rb"[\[\]{}]")
 _LONG_DIGITS = re.compile(rb"[0-9]{19,}")  # where an integer beyond 64 bits could be, at sealing
 
 
@@ -248,31 +247,12 @@ def _storable_problem(value: object, depth: int = 1) -> str | None:
     return None
 
 
-def _shape(line: bytes) -> tuple[int, int]:
-    """``(depth, nodes)`` of a JSON line, from its bytes, without parsing it.
-
-    Python's ``json`` has no depth limit (it recurses until ``RecursionError``) and builds every
-    value it reads, so a line is measured before it is parsed: strings are blanked out, then
-    the brackets left give the nesting depth, and brackets, commas and colons an upper bound of
-    the values and keys. For valid JSON both are exact bounds; invalid JSON is refused anyway.
-    """
-    bare = _JSON_STRING.sub(b'""', line) if b'"' in line else line
-    opens = bare.count(b"[") + bare.count(b"{")
-    nodes = opens + bare.count(b",") + bare.count(b":") + 1
-    if opens <= MAX_ITEM_DEPTH:
-        return opens, nodes
-    depth = deepest = 0
-    for bracket in _BRACKETS.findall(bare):
-        depth += 1 if bracket in (b"[", b"{") else -1
-        deepest = max(deepest, depth)
-    return deepest, nodes
-
-
 def _check_shape(line: bytes, number: int) -> int:
     """Refuse a line that is too long, too deep or has too many values; its node count."""
     if len(line) > MAX_LINE_BYTES:
         raise _bad_body(f"line {number} is longer than {MAX_LINE_BYTES} bytes")
-    depth, nodes = _shape(line)
+    # Python's json has no depth limit and builds every value: measure before parsing.
+    depth, nodes = nesting.shape(line, MAX_ITEM_DEPTH)
     if depth > MAX_ITEM_DEPTH:
         raise _bad_body(f"line {number}: nested more than {MAX_ITEM_DEPTH} levels deep")
     if nodes > MAX_LINE_NODES:
