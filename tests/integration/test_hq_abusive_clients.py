@@ -25,12 +25,12 @@ from sync.hq import store
 from sync.hq.store.incidents import ROWS_PER_SOURCE
 from tests.support.hq import (
     Server,
+    assert_never_failed,
     enrolled_device,
     init_hq,
     memory_kib,
     reset_peak_memory,
-    start_server,
-    stop_server,
+    serving,
     with_env,
 )
 
@@ -49,14 +49,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """One HQ worker on SQLite with a 3 s body deadline and 8 bodies in flight."""
     hq = init_hq(tmp_path_factory.mktemp("hq-abuse"))
     limited = with_env(hq, FIELDKIT_HQ_BODY_TIMEOUT="3", FIELDKIT_HQ_MAX_BODIES=str(MAX_BODIES))
-    running = start_server(limited, workers=1)
-    try:
+    with serving(limited, workers=1) as running:
         yield running
-    finally:
-        stop_server(running)
-    log = running.log.read_text()
-    assert "Traceback" not in log, log
-    assert '" 500' not in log, log
+    assert_never_failed(running)
 
 
 def _port(server: Server) -> int:

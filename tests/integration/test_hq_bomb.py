@@ -23,13 +23,13 @@ from sync.wire import envelope
 from tests.support.device import Device
 from tests.support.hq import (
     Server,
+    assert_never_failed,
     enrolled_device,
     init_hq,
     memory_kib,
     reset_peak_memory,
     seal_body,
-    start_server,
-    stop_server,
+    serving,
 )
 from tests.support.postgres import fresh_database
 
@@ -56,14 +56,9 @@ def server(
             admin = request.getfixturevalue("postgres_admin")
             db_url = stack.enter_context(fresh_database(admin))
         hq = init_hq(tmp_path_factory.mktemp(f"hq-bomb-{request.param}"), db_url)
-        running = start_server(hq, workers=1)
-        try:
+        with serving(hq, workers=1) as running:
             yield running
-        finally:
-            stop_server(running)
-    log = running.log.read_text()
-    assert "Traceback" not in log, log
-    assert '" 500' not in log, log
+    assert_never_failed(running)
 
 
 def _header(device: Device, count: int = 1) -> envelope.BatchHeader:

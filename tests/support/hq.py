@@ -390,6 +390,13 @@ def stop_server(server: Server) -> None:
         server._log_handle.close()
 
 
+def assert_never_failed(server: Server) -> None:
+    """No input made HQ fail: no traceback and no 500 in its log (after it stopped)."""
+    log = server.log.read_text()
+    assert "Traceback" not in log, log
+    assert '" 500' not in log, log
+
+
 @contextlib.contextmanager
 def serving(hq: HQHome, workers: int = 2, **options: Any) -> Iterator[Server]:
     """``fieldkit-hq serve`` for a ``with`` block (:func:`start_server`, :func:`stop_server`)."""
@@ -426,14 +433,9 @@ def running_hq_for(request: Any, tmp_path_factory: Any) -> Iterator[Server]:
             admin = request.getfixturevalue("postgres_admin")
             db_url = stack.enter_context(fresh_database(admin))
         hq = init_hq(tmp_path_factory.mktemp(f"hq-{request.param}"), db_url)
-        running = start_server(hq)
-        try:
+        with serving(hq) as running:
             yield running
-        finally:
-            stop_server(running)
-        log = running.log.read_text()
-    assert "Traceback" not in log, log
-    assert '" 500' not in log, log
+    assert_never_failed(running)
 
 
 # --- attacks on a running HQ (tests/integration/test_hq_bomb.py and its neighbours) ---------
