@@ -1,4 +1,9 @@
-"""Visits: plan one, list them, read one; the rule that a withdrawn visit takes nobody new."""
+"""Visits: plan one, list them, read one, open it on site; the rules on which visit takes what.
+
+A visit is planned, then opened on site (:func:`open_visit`), then closed when a supervisor
+approves its summary (:mod:`fieldkit.service.closing`); HQ may withdraw it at any time. Only an
+open visit takes arrivals and counter work (:func:`require_open_visit`).
+"""
 
 from __future__ import annotations
 
@@ -6,11 +11,13 @@ from dataclasses import dataclass
 from datetime import date
 
 from fieldkit.domain.calendar import VisitKind, VisitSession, check_visit_plan
+from fieldkit.domain.counter import VISIT_FORMAT, VisitState
 from fieldkit.domain.findings import Finding, Message
 from fieldkit.domain.ids import new_id
 from fieldkit.service.session import OfficerSession
 from fieldkit.vault import syncstate
-from fieldkit.vault.errors import InvalidInput, VisitWithdrawn
+from fieldkit.vault.clock import now
+from fieldkit.vault.errors import InvalidInput, NotAllowed, VisitNotOpen, VisitWithdrawn
 from fieldkit.vault.kinds import VISIT, WITHDRAWN
 from fieldkit.vault.records import Change, Record
 
@@ -171,4 +178,117 @@ def open_visit_record(session: OfficerSession, visit_id: str) -> Record:
                 "already captured are kept and still sent to HQ.",
             )
         )
+    if record.state == VisitState.CLOSED:
+        raise VisitNotOpen(
+            Message(
+                f"Kunjungan {visit_id} sudah ditutup; tidak ada pemohon baru yang dapat dicatat.",
+                f"Visit {visit_id} is closed; no new applicants can be captured into it.",
+            )
+        )
     return record
+
+
+# The walk-in quota of a Paspor Simpatik Saturday when the officer opening it names none.
+DEFAULT_WALK_IN_QUOTA = 40
+
+
+def _refuse_withdrawn(record: Record, what: Message) -> None:
+    withdrawn = _withdrawal(record)
+    if withdrawn is not None:
+        told = withdrawn.message(record.id)
+        raise VisitWithdrawn(
+            Message(f"{told.id.rstrip('.')}. {what.id}", f"{told.en.rstrip('.')}. {what.en}")
+        )
+
+
+def open_visit(
+    session: OfficerSession, visit_id: str, *, walk_in_quota: int | None = None
+) -> Visit:
+    """Open a planned visit on site (audited ``visit_opened``); return it.
+
+    A Paspor Simpatik Saturday gets its walk-in quota here (``walk_in_quota``, default
+    :data:`DEFAULT_WALK_IN_QUOTA`). Opening an open visit again changes nothing and says so;
+    a closed or withdrawn visit is refused.
+    """
+    unlocked = session.unlocked
+    syncstate.require_active_device(unlocked.vault)
+    record = visit_record(session, visit_id)
+    _refuse_withdrawn(
+        record, Message("Kunjungan ini tidak dapat dibuka.", "This visit cannot be opened.")
+    )
+    if record.state == VisitState.CLOSED:
+        raise VisitNotOpen(
+            Message(
+                f"Kunjungan {visit_id} sudah ditutup; tidak dapat dibuka lagi.",
+                f"Visit {visit_id} is closed; it cannot be opened again.",
+            )
+        )
+    if record.state == VisitState.OPEN:
+        return visit_view(record)
+    if walk_in_quota is not None and walk_in_quota < 0:
+        raise ValueError("walk_in_quota must not be negative")  # the CLI takes only >= 0
+    quota = None
+    if record.data.get("kind") == VisitKind.SIMPATIK:
+        quota = DEFAULT_WALK_IN_QUOTA if walk_in_quota is None else walk_in_quota
+    data = {
+        **record.data,
+        "format": VISIT_FORMAT,
+        "opened_at": now(),
+        "opened_by": session.officer_id,
+        "walk_in_quota": quota,
+    }
+    unlocked.write(
+        [Change(VISIT, visit_id, data, VisitState.OPEN, visit_id, record.version)],
+        action="visit_opened",
+    )
+    return get_visit(session, visit_id)
+
+
+def require_open_visit(
+    session: OfficerSession, visit_id: str, *, correction_reason: str | None = None
+) -> Record:
+    """The record of a visit the counter may write to, or the refusal to read out.
+
+    Open: yes. Planned: :class:`VisitNotOpen` (open it first). Closed: only a supervisor's
+    correction with a reason (``correction_reason``), else :class:`VisitNotOpen` or
+    :class:`NotAllowed`. Withdrawn by HQ: :class:`VisitWithdrawn`. A revoked device:
+    :class:`~fieldkit.vault.errors.DeviceRevoked`.
+    """
+    syncstate.require_active_device(session.unlocked.vault)
+    record = visit_record(session, visit_id)
+    _refuse_withdrawn(
+        record,
+        Message(
+            "Tidak ada yang dapat dicatat lagi di kunjungan ini.",
+            "Nothing more can be recorded in this visit.",
+        ),
+    )
+    state = record.state
+    if state == VisitState.OPEN:
+        return record
+    if state == VisitState.CLOSED:
+        if correction_reason is None or not correction_reason.strip():
+            raise VisitNotOpen(
+                Message(
+                    f"Kunjungan {visit_id} sudah ditutup: tidak ada kedatangan atau keputusan "
+                    "baru. Koreksi hanya oleh supervisor, dengan alasan.",
+                    f"Visit {visit_id} is closed: no new arrivals or decisions. A correction "
+                    "may be made only by a supervisor, with a reason.",
+                )
+            )
+        if session.role != "supervisor":
+            raise NotAllowed(
+                Message(
+                    "Hanya supervisor yang boleh mengoreksi kunjungan yang sudah ditutup.",
+                    "Only a supervisor may correct a closed visit.",
+                )
+            )
+        return record
+    raise VisitNotOpen(
+        Message(
+            f"Kunjungan {visit_id} belum dibuka. Buka dulu di lokasi: fieldkit visit open "
+            f"{visit_id}.",
+            f"Visit {visit_id} is not open yet. Open it on site first: fieldkit visit open "
+            f"{visit_id}.",
+        )
+    )

@@ -63,6 +63,21 @@ class VisitWithdrawn(VaultError):
     """HQ withdrew the visit: nothing new may be captured into it (exit 1, as refusals)."""
 
 
+class VisitNotOpen(VaultError):
+    """The visit is not open (still planned, or closed): the counter may not write to it."""
+
+
+class Refused(VaultError):
+    """A counter rule refused the action (checked in twice, a walk-in outside the groups …).
+
+    ``code`` is the stable dotted code of the rule (``checkin.already``), for scripts.
+    """
+
+    def __init__(self, message: Message, code: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
 class IntegrityError(VaultError):
     """Stored data failed authentication: tampered, moved between rows or replayed.
 
