@@ -166,6 +166,57 @@ class Vault(VaultFile):
         (:class:`~fieldkit.vault.errors.VaultSettingsAltered`, audited); a vault or slot of an
         older format is upgraded (see :mod:`fieldkit.vault.metaauth`).
         """
+        slot, opened, warnings = self._open_slot(officer_id, passphrase, allow_test_kdf)
+        self._authenticate(slot, opened)
+        session = UnlockedVault(
+            self, officer_id, slot.role, {slot.dek_generation: opened.dek}, warnings=warnings
+        )
+        try:
+            resume_rotation(session)
+        except IntegrityError as exc:
+            # A damaged row must not lock every officer out: intact data stays readable with
+            # both keys in memory, and the rotation is retried at the next unlock.
+            session.note(
+                "key_rotation_blocked",
+                f"{exc.kind}:{exc.record_id}",
+                {"version": exc.version, "reason": exc.reason},
+            )
+        else:
+            adopt_legacy_visits(session)
+        return session
+
+    def authenticate_officer(
+        self,
+        officer_id: str,
+        passphrase: str,
+        *,
+        allow_test_kdf: bool = False,
+        purpose: str = "approval",
+    ) -> str:
+        """Verify ``officer_id``'s passphrase on this open vault; return the slot's role.
+
+        For a second officer approving on the same laptop (a supervisor closing a visit) while
+        another officer's unlock stays as it is: nothing here replaces or widens that session,
+        and the data key the slot opens is dropped. The attempt is refused, counted, throttled
+        and audited exactly as :meth:`unlock` does it (the same failure count: guessing a
+        supervisor's passphrase here costs what guessing it at the unlock prompt costs), and
+        the vault's settings are verified with that slot's key. Success is audited as
+        ``officer_authenticated`` with ``purpose``.
+        """
+        slot, opened, _warnings = self._open_slot(officer_id, passphrase, allow_test_kdf)
+        self._authenticate(
+            slot, opened, action="officer_authenticated", detail={"purpose": purpose}
+        )
+        return slot.role
+
+    def _open_slot(
+        self, officer_id: str, passphrase: str, allow_test_kdf: bool
+    ) -> tuple[keyring.Slot, keyring.OpenedSlot, tuple[Message, ...]]:
+        """Open an officer's slot with a passphrase: unknown, insecure, throttled, wrong refused.
+
+        Every attempt is counted before the key is derived and every refusal audited; the
+        caller verifies the settings next (:meth:`_authenticate`), which clears the count.
+        """
         slot = keyring.load_slot(self.conn, officer_id)
         if slot is None:
             # What was typed is not logged: it might be a passphrase or a NIK typed in the wrong
@@ -202,23 +253,7 @@ class Vault(VaultFile):
                     "Nothing was decrypted.",
                 )
             ) from None
-        self._authenticate(slot, opened)
-        session = UnlockedVault(
-            self, officer_id, slot.role, {slot.dek_generation: opened.dek}, warnings=warnings
-        )
-        try:
-            resume_rotation(session)
-        except IntegrityError as exc:
-            # A damaged row must not lock every officer out: intact data stays readable with
-            # both keys in memory, and the rotation is retried at the next unlock.
-            session.note(
-                "key_rotation_blocked",
-                f"{exc.kind}:{exc.record_id}",
-                {"version": exc.version, "reason": exc.reason},
-            )
-        else:
-            adopt_legacy_visits(session)
-        return session
+        return slot, opened, warnings
 
     def _refuse_insecure_slot(
         self, slot: keyring.Slot, allow_test_kdf: bool
@@ -305,7 +340,14 @@ class Vault(VaultFile):
 
     # -- authenticated settings --------------------------------------------------------------
 
-    def _authenticate(self, slot: keyring.Slot, opened: keyring.OpenedSlot) -> None:
+    def _authenticate(
+        self,
+        slot: keyring.Slot,
+        opened: keyring.OpenedSlot,
+        *,
+        action: str = "unlock",
+        detail: dict[str, object] | None = None,
+    ) -> None:
         """Verify the settings MAC and the slot's data key; upgrade an older vault or slot.
 
         The passphrase was right, so the failure count is cleared either way. Raises
@@ -351,7 +393,7 @@ class Vault(VaultFile):
                     officer_id,
                     {"format": keyring.SLOT_FORMAT, "from_format": opened.format},
                 )
-            audit.append(conn, self.vault_id, officer_id, "unlock")
+            audit.append(conn, self.vault_id, officer_id, action, None, detail)
             if legacy:
                 metaauth.upgrade(conn, self.vault_id, officer_id, opened.dek, slot.dek_generation)
         if legacy:
