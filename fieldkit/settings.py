@@ -82,6 +82,12 @@ class Settings:
         default=None, repr=False, metadata=_setting("FIELDKIT_NEW_PASSPHRASE", secret=True)
     )
     """A new officer's or a changed passphrase, for scripts; otherwise it is asked for."""
+    supervisor_passphrase: str | None = field(
+        default=None, repr=False, metadata=_setting("FIELDKIT_SUPERVISOR_PASSPHRASE", secret=True)
+    )
+    """The approving supervisor's passphrase (``visit close``), for scripts; else asked for."""
+    kit_file: Path | None = field(default=None, metadata=_setting("FIELDKIT_KIT_FILE"))
+    """A JSON file of the items a visit's kit checklist starts from; unset: the packaged list."""
     retention_days: int = field(
         default=DEFAULT_RETENTION_DAYS, metadata=_setting("FIELDKIT_RETENTION_DAYS")
     )
@@ -128,7 +134,9 @@ _HQ_COUNTS = frozenset(
     {"hq_body_timeout", "hq_max_bodies", "hq_max_ingests", "hq_rejection_retention_days"}
 )
 # Settings that name a file (optional: empty means unset).
-_FILE_PATHS = frozenset({"hq_passphrase_file", "hq_tls_cert", "hq_tls_key", "hq_ca_bundle"})
+_FILE_PATHS = frozenset(
+    {"hq_passphrase_file", "hq_tls_cert", "hq_tls_key", "hq_ca_bundle", "kit_file"}
+)
 
 
 def _convert(name: str, raw: object, where: str) -> object:
