@@ -11,7 +11,8 @@
    ``sequence-too-far`` 422 (flagged: HQ would otherwise track an unbounded gap)
 7. decrypt → ``undecryptable`` 422; decompress, parse, count, item shapes, outbox and audit
    ranges → ``malformed-body`` 422
-8. validate each applicant with the domain rules (findings stored, never a rejection)
+8. check each record by kind and format (``counter_checks``: the applicant domain rules, the
+   counter's decision rules, shapes; findings stored, flags raised, never a rejection)
 9. one transaction: lock the device, re-check 2, 5 and 6 (another worker may have won a race),
    insert the batch, records (idempotent on ``(kind, id, version)``) and audit entries, verify
    the audit chain as far as it is contiguous, sign and store the receipt → 201
@@ -36,11 +37,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from fieldkit.domain.applicant import FIELDS as APPLICANT_FIELDS
-from fieldkit.domain.applicant import check_applicant
 from fieldkit.domain.fees import FeeSchedule, parse_fee_schedules
 from fieldkit.domain.findings import Finding
-from sync.hq import screening, store
+from sync.hq import counter_checks, screening, store
 from sync.hq.keys import HQKeys
 from sync.hq.logsafe import db_error, frames, hq_logger
 from sync.wire import envelope
@@ -562,29 +561,35 @@ def _capture_date(at: str) -> date:
 
 
 def _validate(conn: Connection, records: list[_Record]) -> None:
-    """Attach domain findings to each applicant; a finding never refuses the batch."""
+    """Attach HQ's findings to each record (:mod:`sync.hq.counter_checks`); never a refusal."""
     kinds = _visit_kinds(conn, records)
-    schedules = _published_schedules(conn)
+    schedules = _published_schedules(conn) if any(r.kind == APPLICANT for r in records) else None
     for record in records:
-        if record.kind != APPLICANT:
-            continue
-        raw = {k: record.data[k] for k in APPLICANT_FIELDS if k in record.data}
         visit_kind = kinds.get(record.visit_id) if record.visit_id else None
         try:
-            checked = check_applicant(
-                raw, on=_capture_date(record.at), visit_kind=visit_kind, schedules=schedules
+            found = counter_checks.record_findings(
+                record.kind,
+                record.data,
+                state=record.state,
+                on=_capture_date(record.at),
+                visit_kind=visit_kind,
+                schedules=schedules,
             )
-            record.findings = [_finding_json(f) for f in checked.findings]
+            record.findings = [_finding_json(f) for f in found]
         except Exception as exc:  # the rules promise not to raise; never lose a batch if they do
             # Where it failed, not what the exception says: its text may quote the applicant.
             log.error(
-                "applicant rules raised on %s v%s:\n%s", record.id, record.version, frames(exc)
+                "%s rules raised on %s v%s:\n%s",
+                record.kind,
+                record.id,
+                record.version,
+                frames(exc),
             )
             name = type(exc).__name__
             record.findings = [
                 {
                     "code": "hq.rules_failed",
-                    "field": "applicant",
+                    "field": record.kind,
                     "severity": "error",
                     "message": {
                         "id": f"Aturan gagal dijalankan ({name}).",
@@ -592,6 +597,15 @@ def _validate(conn: Connection, records: list[_Record]) -> None:
                     },
                 }
             ]
+
+
+def _flag_findings(conn: Connection, header: envelope.BatchHeader, records: list[_Record]) -> None:
+    """Raise the flags the findings of newly stored versions call for (decision-unmet, …)."""
+    for record in records:
+        for kind, detail in counter_checks.record_flags(
+            record.kind, record.id, record.version, record.findings
+        ):
+            store.add_flag(conn, header.device_id, kind, detail, header.batch_id)
 
 
 # --- the transaction ----------------------------------------------------------------------------
@@ -651,7 +665,9 @@ def _store(
                     receipt=receipt,
                 )
             )
-            _insert_records(conn, header, records)
+            inserted = _insert_records(conn, header, records)
+            # A version received before raised its flags then; only new ones raise them now.
+            _flag_findings(conn, header, inserted)
             # HQ's full watchlist: a hit raises a flag for clerks (devices only say "possible").
             screening.screen_applicants(conn, header.device_id, header.batch_id, records)
             verified = _insert_audit(conn, header, vault_id, audit)
@@ -720,14 +736,20 @@ def _database_failure(
     )
 
 
-def _insert_records(conn: Connection, header: envelope.BatchHeader, records: list[_Record]) -> None:
-    """Insert new record versions; a version already held with other contents is flagged."""
+def _insert_records(
+    conn: Connection, header: envelope.BatchHeader, records: list[_Record]
+) -> list[_Record]:
+    """Insert new record versions; a version already held with other contents is flagged.
+
+    Returns the records inserted now (not held before).
+    """
     inserted = store.insert_new(
         conn, store.records, [r.row(header.device_id, header.batch_id) for r in records]
     )
     skipped = [r for r in records if (r.kind, r.id, r.version) not in inserted]
     if skipped:  # a resent copy (another batch id after a restore) or a conflict
         _flag_conflicts(conn, header, skipped)
+    return [r for r in records if (r.kind, r.id, r.version) in inserted]
 
 
 def _flag_conflicts(conn: Connection, header: envelope.BatchHeader, skipped: list[_Record]) -> None:

@@ -1,0 +1,667 @@
+"""HQ's checks on every record version it receives, by kind and by the format of its data.
+
+A device writes five kinds of record (docs/PROTOCOL.md, "Record kinds"): ``visit`` (formats 1
+and 2), ``roster`` (1 and 2), ``applicant`` (1 and 2), ``kit`` (1) and ``queue`` (1). A
+record's format is the ``format`` key of its data; a device of before the counter workflow
+writes none, which is format 1. :func:`record_findings` returns what HQ finds in one version:
+
+- applicant format 1: the domain rules HQ has always run (``check_applicant`` on the applicant
+  fields, with the visit's kind and HQ's published fee schedules);
+- applicant format 2: the same rules on the person fields, the shape of every counter field
+  and the decision rules: a decision of ``accepted`` without its prerequisites gets
+  ``hq.decision_unmet``, naming each prerequisite that is missing;
+- visit, roster, kit and queue: the keys and types their format promises (``hq.shape``);
+- a kind or format HQ does not know: ``hq.format_unknown`` (the data is stored unread).
+
+Nothing here refuses a record or raises on any shape of data: findings are stored with the
+version, and :func:`record_flags` says which of them also raise a flag for HQ's clerks. The
+data was bounded when it was decoded (one line at most 16 KiB and 2,048 JSON values), so
+walking it is cheap. Findings and flags name fields, document kinds and record ids, never an
+applicant's values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from datetime import date
+from typing import Any
+
+from fieldkit.domain.applicant import FIELDS as APPLICANT_FIELDS
+from fieldkit.domain.applicant import check_applicant
+from fieldkit.domain.applications import (
+    ApplicationType,
+    Document,
+    applicant_category,
+    required_documents,
+)
+from fieldkit.domain.calendar import VisitKind
+from fieldkit.domain.counter import (
+    COUNTER_FIELDS,
+    DECIDED_STATES,
+    ApplicantState,
+    DecisionKind,
+    DocumentState,
+    QueueSeries,
+    RosterState,
+    VisitState,
+    WalkInGroup,
+)
+from fieldkit.domain.dates import parse_iso_date
+from fieldkit.domain.fees import FeeSchedule
+from fieldkit.domain.findings import Finding, error, warning
+
+VISIT, ROSTER, APPLICANT, KIT, QUEUE = "visit", "roster", "applicant", "kit", "queue"
+
+# The formats of each kind's data this HQ reads (docs/PROTOCOL.md, "Record kinds").
+KNOWN_FORMATS: Mapping[str, frozenset[int]] = {
+    VISIT: frozenset({1, 2}),
+    ROSTER: frozenset({1, 2}),
+    APPLICANT: frozenset({1, 2}),
+    KIT: frozenset({1}),
+    QUEUE: frozenset({1}),
+}
+
+FORMAT_UNKNOWN = "hq.format_unknown"
+DECISION_UNMET = "hq.decision_unmet"
+SHAPE = "hq.shape"
+# The flags HQ's clerks see (the ``flags`` table, ``fieldkit-hq status``).
+FLAG_DECISION_UNMET = "decision-unmet"
+FLAG_FORMAT_UNKNOWN = "format-unknown"
+
+KIT_GROUPS = frozenset({"equipment", "loan"})
+RESOLUTION_OUTCOMES = frozenset({"cleared", "confirmed"})
+_CLIP = 40  # characters of a device-chosen key quoted in a finding
+
+
+def record_format(data: Mapping[str, object]) -> int | None:
+    """The format of a record's data: 1 without a ``format`` key, None when it is not a number.
+
+    Unlike :func:`fieldkit.domain.counter.data_format`, a ``format`` that is present but not a
+    whole number from 1 is not taken for format 1: HQ cannot tell what wrote it.
+    """
+    if "format" not in data:
+        return 1
+    value = data["format"]
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
+        return value
+    return None
+
+
+def record_findings(
+    kind: str,
+    data: Mapping[str, Any],
+    *,
+    state: str | None = None,
+    on: date | None = None,
+    visit_kind: VisitKind | str | None = None,
+    schedules: tuple[FeeSchedule, ...] | None = None,
+) -> list[Finding]:
+    """Every finding on one record version of ``kind`` with ``data`` (in record ``state``).
+
+    ``on`` is the day the version was written (the rules' "today"); ``visit_kind`` and
+    ``schedules`` are passed to the applicant rules as HQ has always passed them. Never raises
+    on any JSON ``data``; an empty list means nothing to report.
+    """
+    known = KNOWN_FORMATS.get(kind)
+    if known is None:
+        return [_unknown("kind", f"jenis rekaman {_clip(kind)!r}", f"record kind {_clip(kind)!r}")]
+    fmt = record_format(data)
+    if fmt is None or fmt not in known:
+        shown = str(fmt) if fmt is not None else "bukan bilangan bulat"
+        shown_en = str(fmt) if fmt is not None else "not a whole number"
+        return [_unknown("format", f"format {shown} untuk {kind}", f"format {shown_en} of {kind}")]
+    day = on or date.today()
+    if kind == APPLICANT:
+        return _applicant(data, fmt, state, day, visit_kind, schedules)
+    check = _CHECKS[(kind, fmt)]
+    shape = _Shape()
+    check(shape, data, state)
+    return shape.findings
+
+
+def record_flags(
+    kind: str, record_id: str, version: int, findings: Sequence[Mapping[str, Any]]
+) -> list[tuple[str, str]]:
+    """The flags ``(kind, detail)`` the stored findings of one version raise for HQ's clerks.
+
+    ``findings`` are in their stored JSON form (``code``, ``field``, ``severity``,
+    ``message``). A decision accepted without its prerequisites raises ``decision-unmet``
+    with the reasons in words; a kind or format HQ cannot read raises ``format-unknown``.
+    """
+    flags: list[tuple[str, str]] = []
+    for finding in findings:
+        code = finding.get("code")
+        message = finding.get("message")
+        words = str(message.get("en", "")) if isinstance(message, Mapping) else ""
+        if code == DECISION_UNMET:
+            flags.append(
+                (
+                    FLAG_DECISION_UNMET,
+                    f"{kind} {record_id} version {version}: {words} Check the application "
+                    "with the visit's supervisor before any passport is issued.",
+                )
+            )
+        elif code == FORMAT_UNKNOWN:
+            flags.append(
+                (
+                    FLAG_FORMAT_UNKNOWN,
+                    f"{_clip(kind)} {record_id} version {version}: {words} It is stored as it "
+                    "came, unchecked: update HQ to a fieldkit that reads it.",
+                )
+            )
+    return flags
+
+
+# --- findings ---------------------------------------------------------------------------------
+
+
+def _clip(text: object) -> str:
+    shown = str(text)
+    return shown if len(shown) <= _CLIP else shown[: _CLIP - 1] + "…"
+
+
+def _unknown(field: str, what_id: str, what_en: str) -> Finding:
+    return warning(
+        FORMAT_UNKNOWN,
+        field,
+        f"HQ tidak mengenal {what_id}; data disimpan apa adanya tanpa diperiksa.",
+        f"HQ does not know {what_en}; the data is stored as it came, unchecked.",
+    )
+
+
+class _Shape:
+    """Collects ``hq.shape`` findings while reading a record's data; its readers never raise.
+
+    Each reader returns the value when it has the promised type, else None after adding a
+    finding; ``optional`` lets the key hold null (a missing key is always a finding).
+    """
+
+    def __init__(self) -> None:
+        self.findings: list[Finding] = []
+
+    def bad(self, path: str, id_text: str, en_text: str) -> None:
+        self.findings.append(error(SHAPE, path, f"{path}: {id_text}", f"{path}: {en_text}"))
+
+    def _get(self, obj: Mapping[str, Any], key: str, path: str, optional: bool) -> tuple[bool, Any]:
+        if key not in obj:
+            self.bad(path, "wajib ada.", "is required.")
+            return False, None
+        value = obj[key]
+        if value is None:
+            if not optional:
+                self.bad(path, "tidak boleh kosong (null).", "must not be null.")
+            return False, None
+        return True, value
+
+    def text(
+        self, obj: Mapping[str, Any], key: str, path: str, *, optional: bool = False
+    ) -> str | None:
+        present, value = self._get(obj, key, path, optional)
+        if not present:
+            return None
+        if not isinstance(value, str):
+            self.bad(path, "harus teks.", "must be text.")
+            return None
+        if not value.strip():
+            self.bad(path, "tidak boleh kosong.", "must not be empty.")
+            return None
+        return value
+
+    def integer(
+        self, obj: Mapping[str, Any], key: str, path: str, *, low: int, optional: bool = False
+    ) -> int | None:
+        present, value = self._get(obj, key, path, optional)
+        if not present:
+            return None
+        if not isinstance(value, int) or isinstance(value, bool) or value < low:
+            self.bad(
+                path, f"harus bilangan bulat mulai {low}.", f"must be a whole number from {low}."
+            )
+            return None
+        return value
+
+    def boolean(self, obj: Mapping[str, Any], key: str, path: str) -> bool | None:
+        present, value = self._get(obj, key, path, False)
+        if present and not isinstance(value, bool):
+            self.bad(path, "harus true atau false.", "must be true or false.")
+            return None
+        return value if present else None
+
+    def choice(
+        self,
+        obj: Mapping[str, Any],
+        key: str,
+        path: str,
+        choices: frozenset[str] | type[Any],
+        *,
+        optional: bool = False,
+    ) -> str | None:
+        present, value = self._get(obj, key, path, optional)
+        if not present:
+            return None
+        allowed = choices if isinstance(choices, frozenset) else {c.value for c in choices}
+        if not isinstance(value, str) or value not in allowed:
+            listed = ", ".join(sorted(allowed))
+            self.bad(path, f"harus salah satu dari: {listed}.", f"must be one of: {listed}.")
+            return None
+        return value
+
+    def mapping(
+        self, obj: Mapping[str, Any], key: str, path: str, *, optional: bool = False
+    ) -> Mapping[str, Any] | None:
+        present, value = self._get(obj, key, path, optional)
+        if not present:
+            return None
+        if not isinstance(value, Mapping):
+            self.bad(path, "harus objek JSON.", "must be a JSON object.")
+            return None
+        return value
+
+    def sequence(self, obj: Mapping[str, Any], key: str, path: str) -> list[Any] | None:
+        present, value = self._get(obj, key, path, False)
+        if not present:
+            return None
+        if not isinstance(value, list):
+            self.bad(path, "harus daftar (array JSON).", "must be a list (a JSON array).")
+            return None
+        return value
+
+    def date_text(
+        self, obj: Mapping[str, Any], key: str, path: str, *, optional: bool = False
+    ) -> date | None:
+        raw = self.text(obj, key, path, optional=optional)
+        if raw is None:
+            return None
+        parsed = parse_iso_date(raw)
+        if parsed is None:
+            self.bad(path, "harus tanggal TTTT-BB-HH.", "must be a date written YYYY-MM-DD.")
+        return parsed
+
+    def by_at(self, obj: Mapping[str, Any], path: str) -> None:
+        """Who (an officer id) and when (a time), as every signed-off step carries them."""
+        self.text(obj, "by", f"{path}.by")
+        self.text(obj, "at", f"{path}.at")
+
+    def correction(self, data: Mapping[str, Any]) -> None:
+        """``correction``: None, or what a supervisor's correction after closing records."""
+        held = self.mapping(data, "correction", "correction", optional=True)
+        if held is not None:
+            self.text(held, "reason", "correction.reason")
+            self.by_at(held, "correction")
+
+    def state_in(self, state: str | None, path: str, allowed: frozenset[str]) -> None:
+        if state is not None and state not in allowed:
+            listed = ", ".join(sorted(allowed))
+            self.bad(
+                path,
+                f"status rekaman {_clip(state)!r} bukan salah satu dari: {listed}.",
+                f"record state {_clip(state)!r} is not one of: {listed}.",
+            )
+
+
+# --- visits, roster entries, kits, queues -------------------------------------------------------
+
+
+def _visit_1(shape: _Shape, data: Mapping[str, Any], state: str | None) -> None:
+    """A visit as HQ assigned it or a device planned it: HQ checks no more than it did."""
+    shape.state_in(state, "state", frozenset({VisitState.PLANNED, VisitState.WITHDRAWN}))
+
+
+def _visit_2(shape: _Shape, data: Mapping[str, Any], state: str | None) -> None:
+    """An opened visit; once closed, who approved it and its summary."""
+    shape.state_in(
+        state, "state", frozenset({VisitState.OPEN, VisitState.CLOSED, VisitState.WITHDRAWN})
+    )
+    shape.text(data, "opened_at", "opened_at")
+    shape.text(data, "opened_by", "opened_by")
+    shape.integer(data, "walk_in_quota", "walk_in_quota", low=0, optional=True)
+    if state == VisitState.CLOSED:
+        shape.text(data, "closed_at", "closed_at")
+        shape.text(data, "closed_by", "closed_by")
+        shape.mapping(data, "summary", "summary")
+    if "correction" in data:
+        shape.correction(data)
+
+
+def _roster_1(shape: _Shape, data: Mapping[str, Any], state: str | None) -> None:
+    """An entry as HQ sent it: expected, or withdrawn with its visit."""
+    shape.state_in(state, "state", frozenset({RosterState.EXPECTED, RosterState.WITHDRAWN}))
+
+
+def _roster_2(shape: _Shape, data: Mapping[str, Any], state: str | None) -> None:
+    """An entry checked in (with the applicant made for it) or marked a no-show at closing."""
+    shape.state_in(
+        state,
+        "state",
+        frozenset({RosterState.ARRIVED, RosterState.NO_SHOW, RosterState.WITHDRAWN}),
+    )
+    if state == RosterState.ARRIVED or (state == RosterState.WITHDRAWN and "arrived_at" in data):
+        shape.text(data, "arrived_at", "arrived_at")
+        shape.text(data, "applicant_id", "applicant_id")
+    elif state == RosterState.NO_SHOW:
+        shape.text(data, "no_show_at", "no_show_at")
+
+
+def _kit_1(shape: _Shape, data: Mapping[str, Any], state: str | None) -> None:
+    """A visit's kit checklist: each item, its group, and who ticked it when."""
+    items = shape.sequence(data, "items", "items")
+    for n, item in enumerate(items or ()):
+        path = f"items[{n}]"
+        if not isinstance(item, Mapping):
+            shape.bad(path, "harus objek JSON.", "must be a JSON object.")
+            continue
+        for key in ("id", "label_id", "label_en"):
+            shape.text(item, key, f"{path}.{key}")
+        shape.choice(item, "group", f"{path}.group", KIT_GROUPS)
+        if shape.boolean(item, "ticked", f"{path}.ticked"):
+            shape.by_at(item, path)
+        else:
+            shape.text(item, "by", f"{path}.by", optional=True)
+            shape.text(item, "at", f"{path}.at", optional=True)
+
+
+def _queue_1(shape: _Shape, data: Mapping[str, Any], state: str | None) -> None:
+    """A visit's queue counters: the last number given in each series, the walk-ins let in."""
+    last = shape.mapping(data, "last", "last")
+    if last is not None:
+        for series in QueueSeries:
+            shape.integer(last, series.value, f"last.{series.value}", low=0)
+        for key in sorted(set(last) - {s.value for s in QueueSeries}, key=str):
+            shape.bad(f"last.{_clip(key)}", "bukan seri antrean.", "is not a queue series.")
+    shape.integer(data, "walk_ins", "walk_ins", low=0)
+
+
+_Check = Callable[[_Shape, Mapping[str, Any], "str | None"], None]
+_CHECKS: Mapping[tuple[str, int], _Check] = {
+    (VISIT, 1): _visit_1,
+    (VISIT, 2): _visit_2,
+    (ROSTER, 1): _roster_1,
+    (ROSTER, 2): _roster_2,
+    (KIT, 1): _kit_1,
+    (QUEUE, 1): _queue_1,
+}
+
+
+# --- applicants -------------------------------------------------------------------------------
+
+
+def _applicant(
+    data: Mapping[str, Any],
+    fmt: int,
+    state: str | None,
+    on: date,
+    visit_kind: VisitKind | str | None,
+    schedules: tuple[FeeSchedule, ...] | None,
+) -> list[Finding]:
+    raw = {k: data[k] for k in APPLICANT_FIELDS if k in data}
+    checked = check_applicant(raw, on=on, visit_kind=visit_kind, schedules=schedules)
+    findings = list(checked.findings)
+    if fmt == 1:
+        return findings
+    shape = _Shape()
+    decision = _counter_fields(shape, data, state)
+    if decision != DecisionKind.ACCEPTED and state != ApplicantState.ACCEPTED:
+        # The counter fills the person in while the applicant is served; an application that
+        # was not accepted need not be complete. An accepted one must be.
+        findings = [f for f in findings if f.code != "applicant.missing"]
+    findings.extend(shape.findings)
+    # A version whose state says accepted is held to the rules even when its decision is
+    # unreadable: HQ's clerks must hear of it either way.
+    if decision == DecisionKind.ACCEPTED or state == ApplicantState.ACCEPTED:
+        findings.extend(_decision_findings(data, DecisionKind.ACCEPTED, on))
+    return findings
+
+
+def _counter_fields(shape: _Shape, data: Mapping[str, Any], state: str | None) -> str | None:
+    """Check the shape of every counter field (format 2); the decision's kind, if any."""
+    for key in COUNTER_FIELDS:
+        if key not in data:
+            shape.bad(key, "wajib ada (format 2).", "is required (format 2).")
+    shape.state_in(state, "state", frozenset(s.value for s in ApplicantState) - {"captured"})
+    if "roster_entry_id" in data:
+        shape.text(data, "roster_entry_id", "roster_entry_id", optional=True)
+    walk_in = (
+        shape.mapping(data, "walk_in", "walk_in", optional=True) if "walk_in" in data else None
+    )
+    if walk_in is not None:
+        shape.choice(walk_in, "group", "walk_in.group", WalkInGroup)
+        shape.text(walk_in, "reason", "walk_in.reason")
+    for key in ("checked_in_at", "checked_in_by"):
+        if key in data:
+            shape.text(data, key, key)
+    queue = shape.mapping(data, "queue", "queue") if "queue" in data else None
+    if queue is not None:
+        shape.choice(queue, "series", "queue.series", QueueSeries)
+        shape.integer(queue, "number", "queue.number", low=1)
+    if "watchlist" in data:
+        _watchlist(shape, data)
+    if "documents" in data:
+        _documents(shape, data)
+    if "payment" in data:
+        _payment(shape, data)
+    if "biometrics_ref" in data:
+        shape.text(data, "biometrics_ref", "biometrics_ref", optional=True)
+    notes = data.get("notes")
+    if "notes" in data and not isinstance(notes, str):
+        shape.bad("notes", "harus teks.", "must be text.")
+    if "acknowledged" in data:
+        for n, ack in enumerate(shape.sequence(data, "acknowledged", "acknowledged") or ()):
+            if not isinstance(ack, Mapping):
+                shape.bad(f"acknowledged[{n}]", "harus objek JSON.", "must be a JSON object.")
+                continue
+            shape.text(ack, "code", f"acknowledged[{n}].code")
+            shape.by_at(ack, f"acknowledged[{n}]")
+    if "correction" in data:
+        shape.correction(data)
+    decided = _decision(shape, data) if "decision" in data else None
+    if state is not None and state in {s.value for s in DECIDED_STATES} and state != decided:
+        shape.bad(
+            "decision",
+            f"status rekaman {state} tidak sesuai dengan keputusannya.",
+            f"the record state {state} does not match its decision.",
+        )
+    return decided
+
+
+def _watchlist(shape: _Shape, data: Mapping[str, Any]) -> None:
+    held = shape.mapping(data, "watchlist", "watchlist")
+    if held is None:
+        return
+    shape.boolean(held, "possible_match", "watchlist.possible_match")
+    shape.integer(held, "reference_version", "watchlist.reference_version", low=0, optional=True)
+    resolution = shape.mapping(held, "resolution", "watchlist.resolution", optional=True)
+    if resolution is not None:
+        shape.choice(resolution, "outcome", "watchlist.resolution.outcome", RESOLUTION_OUTCOMES)
+        shape.text(resolution, "reason", "watchlist.resolution.reason")
+        shape.by_at(resolution, "watchlist.resolution")
+
+
+def _documents(shape: _Shape, data: Mapping[str, Any]) -> None:
+    held = shape.mapping(data, "documents", "documents")
+    if held is None:
+        return
+    known = {d.value for d in Document}
+    states = {s.value for s in DocumentState}
+    for key, value in held.items():
+        path = f"documents.{_clip(key)}"
+        if key not in known:
+            shape.bad(path, "bukan dokumen yang dikenal.", "is not a known document.")
+        elif not isinstance(value, str) or value not in states:
+            listed = ", ".join(sorted(states))
+            shape.bad(path, f"harus salah satu dari: {listed}.", f"must be one of: {listed}.")
+
+
+def _payment(shape: _Shape, data: Mapping[str, Any]) -> None:
+    held = shape.mapping(data, "payment", "payment", optional=True)
+    if held is None:
+        return
+    shape.text(held, "billing_code", "payment.billing_code")
+    shape.integer(held, "amount", "payment.amount", low=0)
+    if shape.boolean(held, "paid", "payment.paid"):
+        shape.text(held, "ntpn", "payment.ntpn")
+        shape.text(held, "paid_at", "payment.paid_at")
+
+
+def _decision(shape: _Shape, data: Mapping[str, Any]) -> str | None:
+    """Check the decision's shape; its kind (None when there is none or it is unreadable)."""
+    held = shape.mapping(data, "decision", "decision", optional=True)
+    if held is None:
+        return None
+    kind = shape.choice(held, "kind", "decision.kind", DecisionKind)
+    shape.by_at(held, "decision")
+    for key in ("reason", "text"):
+        if held.get(key) is not None:
+            shape.text(held, key, f"decision.{key}")
+    missing = held.get("documents")
+    if missing is not None:
+        if not isinstance(missing, list):
+            shape.bad("decision.documents", "harus daftar.", "must be a list.")
+        elif any(not isinstance(d, str) or d not in {x.value for x in Document} for d in missing):
+            shape.bad(
+                "decision.documents",
+                "berisi dokumen yang tidak dikenal.",
+                "holds a document that is not known.",
+            )
+    if held.get("due") is not None:
+        shape.date_text(held, "due", "decision.due")
+    return kind
+
+
+def _decision_findings(data: Mapping[str, Any], kind: str, on: date) -> list[Finding]:
+    """The decision rules on a readable decision; ``hq.decision_unmet`` for an unmet acceptance."""
+    if kind != DecisionKind.ACCEPTED:
+        return []
+    unmet = _prerequisites(data, on)
+    return [_decision_unmet(unmet)] if unmet else []
+
+
+def _prerequisites(data: Mapping[str, Any], on: date) -> list[Finding]:
+    """What an acceptance needs and this applicant lacks (issue 10, "Applicant at the counter").
+
+    Every required document seen, a billing code marked paid with its NTPN, a biometrics
+    reference, and any possible watchlist match cleared by a supervisor.
+    """
+    unmet: list[Finding] = []
+    documents = _documents_not_seen(data, on)
+    if documents:
+        unmet.append(documents)
+    payment = data.get("payment")
+    if not (
+        isinstance(payment, Mapping)
+        and _filled(payment.get("billing_code"))
+        and payment.get("paid") is True
+        and _filled(payment.get("ntpn"))
+    ):
+        unmet.append(
+            error(
+                "decision.unpaid",
+                "payment",
+                "Belum ada kode billing yang ditandai lunas dengan NTPN.",
+                "No billing code marked paid with its NTPN.",
+            )
+        )
+    if not _filled(data.get("biometrics_ref")):
+        unmet.append(
+            error(
+                "decision.no_biometrics",
+                "biometrics_ref",
+                "Tidak ada referensi stasiun biometrik.",
+                "No biometrics station reference.",
+            )
+        )
+    watchlist = data.get("watchlist")
+    if isinstance(watchlist, Mapping) and watchlist.get("possible_match") is not False:
+        resolution = watchlist.get("resolution")
+        if not (isinstance(resolution, Mapping) and resolution.get("outcome") == "cleared"):
+            unmet.append(
+                error(
+                    "decision.watchlist_unresolved",
+                    "watchlist",
+                    "Kemungkinan kecocokan daftar cekal belum dinyatakan bersih oleh supervisor.",
+                    "A possible watchlist match was not cleared by a supervisor.",
+                )
+            )
+    elif not isinstance(watchlist, Mapping):
+        unmet.append(
+            error(
+                "decision.watchlist_unresolved",
+                "watchlist",
+                "Hasil pemeriksaan daftar cekal tidak tercatat.",
+                "The watchlist check is not recorded.",
+            )
+        )
+    return unmet
+
+
+def _filled(value: object) -> bool:
+    return isinstance(value, str) and bool(value.strip())
+
+
+def _documents_not_seen(data: Mapping[str, Any], on: date) -> Finding | None:
+    """The checklist lines with no original seen (a conditional line may be not applicable)."""
+    born = parse_iso_date(data.get("birth_date"))
+    try:
+        app_type = ApplicationType(data.get("application_type"))
+    except (TypeError, ValueError):
+        app_type = None
+    if born is None or app_type is None:
+        return error(
+            "decision.documents_unknown",
+            "documents",
+            "Daftar dokumen tidak dapat ditentukan (jenis permohonan atau tanggal lahir kosong).",
+            "The documents checklist cannot be worked out (application type or birth date "
+            "missing).",
+        )
+    married = data.get("married") is True
+    issued = parse_iso_date(data.get("old_passport_issued"))
+    category = applicant_category(born, married, on)
+    held = data.get("documents")
+    states = held if isinstance(held, Mapping) else {}
+    lines_id: list[str] = []
+    lines_en: list[str] = []
+    for requirement in required_documents(app_type, category, old_passport_issued=issued):
+        found = [states.get(d.value) for d in requirement.alternatives]
+        if DocumentState.SEEN in found:
+            continue
+        if requirement.condition is not None and DocumentState.NOT_APPLICABLE in found:
+            continue
+        lines_id.append(requirement.label("id"))
+        lines_en.append(requirement.label("en"))
+    if not lines_en:
+        return None
+    return error(
+        "decision.documents_not_seen",
+        "documents",
+        f"Dokumen asli belum dilihat: {'; '.join(lines_id)}.",
+        f"Originals not seen: {'; '.join(lines_en)}.",
+    )
+
+
+def _decision_unmet(unmet: Sequence[Finding]) -> Finding:
+    """One finding that names every prerequisite an accepted decision lacked, in words."""
+    said_id = " ".join(_sentence(f.message.id) for f in unmet)
+    said_en = " ".join(_sentence(f.message.en) for f in unmet)
+    return error(
+        DECISION_UNMET,
+        "decision",
+        f"Diterima tanpa memenuhi syaratnya: {said_id}",
+        f"Accepted without its prerequisites: {said_en}",
+    )
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    return text if text.endswith((".", "!", "?")) else text + "."
+
+
+__all__ = [
+    "DECISION_UNMET",
+    "FLAG_DECISION_UNMET",
+    "FLAG_FORMAT_UNKNOWN",
+    "FORMAT_UNKNOWN",
+    "KNOWN_FORMATS",
+    "SHAPE",
+    "record_findings",
+    "record_flags",
+    "record_format",
+]
