@@ -7,6 +7,7 @@ import click
 from fieldkit import __version__
 from fieldkit.cli.applicant import applicant
 from fieldkit.cli.check import check
+from fieldkit.cli.checkin import checkin, queue, walkin
 from fieldkit.cli.fee import fee
 from fieldkit.cli.officer import officer
 from fieldkit.cli.output import (
@@ -100,6 +101,9 @@ for command in (
     visit,
     roster,
     applicant,
+    checkin,
+    walkin,
+    queue,
     status,
     audit,
     enroll,
