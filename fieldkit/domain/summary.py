@@ -103,7 +103,7 @@ class VisitSummary:
             **self.counts(),
             "still_expected": self.still_expected,
             "undecided_applicants": list(self.undecided),
-            "missing_documents": [m.as_json() for m in self.missing_documents],
+            "applicants_missing_documents": [m.as_json() for m in self.missing_documents],
             "coordinator": {"name": self.coordinator_name, "phone": self.coordinator_phone},
         }
 
