@@ -220,8 +220,10 @@ class _Shape:
             return None
         return value
 
-    def boolean(self, obj: Mapping[str, Any], key: str, path: str) -> bool | None:
-        present, value = self._get(obj, key, path, False)
+    def boolean(
+        self, obj: Mapping[str, Any], key: str, path: str, *, optional: bool = False
+    ) -> bool | None:
+        present, value = self._get(obj, key, path, optional)
         if present and not isinstance(value, bool):
             self.bad(path, "harus true atau false.", "must be true or false.")
             return None
@@ -394,6 +396,10 @@ def _applicant(
     schedules: tuple[FeeSchedule, ...] | None,
 ) -> list[Finding]:
     raw = {k: data[k] for k in APPLICANT_FIELDS if k in data}
+    if fmt == 2:
+        # Format 2 writes every person field, None where the counter has not filled it in yet
+        # ("married" among them): to the rules that is a field not given.
+        raw = {k: v for k, v in raw.items() if v is not None}
     checked = check_applicant(raw, on=on, visit_kind=visit_kind, schedules=schedules)
     findings = list(checked.findings)
     if fmt == 1:
@@ -467,7 +473,8 @@ def _watchlist(shape: _Shape, data: Mapping[str, Any]) -> None:
     held = shape.mapping(data, "watchlist", "watchlist")
     if held is None:
         return
-    shape.boolean(held, "possible_match", "watchlist.possible_match")
+    # None: the device held no watchlist to check with (HQ screens every applicant itself).
+    shape.boolean(held, "possible_match", "watchlist.possible_match", optional=True)
     shape.integer(held, "reference_version", "watchlist.reference_version", low=0, optional=True)
     resolution = shape.mapping(held, "resolution", "watchlist.resolution", optional=True)
     if resolution is not None:
@@ -570,7 +577,8 @@ def _prerequisites(data: Mapping[str, Any], on: date) -> list[Finding]:
             )
         )
     watchlist = data.get("watchlist")
-    if isinstance(watchlist, Mapping) and watchlist.get("possible_match") is not False:
+    # A device without a watchlist writes None (not checked); HQ's own screening covers it.
+    if isinstance(watchlist, Mapping) and watchlist.get("possible_match") not in (False, None):
         resolution = watchlist.get("resolution")
         if not (isinstance(resolution, Mapping) and resolution.get("outcome") == "cleared"):
             unmet.append(
