@@ -46,7 +46,7 @@ from fieldkit.vault.clock import now
 from fieldkit.vault.errors import NotFound, ReferenceUnavailable, Refused
 from fieldkit.vault.kinds import APPLICANT, QUEUE, ROSTER
 from fieldkit.vault.records import Change, Record, VersionConflict
-from fieldkit.vault.roster.listing import roster_entries, roster_version, write_signal
+from fieldkit.vault.roster.listing import roster_changes, roster_entries, write_signal
 from sync.device.reference import watchlist_hit
 
 __all__ = [
@@ -153,7 +153,7 @@ class _Cached:
     index: NameIndex
     states: dict[str, str]
     birth_dates: dict[str, str | None]
-    version: tuple[int, str | None]
+    seq: int  # the outbox number the index is current at
     signal: tuple[int, int]
 
 
@@ -179,59 +179,66 @@ def _cache(session: OfficerSession) -> _IndexCache:
         return found
 
 
+def _indexed(record: Record) -> tuple[str | None, str | None, str | None]:
+    """What the index holds of an entry besides its id: name, booking code, NIK."""
+    data = record.data
+    return _text(data.get("name")), _text(data.get("booking_code")), _text(data.get("nik"))
+
+
 def _build(session: OfficerSession, visit_id: str) -> _Cached:
     unlocked = session.unlocked
     signal = write_signal(unlocked)
-    version = roster_version(unlocked, visit_id)
+    # Read before the entries: a write in between is seen again later (one needless rebuild
+    # at worst), never missed.
+    seq, _ = roster_changes(unlocked, visit_id, None)
     records = roster_entries(unlocked, visit_id)
-    index = NameIndex(
-        (
-            r.id,
-            _text(r.data.get("name")),
-            _text(r.data.get("booking_code")),
-            _text(r.data.get("nik")),
-        )
-        for r in records
-    )
     return _Cached(
-        index,
+        NameIndex((r.id, *_indexed(r)) for r in records),
         {r.id: r.state for r in records},
         {r.id: _text(r.data.get("birth_date")) for r in records},
-        version,
+        seq,
         signal,
     )
 
 
-def _current(session: OfficerSession, visit_id: str) -> _Cached:
-    """The visit's index, rebuilt only when its roster changed since it was built.
+def _refresh(session: OfficerSession, held: _Cached, visit_id: str) -> bool:
+    """Bring ``held`` up to date in place; False when the roster changed beyond states.
 
-    Nothing written since (:func:`write_signal` unchanged): no query at all. Something written:
-    one count of the visit's roster rows, and a rebuild only if that changed.
+    Only the entries written since the index was built are read: a check-in (by this session
+    or another process) changes an entry's state, not what the index holds of it.
+    """
+    unlocked = session.unlocked
+    signal = write_signal(unlocked)
+    seq, changed = roster_changes(unlocked, visit_id, held.seq)
+    for entry_id in changed:
+        entry = held.index.entry(entry_id)
+        if entry is None:
+            return False  # a new entry: rebuild
+        record = unlocked.read(ROSTER, entry_id)
+        if _indexed(record) != (entry.name or None, entry.booking_code, entry.nik):
+            return False  # a name, code or NIK changed: rebuild
+        held.states[entry_id] = record.state
+        held.birth_dates[entry_id] = _text(record.data.get("birth_date"))
+    held.seq, held.signal = seq, signal
+    return True
+
+
+def _current(session: OfficerSession, visit_id: str) -> _Cached:
+    """The visit's index, brought up to date with what was written since it was built.
+
+    Nothing written to the file since the last lookup (:func:`write_signal` unchanged): no
+    query at all. Something written: the visit's roster entries written since (by outbox
+    number), usually none; their states are updated in place, anything else rebuilds.
     """
     cache = _cache(session)
     with cache.lock:
         held = cache.visits.get(visit_id)
-        if held is not None:
-            signal = write_signal(session.unlocked)
-            if signal == held.signal:
-                return held
-            if roster_version(session.unlocked, visit_id) == held.version:
-                held.signal = signal
-                return held
+        if held is not None and (
+            write_signal(session.unlocked) == held.signal or _refresh(session, held, visit_id)
+        ):
+            return held
         held = cache.visits[visit_id] = _build(session, visit_id)
         return held
-
-
-def _arrived(session: OfficerSession, visit_id: str, entry_id: str) -> None:
-    """Our own check-in changed one entry's state: update the index instead of rebuilding it."""
-    cache = _cache(session)
-    with cache.lock:
-        held = cache.visits.get(visit_id)
-        if held is None or entry_id not in held.index:
-            return
-        held.states[entry_id] = RosterState.ARRIVED.value
-        held.version = roster_version(session.unlocked, visit_id)
-        held.signal = write_signal(session.unlocked)
 
 
 def _text(value: object) -> str | None:
@@ -430,7 +437,6 @@ def check_in(session: OfficerSession, visit_id: str, entry_id: str) -> Arrival:
             Change(QUEUE, visit_id, {**queue, "last": last}, "open", visit_id, queue_version),
         ],
     )
-    _arrived(session, visit_id, entry_id)
     label = queue_label(series, number)
     refer = possible is True
     return Arrival(

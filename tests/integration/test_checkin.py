@@ -293,6 +293,28 @@ def test_the_name_index_follows_the_roster_within_one_session(tmp_path):
     session.vault.close()
 
 
+def test_the_name_index_sees_what_another_process_wrote(tmp_path):
+    home = tmp_path / "home"
+    crowd = people(4, 6161)
+    session, visit_id, entry_ids = open_visit_with_roster(home, roster_rows(crowd))
+    desk = OfficerSession(session)
+    assert checkin.find_arrival(desk, visit_id, crowd[1]["nik"])[0].state == "expected"
+    other = reopen(home)  # another connection: another process, as far as SQLite knows
+    checkin.check_in(OfficerSession(other), visit_id, entry_ids[1])
+    assert checkin.find_arrival(desk, visit_id, crowd[1]["nik"])[0].state == "arrived"
+    # A corrected name (HQ's reassignment, say) rebuilds the index.
+    record = other.read(ROSTER, entry_ids[2])
+    renamed = {**record.data, "name": "ZAINAL ABIDIN"}
+    other.write(
+        [Change(ROSTER, record.id, renamed, record.state, visit_id, record.version)],
+        action="roster_assigned",
+    )
+    [found] = checkin.find_arrival(desk, visit_id, "zain")
+    assert found.entry_id == entry_ids[2] and found.name == "ZAINAL ABIDIN"
+    other.vault.close()
+    session.vault.close()
+
+
 # -- the watchlist --------------------------------------------------------------------------------
 
 

@@ -34,13 +34,23 @@ def write_signal(session: UnlockedVault) -> tuple[int, int]:
     return int(conn.execute("PRAGMA data_version").fetchone()[0]), conn.total_changes
 
 
-def roster_version(session: UnlockedVault, visit_id: str) -> tuple[int, str | None]:
-    """How many roster entries a visit has and when the latest changed: equal values, same roster.
+def roster_changes(
+    session: UnlockedVault, visit_id: str, after: int | None
+) -> tuple[int, set[str]]:
+    """The outbox number now, and the ids of the visit's roster entries written after ``after``.
 
-    No decryption; one indexed query.
+    Every record version gets the next gapless outbox number, which is never deleted or
+    reused; so the entries written since outbox number ``after`` are exactly these, found
+    without decrypting anything, in time proportional to the writes since then. ``after=None``
+    asks for the number only.
     """
-    row = session.conn.execute(
-        "SELECT COUNT(*), MAX(updated_at) FROM records WHERE kind = ? AND visit_id = ?",
-        (ROSTER, visit_id),
-    ).fetchone()
-    return int(row[0]), row[1]
+    conn = session.conn
+    last = int(conn.execute("SELECT COALESCE(MAX(seq), 0) FROM outbox").fetchone()[0])
+    if after is None or last <= after:
+        return last, set()
+    rows = conn.execute(
+        "SELECT DISTINCT o.id FROM outbox o JOIN records r ON r.kind = o.kind AND r.id = o.id "
+        "WHERE o.seq > ? AND o.seq <= ? AND o.kind = ? AND r.visit_id = ?",
+        (after, last, ROSTER, visit_id),
+    )
+    return last, {row[0] for row in rows}
