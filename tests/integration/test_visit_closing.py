@@ -16,7 +16,13 @@ from fieldkit import kdf
 from fieldkit.cli.main import main
 from fieldkit.domain.counter import ROSTER_FORMAT, VISIT_FORMAT
 from fieldkit.service import checkin, closing
-from fieldkit.service.errors import NotAllowed, UnlockThrottled, VisitNotOpen, WrongPassphrase
+from fieldkit.service.errors import (
+    InsecureSlot,
+    NotAllowed,
+    UnlockThrottled,
+    VisitNotOpen,
+    WrongPassphrase,
+)
 from fieldkit.service.session import OfficerSession
 from fieldkit.vault import officers
 from fieldkit.vault.kinds import APPLICANT, KIT, ROSTER, VISIT
@@ -485,3 +491,27 @@ def test_approve_close_refuses_a_non_supervisor_before_asking_the_passphrase(day
     finally:
         session.vault.close()
     assert asked == []
+
+
+def test_authenticating_a_second_officer_leaves_the_unlocked_session_as_it_is(day):
+    home, _, _ = day
+    session = reopen(home, OFF2, OFF2_PW)
+    keys = dict(session.deks)
+    try:
+        vault = session.vault
+        assert vault.authenticate_officer(SUP, SUP_PW, allow_test_kdf=True) == "supervisor"
+        assert vault.authenticate_officer(OFF2, OFF2_PW, allow_test_kdf=True) == "officer"
+        assert (session.officer_id, session.role, session.deks) == (OFF2, "officer", keys)
+        with pytest.raises(WrongPassphrase):
+            vault.authenticate_officer(SUP, WRONG_PW, allow_test_kdf=True)
+        # A slot under the test KDF opens only with the test setting on, as at unlock.
+        with pytest.raises(InsecureSlot):
+            vault.authenticate_officer(SUP, SUP_PW)
+    finally:
+        session.vault.close()
+    assert [(o, a) for o, a, _, _ in audit(home)][-4:] == [
+        (SUP, "officer_authenticated"),
+        (OFF2, "officer_authenticated"),
+        (SUP, "unlock_failed"),
+        (SUP, "unlock_refused"),
+    ]
