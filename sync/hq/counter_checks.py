@@ -145,8 +145,8 @@ def record_flags(
             flags.append(
                 (
                     FLAG_FORMAT_UNKNOWN,
-                    f"{_clip(kind)} {record_id} version {version}: {words} It is stored as it "
-                    "came, unchecked: update HQ to a fieldkit that reads it.",
+                    f"{_clip(kind)} {record_id} version {version}: {words} Update HQ to a "
+                    "fieldkit that reads it.",
                 )
             )
     return flags

@@ -1,9 +1,10 @@
 """The counter workflow's records at a real HQ: checked by kind and format, flagged, never lost.
 
 HQ runs as ``fieldkit-hq serve`` in a subprocess (SQLite, and PostgreSQL marked ``postgres``).
-A real vault opens a visit, checks arrivals in with the device's own service (format-2 roster
-entries, applicants and queue counters, a kit checklist), records an acceptance without
-payment and captures a format-1 applicant the old way, then syncs with the real client. What
+A real vault opens a visit, checks arrivals in and lets a walk-in in with the device's own
+services (format-2 roster entries, applicants and queue counters, a kit checklist), records an
+acceptance without payment and a referral, has the supervisor close the visit (a no-show) and
+correct it, captures a format-1 applicant the old way, then syncs with the real client. What
 HQ holds is read from its store. A second device, built from keys and real sealed batches
 (``tests.support.device``), sends records of shapes no fieldkit writes: HQ stores them with
 findings and answers 201, never a 500 (the fixture checks HQ's log at the end).
@@ -21,7 +22,8 @@ import pytest
 
 from fieldkit.domain.applications import applicant_category, required_documents
 from fieldkit.domain.dates import parse_iso_date
-from fieldkit.service.checkin import check_in
+from fieldkit.service.checkin import check_in, walk_in
+from fieldkit.service.closing import approve_close, correct_visit
 from fieldkit.service.kit import kit_checklist
 from fieldkit.service.session import OfficerSession
 from fieldkit.vault.records import Change
@@ -30,7 +32,15 @@ from sync.hq import store
 from tests.support.counter_day import open_visit_on, roster_rows
 from tests.support.device import Device
 from tests.support.hq import Server, running_hq_for
-from tests.support.vault import add_applicants, enrolled_vault, no_wait_client, people, plan_visit
+from tests.support.vault import (
+    SUP,
+    SUP_PW,
+    add_applicants,
+    enrolled_vault,
+    no_wait_client,
+    people,
+    plan_visit,
+)
 
 AT = "2026-12-01T03:00:00.000000+00:00"
 
@@ -111,6 +121,33 @@ def accept_without_payment(
     return version
 
 
+def refer(session: UnlockedVault, applicant_id: str, visit_id: str) -> None:
+    """Write the applicant's referral to the supervisor (a decision that needs no payment)."""
+    record = session.read("applicant", applicant_id)
+    decision = {
+        "kind": "referred",
+        "at": AT,
+        "by": "sup1",
+        "reason": "supervisor",
+        "text": "name differs from the KTP",
+        "documents": [],
+        "due": None,
+    }
+    session.write(
+        [
+            Change(
+                "applicant",
+                applicant_id,
+                {**record.data, "decision": decision},
+                "referred",
+                visit_id,
+                record.version,
+            )
+        ],
+        action="applicant_decided",
+    )
+
+
 def test_a_counter_day_is_checked_at_hq_and_an_unpaid_acceptance_is_flagged(
     server: Server, tmp_path: Path
 ) -> None:
@@ -122,6 +159,18 @@ def test_a_counter_day_is_checked_at_hq_and_an_unpaid_acceptance_is_flagged(
     arrivals = [check_in(officer, visit_id, entry_id) for entry_id in entry_ids[:2]]
     accepted_id = arrivals[0].applicant_id
     accepted_version = accept_without_payment(session, accepted_id, visit_id, arriving[0])
+    refer(session, arrivals[1].applicant_id, visit_id)
+    walked = walk_in(
+        officer,
+        visit_id,
+        {"name": "Siti Aminah", "birth_date": "1950-03-04"},
+        group="elderly",
+        reason="76 years old, no booking",
+    )
+    refer(session, walked.applicant_id, visit_id)
+    # The supervisor approves the day (the third entry becomes a no-show), then corrects it.
+    approve_close(officer, visit_id, SUP, lambda: SUP_PW, allow_test_kdf=True)
+    correct_visit(officer, visit_id, "walk-in count read out wrong")
     older_visit = plan_visit(session)
     [older_id] = add_applicants(session, older_visit, people(1, 42))
 
@@ -145,6 +194,16 @@ def test_a_counter_day_is_checked_at_hq_and_an_unpaid_acceptance_is_flagged(
     assert all(r["findings"] == [] for r in others.values()), {
         key: codes(r) for key, r in others.items() if r["findings"]
     }
+    states = {(kind, r["state"]) for (kind, _, _), r in records.items()}
+    assert {("roster", "arrived"), ("roster", "no_show"), ("visit", "closed")} <= states
+    walked_in = [
+        r for (kind, _, _), r in records.items() if kind == "applicant" and r["data"].get("walk_in")
+    ]
+    assert {r["data"]["walk_in"]["group"] for r in walked_in} == {"elderly"}  # two versions
+    corrected = [
+        r for (kind, _, _), r in records.items() if kind == "visit" and r["data"].get("correction")
+    ]
+    assert len(corrected) == 1 and corrected[0]["data"]["closed_by"] == SUP
     formats = {(kind, r["data"].get("format")) for (kind, _, _), r in records.items()}
     assert {("applicant", 2), ("roster", 2), ("visit", 2), ("queue", 1), ("kit", 1)} <= formats
     assert ("applicant", None) in formats and ("visit", None) in formats, "format 1 too"
