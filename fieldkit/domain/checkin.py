@@ -71,9 +71,9 @@ class NameIndex:
             self.by_id[entry_id] = position
             words.extend((word, position, place) for place, word in enumerate(folded.split()))
         words.sort()
-        # Parallel lists: bisect on the words alone, then read the entry and word position.
+        # Parallel lists: bisect on the words alone, then rank by (word position, name, entry).
         self._words = [w for w, _, _ in words]
-        self._owners = [(p, place) for _, p, place in words]
+        self._keys = [(place, self.folded[p], p) for _, p, place in words]
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -86,13 +86,11 @@ class NameIndex:
         position = self.by_id.get(entry_id)
         return self.entries[position] if position is not None else None
 
-    def _prefixed(self, prefix: str) -> Iterable[tuple[int, int]]:
-        """``(entry position, word position)`` of every word starting with ``prefix``."""
+    def _prefixed(self, prefix: str) -> list[tuple[int, str, int]]:
+        """``(word position, folded name, entry)`` of every word starting with ``prefix``."""
         start = bisect_left(self._words, prefix)
-        for i in range(start, len(self._words)):
-            if not self._words[i].startswith(prefix):
-                break
-            yield self._owners[i]
+        end = bisect_left(self._words, prefix + _AFTER_EVERY_LETTER, start)
+        return self._keys[start:end]
 
     def lookup(self, query: str, limit: int = 10) -> list[IndexedEntry]:
         """The best ``limit`` entries for a part of a name (case- and accent-insensitive)."""
@@ -100,22 +98,41 @@ class NameIndex:
         if not q or limit <= 0:
             return []
         first, *rest = q.split()
-        best: dict[int, tuple[int, int, str]] = {}
-        for position, place in self._prefixed(first):
-            name = self.folded[position]
-            if rest and not _words_match(name.split(), rest):
-                continue
-            rank = 0 if name == q else 1 if name.startswith(q) else 2
-            key = (rank, place, name)
-            if position not in best or key < best[position]:
-                best[position] = key
-        if len(best) < limit and len(q) >= 3:
+        found = self._prefixed(first)
+        if rest:
+            # Several words: each must start a word of the name; names starting so come first.
+            found = [
+                (0 if name.startswith(q) else 1, place, name, p)
+                for place, name, p in found
+                if _words_match(name.split(), rest)
+            ]
+        else:
+            # One word: by (word position, name) the name equal to the query comes first, then
+            # the names starting with it, then later words.
+            found = [(0, place, name, p) for place, name, p in found]  # type: ignore[misc]
+        picked: list[int] = []
+        for *_, position in _smallest(found, limit):
+            if position not in picked:
+                picked.append(position)
+        if len(picked) < limit and len(q) >= 3:
             # A part inside a word ("wati" in "SRIWATI"): a scan of the folded names in memory.
-            for position, name in enumerate(self.folded):
-                if position not in best and q in name:
-                    best[position] = (3, 0, name)
-        top = heapq.nsmallest(limit, best.items(), key=lambda item: item[1])
-        return [self.entries[position] for position, _ in top]
+            inside = heapq.nsmallest(
+                limit - len(picked),
+                ((name, p) for p, name in enumerate(self.folded) if q in name and p not in picked),
+            )
+            picked += [p for _, p in inside]
+        return [self.entries[position] for position in picked[:limit]]
+
+
+_AFTER_EVERY_LETTER = "\U0010ffff"
+
+
+def _smallest(keys: list[tuple[int, int, str, int]], limit: int) -> list[tuple[int, int, str, int]]:
+    """The smallest keys, enough to hold ``limit`` distinct entries (a name may match twice)."""
+    top = heapq.nsmallest(2 * limit, keys)
+    if len({k[3] for k in top}) >= limit or len(top) == len(keys):
+        return top
+    return sorted(keys)
 
 
 def _words_match(name_words: list[str], query_words: list[str]) -> bool:

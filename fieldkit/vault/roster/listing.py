@@ -48,9 +48,12 @@ def roster_changes(
     last = int(conn.execute("SELECT COALESCE(MAX(seq), 0) FROM outbox").fetchone()[0])
     if after is None or last <= after:
         return last, set()
+    # CROSS JOIN and +kind keep SQLite on the outbox's seq range (the writes since ``after``):
+    # left to itself it walks every roster row of the (kind, id, version) index instead.
     rows = conn.execute(
-        "SELECT DISTINCT o.id FROM outbox o JOIN records r ON r.kind = o.kind AND r.id = o.id "
-        "WHERE o.seq > ? AND o.seq <= ? AND o.kind = ? AND r.visit_id = ?",
+        "SELECT DISTINCT o.id FROM outbox o CROSS JOIN records r "
+        "ON r.kind = o.kind AND r.id = o.id "
+        "WHERE o.seq > ? AND o.seq <= ? AND +o.kind = ? AND r.visit_id = ?",
         (after, last, ROSTER, visit_id),
     )
     return last, {row[0] for row in rows}
