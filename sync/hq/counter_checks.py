@@ -72,6 +72,23 @@ KIT_GROUPS = frozenset({"equipment", "loan"})
 RESOLUTION_OUTCOMES = frozenset({"cleared", "confirmed"})
 _CLIP = 40  # characters of a device-chosen key quoted in a finding
 
+# The words each field may hold, as plain strings (HQ checks thousands of records a second).
+_DOCUMENTS = frozenset(d.value for d in Document)
+_DOCUMENT_STATES = frozenset(s.value for s in DocumentState)
+_DECISION_KINDS = frozenset(k.value for k in DecisionKind)
+_DECIDED = frozenset(s.value for s in DECIDED_STATES)
+_SERIES = frozenset(s.value for s in QueueSeries)
+_WALK_IN_GROUPS = frozenset(g.value for g in WalkInGroup)
+_APPLICANT_2_STATES = frozenset(s.value for s in ApplicantState) - {ApplicantState.CAPTURED.value}
+_VISIT_1_STATES = frozenset({VisitState.PLANNED.value, VisitState.WITHDRAWN.value})
+_VISIT_2_STATES = frozenset(
+    {VisitState.OPEN.value, VisitState.CLOSED.value, VisitState.WITHDRAWN.value}
+)
+_ROSTER_1_STATES = frozenset({RosterState.EXPECTED.value, RosterState.WITHDRAWN.value})
+_ROSTER_2_STATES = frozenset(
+    {RosterState.ARRIVED.value, RosterState.NO_SHOW.value, RosterState.WITHDRAWN.value}
+)
+
 
 def record_format(data: Mapping[str, object]) -> int | None:
     """The format of a record's data: 1 without a ``format`` key, None when it is not a number.
@@ -234,14 +251,14 @@ class _Shape:
         obj: Mapping[str, Any],
         key: str,
         path: str,
-        choices: frozenset[str] | type[Any],
+        choices: frozenset[str],
         *,
         optional: bool = False,
     ) -> str | None:
         present, value = self._get(obj, key, path, optional)
         if not present:
             return None
-        allowed = choices if isinstance(choices, frozenset) else {c.value for c in choices}
+        allowed = choices
         if not isinstance(value, str) or value not in allowed:
             listed = ", ".join(sorted(allowed))
             self.bad(path, f"harus salah satu dari: {listed}.", f"must be one of: {listed}.")
@@ -306,14 +323,12 @@ class _Shape:
 
 def _visit_1(shape: _Shape, data: Mapping[str, Any], state: str | None) -> None:
     """A visit as HQ assigned it or a device planned it: HQ checks no more than it did."""
-    shape.state_in(state, "state", frozenset({VisitState.PLANNED, VisitState.WITHDRAWN}))
+    shape.state_in(state, "state", _VISIT_1_STATES)
 
 
 def _visit_2(shape: _Shape, data: Mapping[str, Any], state: str | None) -> None:
     """An opened visit; once closed, who approved it and its summary."""
-    shape.state_in(
-        state, "state", frozenset({VisitState.OPEN, VisitState.CLOSED, VisitState.WITHDRAWN})
-    )
+    shape.state_in(state, "state", _VISIT_2_STATES)
     shape.text(data, "opened_at", "opened_at")
     shape.text(data, "opened_by", "opened_by")
     shape.integer(data, "walk_in_quota", "walk_in_quota", low=0, optional=True)
@@ -327,16 +342,12 @@ def _visit_2(shape: _Shape, data: Mapping[str, Any], state: str | None) -> None:
 
 def _roster_1(shape: _Shape, data: Mapping[str, Any], state: str | None) -> None:
     """An entry as HQ sent it: expected, or withdrawn with its visit."""
-    shape.state_in(state, "state", frozenset({RosterState.EXPECTED, RosterState.WITHDRAWN}))
+    shape.state_in(state, "state", _ROSTER_1_STATES)
 
 
 def _roster_2(shape: _Shape, data: Mapping[str, Any], state: str | None) -> None:
     """An entry checked in (with the applicant made for it) or marked a no-show at closing."""
-    shape.state_in(
-        state,
-        "state",
-        frozenset({RosterState.ARRIVED, RosterState.NO_SHOW, RosterState.WITHDRAWN}),
-    )
+    shape.state_in(state, "state", _ROSTER_2_STATES)
     if state == RosterState.ARRIVED or (state == RosterState.WITHDRAWN and "arrived_at" in data):
         shape.text(data, "arrived_at", "arrived_at")
         shape.text(data, "applicant_id", "applicant_id")
@@ -366,9 +377,9 @@ def _queue_1(shape: _Shape, data: Mapping[str, Any], state: str | None) -> None:
     """A visit's queue counters: the last number given in each series, the walk-ins let in."""
     last = shape.mapping(data, "last", "last")
     if last is not None:
-        for series in QueueSeries:
-            shape.integer(last, series.value, f"last.{series.value}", low=0)
-        for key in sorted(set(last) - {s.value for s in QueueSeries}, key=str):
+        for series in sorted(_SERIES):
+            shape.integer(last, series, f"last.{series}", low=0)
+        for key in sorted(set(last) - _SERIES, key=str):
             shape.bad(f"last.{_clip(key)}", "bukan seri antrean.", "is not a queue series.")
     shape.integer(data, "walk_ins", "walk_ins", low=0)
 
@@ -423,21 +434,21 @@ def _counter_fields(shape: _Shape, data: Mapping[str, Any], state: str | None) -
     for key in COUNTER_FIELDS:
         if key not in data:
             shape.bad(key, "wajib ada (format 2).", "is required (format 2).")
-    shape.state_in(state, "state", frozenset(s.value for s in ApplicantState) - {"captured"})
+    shape.state_in(state, "state", _APPLICANT_2_STATES)
     if "roster_entry_id" in data:
         shape.text(data, "roster_entry_id", "roster_entry_id", optional=True)
     walk_in = (
         shape.mapping(data, "walk_in", "walk_in", optional=True) if "walk_in" in data else None
     )
     if walk_in is not None:
-        shape.choice(walk_in, "group", "walk_in.group", WalkInGroup)
+        shape.choice(walk_in, "group", "walk_in.group", _WALK_IN_GROUPS)
         shape.text(walk_in, "reason", "walk_in.reason")
     for key in ("checked_in_at", "checked_in_by"):
         if key in data:
             shape.text(data, key, key)
     queue = shape.mapping(data, "queue", "queue") if "queue" in data else None
     if queue is not None:
-        shape.choice(queue, "series", "queue.series", QueueSeries)
+        shape.choice(queue, "series", "queue.series", _SERIES)
         shape.integer(queue, "number", "queue.number", low=1)
     if "watchlist" in data:
         _watchlist(shape, data)
@@ -460,7 +471,7 @@ def _counter_fields(shape: _Shape, data: Mapping[str, Any], state: str | None) -
     if "correction" in data:
         shape.correction(data)
     decided = _decision(shape, data) if "decision" in data else None
-    if state is not None and state in {s.value for s in DECIDED_STATES} and state != decided:
+    if state is not None and state in _DECIDED and state != decided:
         shape.bad(
             "decision",
             f"status rekaman {state} tidak sesuai dengan keputusannya.",
@@ -487,14 +498,12 @@ def _documents(shape: _Shape, data: Mapping[str, Any]) -> None:
     held = shape.mapping(data, "documents", "documents")
     if held is None:
         return
-    known = {d.value for d in Document}
-    states = {s.value for s in DocumentState}
     for key, value in held.items():
         path = f"documents.{_clip(key)}"
-        if key not in known:
+        if key not in _DOCUMENTS:
             shape.bad(path, "bukan dokumen yang dikenal.", "is not a known document.")
-        elif not isinstance(value, str) or value not in states:
-            listed = ", ".join(sorted(states))
+        elif not isinstance(value, str) or value not in _DOCUMENT_STATES:
+            listed = ", ".join(sorted(_DOCUMENT_STATES))
             shape.bad(path, f"harus salah satu dari: {listed}.", f"must be one of: {listed}.")
 
 
@@ -514,7 +523,7 @@ def _decision(shape: _Shape, data: Mapping[str, Any]) -> str | None:
     held = shape.mapping(data, "decision", "decision", optional=True)
     if held is None:
         return None
-    kind = shape.choice(held, "kind", "decision.kind", DecisionKind)
+    kind = shape.choice(held, "kind", "decision.kind", _DECISION_KINDS)
     shape.by_at(held, "decision")
     for key in ("reason", "text"):
         if held.get(key) is not None:
@@ -523,7 +532,7 @@ def _decision(shape: _Shape, data: Mapping[str, Any]) -> str | None:
     if missing is not None:
         if not isinstance(missing, list):
             shape.bad("decision.documents", "harus daftar.", "must be a list.")
-        elif any(not isinstance(d, str) or d not in {x.value for x in Document} for d in missing):
+        elif any(not isinstance(d, str) or d not in _DOCUMENTS for d in missing):
             shape.bad(
                 "decision.documents",
                 "berisi dokumen yang tidak dikenal.",

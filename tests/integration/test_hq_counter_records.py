@@ -215,6 +215,8 @@ def test_a_counter_day_is_checked_at_hq_and_an_unpaid_acceptance_is_flagged(
     assert flag["detail"].startswith(f"applicant {accepted_id} version {accepted_version}: ")
     assert "No billing code marked paid" in flag["detail"]
     assert arriving[0]["name"] not in flag["detail"] and arriving[0]["nik"] not in flag["detail"]
+    status = server.cli("status").stdout
+    assert "decision-unmet" in status and accepted_id in status, "HQ's clerks see it"
 
 
 # --- shapes no fieldkit writes -------------------------------------------------------------------
