@@ -44,7 +44,7 @@ from fieldkit.service.visits import invalid, require_open_visit
 from fieldkit.vault import syncstate
 from fieldkit.vault.clock import now
 from fieldkit.vault.errors import NotFound, ReferenceUnavailable, Refused
-from fieldkit.vault.kinds import APPLICANT, QUEUE, ROSTER
+from fieldkit.vault.kinds import APPLICANT, QUEUE, ROSTER, VISIT
 from fieldkit.vault.records import Change, Record, VersionConflict
 from fieldkit.vault.roster.listing import roster_changes, roster_entries, write_signal
 from sync.device.reference import watchlist_hit
@@ -267,7 +267,9 @@ def find_arrival(
     digits, as a scanner types it), exactly (blind index); when no entry of this visit has that
     code, or the query is not code-shaped, part of a name: any word's beginning, or anywhere
     in the name, ignoring case and accents. Not audited: it shows what the roster list shows
-    and is asked on every keystroke. Raises :class:`NotFound` for an unknown visit.
+    and is asked on every keystroke. Raises :class:`NotFound` for an unknown visit, and
+    :class:`Refused` for a code or NIK on another visit's roster only (``checkin.other_date``
+    with the booked day, or ``checkin.other_visit``).
     """
     held = _current(session, visit_id)
     text = query.strip()
@@ -275,17 +277,45 @@ def find_arrival(
         return []
     unlocked = session.unlocked
     digits = compact(text)
+    elsewhere: list[str] = []
     if len(digits) == NIK_LENGTH and is_digits(digits):
-        hits = [i for _, i in unlocked.find("nik", digits, kind=ROSTER) if i in held.index]
+        found = [i for _, i in unlocked.find("nik", digits, kind=ROSTER)]
+        hits = [i for i in found if i in held.index]
         if hits:
             return [_match(held, i, "nik") for i in hits[:limit]]
+        elsewhere += found
     code = check_booking_code(text)
     if code.ok and code.value is not None:
-        found = unlocked.find("booking_code", code.value, kind=ROSTER)
-        hits = [i for _, i in found if i in held.index]
+        found = [i for _, i in unlocked.find("booking_code", code.value, kind=ROSTER)]
+        hits = [i for i in found if i in held.index]
         if hits:
             return [_match(held, i, "booking_code") for i in hits[:limit]]
+        elsewhere += found
+    if elsewhere:
+        _refuse_elsewhere(session, visit_id, elsewhere[0])
     return [_match(held, e.entry_id, "name") for e in held.index.lookup(text, limit)]
+
+
+def _refuse_elsewhere(session: OfficerSession, visit_id: str, entry_id: str) -> None:
+    """A scanned code or NIK that is on another visit's roster: say which day it is for."""
+    unlocked = session.unlocked
+    entry = unlocked.read(ROSTER, entry_id)
+    if entry.visit_id is None:
+        return
+    other, this = unlocked.read(VISIT, entry.visit_id), unlocked.read(VISIT, visit_id)
+    day, other_session = str(other.data.get("date")), str(other.data.get("session"))
+    booked = parse_iso_date(entry.data.get("booking_date")) or parse_iso_date(day)
+    this_day, this_session, _kind = _visit_day(this)
+    _refused(check_arrival("expected", booked, None, this_day, this_session))
+    raise Refused(
+        Message(
+            f"Pemohon ini terdaftar di kunjungan lain ({other.data.get('site')}, {day} sesi "
+            f"{other_session}), bukan di kunjungan ini.",
+            f"This person is on the roster of another visit ({other.data.get('site')}, {day} "
+            f"{other_session} session), not this one.",
+        ),
+        "checkin.other_visit",
+    )
 
 
 # -- checking in --------------------------------------------------------------------------------
@@ -608,7 +638,7 @@ def queue_view(
     shows names.
     """
     unlocked = session.unlocked
-    session.unlocked.read("visit", visit_id)
+    session.unlocked.read(VISIT, visit_id)
     items: list[QueueItem] = []
     for record in unlocked.latest(APPLICANT, visit_id):
         queue = record.data.get("queue")

@@ -267,6 +267,27 @@ def test_a_booking_for_another_day_or_session(tmp_path):
     session.vault.close()
 
 
+def test_a_code_or_nik_booked_for_another_visit_is_refused_with_its_day(tmp_path):
+    home = tmp_path / "home"
+    crowd = people(3, 3131)
+    session, visit_id, _ids = open_visit_with_roster(home, roster_rows(crowd[:1], booked=True))
+    later = roster_rows(crowd[1:2], booked=True)
+    later[0]["booking_date"] = "2026-12-03"
+    open_visit_on(session, later, csv_dir=tmp_path / "later", on="2026-12-03")
+    same_day = roster_rows(crowd[2:], booked=True)
+    open_visit_on(session, same_day, csv_dir=tmp_path / "same", kind="office")
+    session.vault.close()
+    other_day = run(home, "checkin", visit_id, crowd[1]["booking_code"])
+    assert other_day.exit_code == 1 and "This booking is for 2026-12-03" in other_day.output
+    by_nik = run(home, "checkin", visit_id, "--nik", crowd[1]["nik"], "--json")
+    assert by_nik.exit_code == 1 and "2026-12-03" in as_json_error(by_nik)["message"]
+    other_visit = run(home, "checkin", visit_id, crowd[2]["booking_code"])
+    assert (
+        other_visit.exit_code == 1
+        and "roster of another visit (Kanim Karawang" in other_visit.output
+    )
+
+
 def test_the_name_index_follows_the_roster_within_one_session(tmp_path):
     home = tmp_path / "home"
     crowd = people(6, 5150)
@@ -282,14 +303,14 @@ def test_the_name_index_follows_the_roster_within_one_session(tmp_path):
     assert import_roster(officer, visit_id, extra).imported == 2
     found = checkin.find_arrival(officer, visit_id, crowd[5]["name"])
     assert found and found[0].name == crowd[5]["name"]
-    # Another visit's entry is never offered, even by an exact NIK.
+    # Another visit's entry is never offered, even by an exact NIK: the officer is told.
     _other, (other_entry,) = open_visit_on(
         session, roster_rows(people(1, 8080)), csv_dir=tmp_path / "other"
     )
-    other_nik = session.read(ROSTER, other_entry).data["nik"]
-    assert all(
-        m.entry_id != other_entry for m in checkin.find_arrival(officer, visit_id, other_nik)
-    )
+    other_nik = str(session.read(ROSTER, other_entry).data["nik"])
+    with pytest.raises(Refused) as refused:
+        checkin.find_arrival(officer, visit_id, other_nik)
+    assert refused.value.code == "checkin.other_visit"
     session.vault.close()
 
 
