@@ -43,7 +43,7 @@ from fieldkit.service.session import OfficerSession
 from fieldkit.service.visits import invalid, require_open_visit
 from fieldkit.vault import syncstate
 from fieldkit.vault.clock import now
-from fieldkit.vault.errors import NotFound, ReferenceUnavailable, Refused
+from fieldkit.vault.errors import InvalidInput, NotFound, ReferenceUnavailable, Refused
 from fieldkit.vault.kinds import APPLICANT, QUEUE, ROSTER, VISIT
 from fieldkit.vault.records import Change, Record, VersionConflict
 from fieldkit.vault.roster.listing import roster_changes, roster_entries, write_signal
@@ -60,6 +60,8 @@ __all__ = [
 ]
 
 NIK_LENGTH = 16
+# What a walk-in's ``person`` may hold; the rest is filled in at the counter.
+WALK_IN_FIELDS = ("name", "birth_date", "nik", "sex", "phone", "application_type")
 REFER = Message("Rujuk ke supervisor sebelum dilayani.", "Refer to supervisor before serving.")
 NO_WATCHLIST = Message(
     "Daftar cekal belum ada di laptop ini: pemeriksaan belum dilakukan; sinkronkan dengan HQ.",
@@ -346,7 +348,7 @@ def _watchlist(session: OfficerSession, nik: str | None) -> tuple[dict[str, obje
     if nik:
         try:
             possible = watchlist_hit(unlocked, nik).possible_match
-        except ReferenceUnavailable:
+        except (ReferenceUnavailable, InvalidInput):
             possible = None  # never taken as "no hit": the field says it was not checked
     return {"possible_match": possible, "reference_version": version, "resolution": None}, possible
 
@@ -507,7 +509,7 @@ def _person(raw: Mapping[str, object], on: date, visit_kind: str) -> dict[str, o
     """The walk-in's fields checked with the applicant rules: name and birth date required."""
     findings: list[Finding] = []
     person: dict[str, object] = dict.fromkeys(FIELDS)
-    unknown = sorted(str(k) for k in raw if k not in FIELDS)
+    unknown = sorted(str(k) for k in raw if k not in WALK_IN_FIELDS)
     if unknown:
         findings.append(
             _error("walkin.unknown_field", unknown[0], "Kolom tidak dikenal", "Unknown field")
@@ -538,9 +540,12 @@ def _person(raw: Mapping[str, object], on: date, visit_kind: str) -> dict[str, o
         served = may_serve(raw["application_type"], visit_kind)
         findings.extend(served.findings)
         person["application_type"] = str(served.value) if served.value is not None else None
-    for key in ("sex", "kk", "birth_place", "married", "product", "validity_years"):
-        if raw.get(key) is not None:
-            person[key] = raw[key]
+    sex = raw.get("sex")
+    if sex not in (None, "", "M", "F"):
+        findings.append(
+            _error("walkin.sex", "sex", "Jenis kelamin harus M atau F", "Sex is M or F")
+        )
+    person["sex"] = sex or None
     errors = [f for f in findings if f.is_error]
     if errors:
         raise invalid([(0, f) for f in errors])
@@ -556,8 +561,8 @@ def walk_in(
 ) -> Arrival:
     """Let someone without a booking in: an applicant waiting with the next queue number.
 
-    ``person`` needs ``name`` and ``birth_date`` (a NIK, phone and application type are
-    checked when given). ``group`` and ``reason`` pass
+    ``person`` holds :data:`WALK_IN_FIELDS`: ``name`` and ``birth_date`` are required; a NIK,
+    sex, phone and application type are checked when given. ``group`` and ``reason`` pass
     :func:`~fieldkit.domain.walkin.check_walk_in`: outside the priority groups, beyond the
     Simpatik quota or off a Simpatik visit the walk-in is :class:`Refused` with the reason to
     read out; a missing reason is invalid input. The applicant and the queue counters (the

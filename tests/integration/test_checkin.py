@@ -20,7 +20,7 @@ from fieldkit.cli.main import main
 from fieldkit.domain.checkin import priority_group
 from fieldkit.domain.counter import ROSTER_FORMAT
 from fieldkit.service import checkin
-from fieldkit.service.errors import Refused
+from fieldkit.service.errors import InvalidInput, Refused
 from fieldkit.service.roster import import_roster
 from fieldkit.service.session import OfficerSession
 from fieldkit.vault import db, syncstate
@@ -379,6 +379,23 @@ def test_a_watchlist_hit_says_only_refer_to_supervisor(day):
     session.vault.close()
     queue = as_json(run(home, "queue", visit_id, "--json"))
     assert [i["refer_to_supervisor"] for i in queue if i["name"] == crowd[4]["name"]] == [True]
+
+
+def test_a_walk_in_with_a_listed_nik_is_referred_and_bad_fields_are_invalid(day):
+    home, visit_id, _crowd, _ids = day
+    walker = people(1, 7373)[0]
+    put_watchlist(home, [walker["nik"]])
+    session = reopen(home)
+    desk = OfficerSession(session)
+    person = {"name": walker["name"], "birth_date": walker["birth_date"], "nik": walker["nik"]}
+    arrival = checkin.walk_in(desk, visit_id, person, group="disability", reason="kursi roda")
+    assert arrival.refer_to_supervisor and arrival.series == "P"
+    assert "Refer to supervisor" in arrival.message.en and "Rujuk" in arrival.message.id
+    for bad in ({**person, "product": "ordinary"}, {**person, "sex": "X"}, {"name": "Ani"}):
+        with pytest.raises(InvalidInput):
+            checkin.walk_in(desk, visit_id, bad, group="disability", reason="kursi roda")
+    assert session.read(QUEUE, visit_id).data["walk_ins"] == 1, "nothing stored when invalid"
+    session.vault.close()
 
 
 # -- nothing in plaintext on disk -----------------------------------------------------------------
