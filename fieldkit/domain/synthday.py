@@ -36,7 +36,7 @@ MISSING_SHARE = 0.1
 # Days an applicant has to bring a missing document before the pending decision lapses.
 PENDING_DAYS = 14
 _SITE = "Aula SMA Negeri 9 (sintetis)"
-_COORDINATOR = ("IBU RATNA SARI (SINTETIS)", "+628129990001")
+_COORDINATOR = ("IBU RATNA SARI", "+628129990001")  # synthetic: a common name, an unused number
 
 
 @dataclass(frozen=True, slots=True)
