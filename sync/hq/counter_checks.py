@@ -49,6 +49,7 @@ from fieldkit.domain.counter import (
 from fieldkit.domain.dates import parse_iso_date
 from fieldkit.domain.fees import FeeSchedule
 from fieldkit.domain.findings import Finding, error, warning
+from fieldkit.domain.identifiers import check_billing_code
 
 VISIT, ROSTER, APPLICANT, KIT, QUEUE = "visit", "roster", "applicant", "kit", "queue"
 
@@ -554,7 +555,7 @@ def _decision_findings(data: Mapping[str, Any], kind: str, on: date) -> list[Fin
 def _prerequisites(data: Mapping[str, Any], on: date) -> list[Finding]:
     """What an acceptance needs and this applicant lacks (issue 10, "Applicant at the counter").
 
-    Every required document seen, a billing code marked paid with its NTPN, a biometrics
+    Every required document seen, a valid billing code marked paid with its NTPN, a biometrics
     reference, and any possible watchlist match cleared by a supervisor.
     """
     unmet: list[Finding] = []
@@ -564,7 +565,6 @@ def _prerequisites(data: Mapping[str, Any], on: date) -> list[Finding]:
     payment = data.get("payment")
     if not (
         isinstance(payment, Mapping)
-        and _filled(payment.get("billing_code"))
         and payment.get("paid") is True
         and _filled(payment.get("ntpn"))
     ):
@@ -574,6 +574,15 @@ def _prerequisites(data: Mapping[str, Any], on: date) -> list[Finding]:
                 "payment",
                 "Belum ada kode billing yang ditandai lunas dengan NTPN.",
                 "No billing code marked paid with its NTPN.",
+            )
+        )
+    elif not check_billing_code(payment.get("billing_code")).ok:
+        unmet.append(
+            error(
+                "decision.billing_code",
+                "payment.billing_code",
+                "Kode billing SIMPONI tidak sah (harus 15 angka).",
+                "The SIMPONI billing code is not valid (15 digits).",
             )
         )
     if not _filled(data.get("biometrics_ref")):

@@ -211,6 +211,18 @@ def test_an_acceptance_of_an_incomplete_person_keeps_the_missing_field_errors():
             },
             "No billing code marked paid",
         ),
+        (
+            {
+                "payment": {
+                    "billing_code": "8202-5000",
+                    "amount": 950_000,
+                    "paid": True,
+                    "ntpn": "0A1B2C3D4E5F6G7H",
+                    "paid_at": AT,
+                }
+            },
+            "billing code is not valid",
+        ),
         ({"biometrics_ref": None}, "No biometrics station reference"),
         ({"biometrics_ref": "  "}, "No biometrics station reference"),
         ({"documents": {}}, "Originals not seen"),
