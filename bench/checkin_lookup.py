@@ -2,7 +2,7 @@
 
 A booking export of 20,000 distinct synthetic people (booking code, date, session, name, birth
 date, NIK, type) is imported into an office visit's roster (``service.roster.import_roster``),
-the visit is opened, and the first ``find_arrival`` builds the visit's name index (its time is
+the visit is opened, and ``prepare_index`` builds the visit's name index (its time is
 reported: decrypting the whole roster once per unlock). Then, interleaved with the baselines,
 ``service.checkin.find_arrival(desk, visit_id, query)`` for random people:
 
@@ -110,7 +110,7 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
         assert imported.imported == args.entries, imported.rejected[:3]
         visits.open_visit(desk, visit_id)
         t0 = clock()
-        checkin.find_arrival(desk, visit_id, "a")
+        assert checkin.prepare_index(desk, visit_id) == args.entries
         build_s = clock() - t0
 
         base = c.plain_db(tmp / "baseline.db")

@@ -55,6 +55,7 @@ __all__ = [
     "RosterMatch",
     "check_in",
     "find_arrival",
+    "prepare_index",
     "queue_view",
     "walk_in",
 ]
@@ -258,6 +259,15 @@ def _match(held: _Cached, entry_id: str, how: str) -> RosterMatch:
         held.states.get(entry_id, RosterState.EXPECTED.value),
         how,
     )
+
+
+def prepare_index(session: OfficerSession, visit_id: str) -> int:
+    """Build the visit's name index now (e.g. in a worker thread right after unlock).
+
+    Decrypts the visit's roster once (about 2 s for 20,000 entries on a field laptop); every
+    later :func:`find_arrival` answers from memory. Returns the number of entries indexed.
+    """
+    return len(_current(session, visit_id).index)
 
 
 def find_arrival(

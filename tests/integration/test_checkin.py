@@ -293,6 +293,7 @@ def test_the_name_index_follows_the_roster_within_one_session(tmp_path):
     crowd = people(6, 5150)
     session, visit_id, entry_ids = open_visit_with_roster(home, roster_rows(crowd[:4]))
     officer = OfficerSession(session)
+    assert checkin.prepare_index(officer, visit_id) == 4
     name = crowd[0]["name"]
     assert checkin.find_arrival(officer, visit_id, name)[0].entry_id == entry_ids[0]
     checkin.check_in(officer, visit_id, entry_ids[0])
