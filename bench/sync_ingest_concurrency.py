@@ -2,10 +2,12 @@
 
 Before anything is timed, one HQ home is made with ``fieldkit-hq init`` and ``--devices``
 devices are built, each with its own Ed25519 key, device id and vault id, holding one office
-visit and ``--applicants`` applicants (synthetic people normalised by ``check_applicant``
-exactly as ``service.add_applicants`` stores them, with the workflow fields) and the audit
+visit and ``--applicants`` applicants (synthetic people normalised by ``check_applicant``;
+with ``--shapes counter``, the default, each as a counter day leaves it: format 2, checked in,
+every original seen, paid, photographed and accepted, in an open format-2 visit; with
+``--shapes capture`` the format-1 shapes ``fieldkit applicant add`` stores) and the audit
 entries a vault writes for them (vault created, unlock, device enrolled, visit created, one
-``applicant_created`` per applicant). Each device's items are cut into batches the way
+``applicant_decided`` or ``applicant_created`` per applicant). Each device's items are cut into batches the way
 ``sync.batches.cut_batch`` cuts them (at most 500 items; while records wait, a quarter of each
 batch is kept for audit entries, so 1,000 applicants, their visit and 1,004 audit entries make
 5 batches of records+audit: 375+125, 375+125, 251+249, 0+500, 0+5) and sealed with
@@ -51,6 +53,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from bench import _common as c
 from bench import sync_harness as h
 from fieldkit.domain.applicant import check_applicant
+from fieldkit.domain.applications import applicant_category, required_documents
+from fieldkit.domain.counter import VISIT_FORMAT, counter_applicant
+from fieldkit.domain.dates import parse_iso_date
 from fieldkit.domain.ids import new_ids
 from fieldkit.domain.synth import synthetic_applicants
 from sync.device.batches import MAX_ITEMS, _shares
@@ -83,10 +88,70 @@ def _at() -> str:
     return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
+SHAPES = ("counter", "capture")
+
+
+def counter_shape(person: dict[str, object], number: int, on: date) -> dict[str, object]:
+    """An applicant as a counter day leaves it (format 2): checked in, every original seen,
+    paid, photographed and accepted, as ``fieldkit applicant decide`` stores it."""
+    at = _at()
+    data = counter_applicant(
+        person,
+        roster_entry_id=str(uuid.uuid4()),
+        walk_in=None,
+        queue={"series": "A", "number": number},
+        watchlist={"possible_match": False, "reference_version": 1, "resolution": None},
+        checked_in_at=at,
+        checked_in_by=OFFICER,
+    )
+    born = parse_iso_date(person["birth_date"])
+    assert born is not None
+    checklist = required_documents(
+        str(person["application_type"]),
+        applicant_category(born, bool(person["married"]), on),
+        old_passport_issued=parse_iso_date(person.get("old_passport_issued")),
+    )
+    fee = person["fee"]
+    data.update(
+        documents={
+            line.alternatives[0].value: "seen" if line.condition is None else "not_applicable"
+            for line in checklist
+        },
+        payment={
+            "billing_code": f"8{number:014d}",
+            "amount": fee["total"],  # type: ignore[index]
+            "paid": True,
+            "ntpn": f"{number:016X}",
+            "paid_at": at,
+        },
+        biometrics_ref=f"BIO-{number:08d}",
+        decision={
+            "kind": "accepted",
+            "at": at,
+            "by": OFFICER,
+            "reason": None,
+            "text": None,
+            "documents": [],
+            "due": None,
+        },
+    )
+    return data
+
+
 def build_device(
-    people: list[dict[str, object]], hq_public: bytes, hq_kid: str, on: date
+    people: list[dict[str, object]],
+    hq_public: bytes,
+    hq_kid: str,
+    on: date,
+    shapes: str = "counter",
 ) -> Device:
-    """A device holding one visit and ``people``, its batches cut and sealed as a vault would."""
+    """A device holding one visit and ``people``, its batches cut and sealed as a vault would.
+
+    ``shapes``: ``counter`` sends the visit open (format 2) and every applicant decided at the
+    counter (format 2, :func:`counter_shape`); ``capture`` the format-1 shapes of
+    ``fieldkit applicant add`` (the figures before the counter workflow).
+    """
+    counter = shapes == "counter"
     device = Device()
     visit_id, *ids = new_ids(len(people) + 1)
     records: list[dict[str, object]] = [
@@ -96,7 +161,7 @@ def build_device(
             "id": visit_id,
             "version": 1,
             "visit_id": visit_id,
-            "state": "planned",
+            "state": "open" if counter else "planned",
             "officer_id": OFFICER,
             "at": _at(),
             "outbox_seq": 1,
@@ -107,6 +172,16 @@ def build_device(
                 "site": "Kantor Imigrasi Bogor",
                 "coordinator_name": None,
                 "coordinator_phone": None,
+                **(
+                    {
+                        "format": VISIT_FORMAT,
+                        "opened_at": _at(),
+                        "opened_by": OFFICER,
+                        "walk_in_quota": None,
+                    }
+                    if counter
+                    else {}
+                ),
             },
         }
     ]
@@ -120,7 +195,10 @@ def build_device(
         checked = check_applicant(raw, on=on, visit_kind="office")
         if checked.errors:
             raise RuntimeError(f"synthetic applicant refused: {checked.errors}")
-        data = {**checked.value, **workflow_fields()}  # type: ignore[dict-item]
+        if counter:
+            data = counter_shape(checked.value, number - 1, on)  # type: ignore[arg-type]
+        else:
+            data = {**checked.value, **workflow_fields()}  # type: ignore[dict-item]
         records.append(
             {
                 "t": "r",
@@ -128,14 +206,15 @@ def build_device(
                 "id": applicant_id,
                 "version": 1,
                 "visit_id": visit_id,
-                "state": "captured",
+                "state": "accepted" if counter else "captured",
                 "officer_id": OFFICER,
                 "at": _at(),
                 "outbox_seq": number,
                 "data": data,
             }
         )
-        audit.append(("applicant_created", f"applicant:{applicant_id}", '{"version":1}'))
+        action = "applicant_decided" if counter else "applicant_created"
+        audit.append((action, f"applicant:{applicant_id}", '{"version":1}'))
     audit_items = [
         {
             "t": "a",
@@ -180,13 +259,13 @@ def build_device(
 
 
 def build_devices(
-    count: int, applicants: int, seed: int, hq_public: bytes, hq_kid: str
+    count: int, applicants: int, seed: int, hq_public: bytes, hq_kid: str, shapes: str = "counter"
 ) -> list[Device]:
     """``count`` devices with distinct synthetic people."""
     on = date.today()
     people = [a.as_json() for a in synthetic_applicants(count * applicants, seed)]
     return [
-        build_device(people[i * applicants : (i + 1) * applicants], hq_public, hq_kid, on)
+        build_device(people[i * applicants : (i + 1) * applicants], hq_public, hq_kid, on, shapes)
         for i in range(count)
     ]
 
@@ -354,6 +433,12 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
         help="devices ingested in this process, one batch at a time, as context (0: skip)",
     )
     p.add_argument("--profile-devices", type=int, default=4, help="devices to profile")
+    p.add_argument(
+        "--shapes",
+        choices=SHAPES,
+        default="counter",
+        help="counter: applicants decided at the counter (format 2); capture: format 1",
+    )
     args = p.parse_args(argv)
 
     from sync.hq import keys
@@ -368,7 +453,7 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
         current = hq_keys.current
         t0 = time.perf_counter()
         devices = build_devices(
-            args.devices, args.applicants, args.seed, current.public, current.kid
+            args.devices, args.applicants, args.seed, current.public, current.kid, args.shapes
         )
         warmers = build_devices(args.warmers, 50, args.seed + 1, current.public, current.kid)
         prebuild = time.perf_counter() - t0
@@ -460,6 +545,7 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
         "devices": args.devices,
         "applicants_per_device": args.applicants,
         "applicants": applicants,
+        "shapes": args.shapes,
         "batches": n_batches,
         "envelope_bytes": env_bytes,
         "prebuild_seconds": prebuild,
