@@ -1,7 +1,8 @@
 """No plaintext personal data on disk: not in the vault file, its WAL, shm or temp files.
 
 A real process captures 1,000 synthetic applicants the way a counter does (200 saves of one
-applicant, then batches), shows some, corrects a few, and pauses with the vault still open; the
+applicant, then batches), shows some, corrects a few, checks 30 of them in at the opened visit
+(one as a walk-in), and pauses with the vault still open; the
 test reads the raw bytes of every file under the vault home and looks for every applicant's
 NIK, KK, name, phone (E.164 and 08… forms) and booking code, the coordinator's name and phone,
 the officer's name and the passphrase. It does so again after the vault is closed, and after a
@@ -28,6 +29,7 @@ from fieldkit.domain.synth import synthetic_applicants
 from fieldkit.kdf import TEST_KDF_ENV
 from fieldkit.vault.vault import Vault
 from tests.support.plaintext_capture import (
+    CHECK_INS,
     COORDINATOR_NAME,
     COORDINATOR_PHONE,
     COUNT,
@@ -277,6 +279,7 @@ def test_capture_view_and_update_leave_no_plaintext_on_disk(tmp_path: Path) -> N
                 assert opened["stage"] == "open"
                 assert opened["applicants"] == COUNT
                 assert opened["versions"] == 1 + COUNT + UPDATES
+                assert opened["checked_in"] == CHECK_INS
 
                 # The vault is open and unlocked in that process: db, WAL and shm are live.
                 files = assert_clean(home, needles, "vault open")

@@ -2,7 +2,8 @@
 
 Run as ``python tests/support/plaintext_capture.py capture HOME`` (see
 :mod:`tests.support.programs`), it captures 1,000 synthetic applicants the way a counter does
-(200 saves of one applicant, then batches), shows some, corrects a few, prints
+(200 saves of one applicant, then batches), shows some, corrects a few, checks some of them
+in at the opened visit (service.checkin; one walks in), prints
 ``{"stage": "open", ...}`` with every file it opened for writing and every database it
 connected to, waits for a line on stdin with the vault still open, then closes it and prints
 ``{"stage": "closed", ...}``. The test builds the same scenario to know what to look for.
@@ -16,8 +17,14 @@ import random
 import sys
 from pathlib import Path
 
+from fieldkit.domain.ids import new_ids
+from fieldkit.domain.roster import ENTRY_FIELDS
 from fieldkit.domain.synth import synthetic_applicants
+from fieldkit.service import checkin, visits
+from fieldkit.service.session import OfficerSession
+from fieldkit.vault.kinds import ROSTER
 from fieldkit.vault.records import Change
+from fieldkit.vault.session import UnlockedVault
 from tests.support.vault import (
     APPLICANT,
     EAZY_VISIT,
@@ -39,6 +46,8 @@ SINGLES = 200
 BATCHES = (25, 40, 60, 75, 100, 100, 100, 150, 150)
 VIEWS = 120
 UPDATES = 20
+# Then some of them arrive at the open visit: checked in from its roster, and one walk-in.
+CHECK_INS = 30
 
 assert SINGLES + sum(BATCHES) == COUNT
 
@@ -63,6 +72,38 @@ def scenario() -> tuple[list[dict], list[int], list[tuple[int, str, str]]]:
         )
         corrections.append((index, phone, notes))
     return people, viewed, corrections
+
+
+def check_in_some(session: UnlockedVault, visit_id: str, people: list[dict]) -> int:
+    """Open the visit, put ``people`` on its roster (as HQ assigns it) and check them in at the
+    counter; the last one walks in instead. Returns how many arrived."""
+    desk = OfficerSession(session)
+    visits.open_visit(desk, visit_id)
+    booked, walker = people[:-1], people[-1]
+    entries = [
+        Change(
+            ROSTER,
+            entry_id,
+            {
+                **{f: p.get(f) for f in ENTRY_FIELDS},
+                "application_type": "new",
+                "booking_date": EAZY_VISIT["on"],
+                "session": EAZY_VISIT["session_name"],
+                "source": "booking",
+                "row": row,
+                "warnings": [],
+            },
+            "expected",
+            visit_id,
+        )
+        for row, (entry_id, p) in enumerate(zip(new_ids(len(booked)), booked, strict=True), 2)
+    ]
+    session.write(entries, action="roster_assigned")
+    for entry in entries:
+        checkin.check_in(desk, visit_id, entry.id)
+    person = {k: walker[k] for k in ("name", "birth_date", "nik", "sex", "phone")}
+    checkin.walk_in(desk, visit_id, person, group="disability", reason="kursi roda")
+    return len(people)
 
 
 def _write_flags() -> int:
@@ -114,7 +155,13 @@ def capture_main(home: Path) -> int:
             action="applicant_updated",
         )
     versions = session.conn.execute("SELECT COUNT(*) FROM record_versions").fetchone()[0]
-    report = {"stage": "open", "applicants": len(set(ids)), "versions": versions}
+    checked_in = check_in_some(session, visit_id, people[:CHECK_INS])
+    report = {
+        "stage": "open",
+        "applicants": len(set(ids)),
+        "versions": versions,
+        "checked_in": checked_in,
+    }
     print(json.dumps({**report, "touched": touched}), flush=True)
     sys.stdin.readline()
     session.lock()
