@@ -12,13 +12,9 @@ outbox and the audit chain are whole.
 
 from __future__ import annotations
 
-import json
-import os
 import random
 import shutil
 import signal
-import subprocess
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,8 +25,8 @@ from fieldkit.kdf import TEST_KDF_ENV
 from fieldkit.vault import outbox
 from fieldkit.vault.session import UnlockedVault
 from fieldkit.vault.vault import Vault
+from tests.support import crash
 from tests.support.crash_writer import OFFICER, PASSPHRASE, digest
-from tests.support.programs import program, program_env
 from tests.support.vault import APPLICANT, new_vault, plan_visit
 
 ROUNDS = 60
@@ -99,38 +95,8 @@ def parse(stdout: bytes) -> Outcome:
 
 def run_and_kill(home: Path, seed: int, rng: random.Random, errlog: Path) -> tuple[Outcome, str]:
     """Start the writer on ``home`` and SIGKILL it at a random moment; return what it printed."""
-    env = program_env({**os.environ, TEST_KDF_ENV: "1"})
-    chunks: list[bytes] = []
-    ready = threading.Event()
-    with errlog.open("wb") as err:
-        proc = subprocess.Popen(
-            program("crash_writer", str(home), str(seed)),
-            stdout=subprocess.PIPE,
-            stderr=err,
-            env=env,
-        )
-
-        def pump() -> None:
-            assert proc.stdout is not None
-            for line in proc.stdout:
-                chunks.append(line)
-                if line == b"ready\n":
-                    ready.set()
-
-        reader = threading.Thread(target=pump, daemon=True)
-        reader.start()
-        mode = rng.choices(["cold", "first", "early", "late"], [2, 2, 3, 3])[0]
-        if mode == "cold":
-            # From the spawn: usually while Python starts or the vault unlocks.
-            time.sleep(rng.uniform(0.0, 0.12))
-        else:
-            assert ready.wait(30), "the writer did not unlock the vault within 30 s"
-            low, high = {"first": (0.0, 0.015), "early": (0.015, 0.08), "late": (0.08, 0.45)}[mode]
-            time.sleep(rng.uniform(low, high))
-        os.kill(proc.pid, signal.SIGKILL)
-        code = proc.wait(30)
-        reader.join(30)
-    outcome = parse(b"".join(chunks))
+    stdout, mode, code = crash.run_and_kill("crash_writer", [str(home), str(seed)], rng, errlog)
+    outcome = parse(stdout)
     assert code == -signal.SIGKILL or (code == 0 and outcome.done), (
         f"writer exited {code} before the kill:\n{errlog.read_text()[-3000:]}"
     )
@@ -138,42 +104,10 @@ def run_and_kill(home: Path, seed: int, rng: random.Random, errlog: Path) -> tup
 
 
 def check_structure(session: UnlockedVault) -> None:
-    """Nothing half written: heads, versions, outbox, audit and blind index agree."""
+    """Nothing half written (:func:`tests.support.crash.check_structure`), the index whole."""
+    crash.check_structure(session, CREATE_ACTIONS)
     conn = session.conn
     heads = {(k, i): v for k, i, v in conn.execute("SELECT kind, id, version FROM records")}
-    versions = set(conn.execute("SELECT kind, id, version FROM record_versions"))
-    queued = conn.execute("SELECT kind, id, version FROM outbox").fetchall()
-    assert len(queued) == len(set(queued))
-    # Every head has its version row, and every record's versions run 1..head with nothing
-    # beyond the head (a version row without its head would be half an action).
-    expected = {(k, i, v) for (k, i), head in heads.items() for v in range(1, head + 1)}
-    assert versions == expected, {
-        "missing": sorted(expected - versions)[:5],
-        "orphans": sorted(versions - expected)[:5],
-    }
-    # The outbox queues exactly the committed versions, gaplessly numbered.
-    assert set(queued) == versions, {
-        "queued_but_missing": sorted(set(queued) - versions)[:5],
-        "not_queued": sorted(versions - set(queued))[:5],
-    }
-    assert outbox.gaps(conn) == []
-    assert conn.execute("SELECT COALESCE(MAX(seq), 0) FROM outbox").fetchone()[0] == len(queued)
-    # Every version was audited by the action that wrote it, and no audit entry names a
-    # version that is not there.
-    audited = set()
-    for subject, detail in conn.execute(
-        "SELECT subject, detail FROM audit WHERE action IN (?, ?, ?)", sorted(CREATE_ACTIONS)
-    ):
-        kind, rid = subject.split(":", 1)
-        audited.add((kind, rid, json.loads(detail)["version"]))
-    assert audited == versions, {
-        "unaudited": sorted(versions - audited)[:5],
-        "audited_but_missing": sorted(audited - versions)[:5],
-    }
-    # Every version decrypts under its own row's associated data.
-    for kind, rid in heads:
-        history = session.history(kind, rid)
-        assert [r.version for r in history] == list(range(1, heads[(kind, rid)] + 1))
     # Every applicant can be found by NIK and booking code, and the index names no ghosts.
     applicants = {i for k, i in heads if k == APPLICANT}
     for name in ("nik", "booking_code"):
