@@ -275,43 +275,50 @@ def find_arrival(
 ) -> list[RosterMatch]:
     """Roster entries of the visit matching ``query``, best first (at most ``limit``).
 
-    Sixteen digits: the NIK, exactly (blind index). Else a booking code (6–20 letters and
-    digits, as a scanner types it), exactly (blind index); when no entry of this visit has that
-    code, or the query is not code-shaped, part of a name: any word's beginning, or anywhere
-    in the name, ignoring case and accents. Not audited: it shows what the roster list shows
+    Sixteen digits: the NIK, exactly (blind index; the one hit is read). A booking code (6–20
+    letters and digits, as a scanner types it): the same. When no entry of this visit has that
+    NIK or code, or the query is shaped like neither, part of a name: any word's beginning, or
+    anywhere in the name, ignoring case and accents, from the visit's name index (built on the
+    first name search, see :func:`prepare_index`). Not audited: it shows what the roster list shows
     and is asked on every keystroke. Raises :class:`NotFound` for an unknown visit, and
     :class:`Refused` for a code or NIK on another visit's roster only (``checkin.other_date``
     with the booked day, or ``checkin.other_visit``).
     """
-    held = _current(session, visit_id)
     text = query.strip()
     if not text:
         return []
     unlocked = session.unlocked
     digits = compact(text)
-    elsewhere: list[str] = []
+    elsewhere: list[Record] = []
+    exact: list[tuple[str, str]] = []
     if len(digits) == NIK_LENGTH and is_digits(digits):
-        found = [i for _, i in unlocked.find("nik", digits, kind=ROSTER)]
-        hits = [i for i in found if i in held.index]
-        if hits:
-            return [_match(held, i, "nik") for i in hits[:limit]]
-        elsewhere += found
+        exact.append(("nik", digits))
     code = check_booking_code(text)
     if code.ok and code.value is not None:
-        found = [i for _, i in unlocked.find("booking_code", code.value, kind=ROSTER)]
-        hits = [i for i in found if i in held.index]
-        if hits:
-            return [_match(held, i, "booking_code") for i in hits[:limit]]
-        elsewhere += found
+        exact.append(("booking_code", code.value))
+    for field, value in exact:
+        # A blind-index hit is one record: read it (no index needed, so a scanner's check-in
+        # from the command line never decrypts the whole roster).
+        records = [unlocked.read(ROSTER, i) for _, i in unlocked.find(field, value, kind=ROSTER)]
+        here = [r for r in records if r.visit_id == visit_id]
+        if here:
+            return [_record_match(r, field) for r in here[:limit]]
+        elsewhere += records
     if elsewhere:
         _refuse_elsewhere(session, visit_id, elsewhere[0])
+    held = _current(session, visit_id)
     return [_match(held, e.entry_id, "name") for e in held.index.lookup(text, limit)]
 
 
-def _refuse_elsewhere(session: OfficerSession, visit_id: str, entry_id: str) -> None:
+def _record_match(record: Record, how: str) -> RosterMatch:
+    name, booking_code, _nik = _indexed(record)
+    birth_date = _text(record.data.get("birth_date"))
+    return RosterMatch(record.id, name or "", booking_code, birth_date, record.state, how)
+
+
+def _refuse_elsewhere(session: OfficerSession, visit_id: str, entry: Record) -> None:
     """A scanned code or NIK that is on another visit's roster: say which day it is for."""
     unlocked = session.unlocked
-    entry = unlocked.read(ROSTER, entry_id)
     if entry.visit_id is None:
         return
     other, this = unlocked.read(VISIT, entry.visit_id), unlocked.read(VISIT, visit_id)
