@@ -6,8 +6,8 @@ the visit is opened, and ``prepare_index`` builds the visit's name index (its ti
 reported: decrypting the whole roster once per unlock). Then, interleaved with the baselines,
 ``service.checkin.find_arrival(desk, visit_id, query)`` for random people:
 
-- **booking code** as a scanner types it (HMAC blind index, indexed SELECT, the hit checked
-  against the visit's index);
+- **booking code** as a scanner types it (HMAC blind index, indexed SELECT, the one hit read
+  and decrypted to check its visit and show it);
 - **NIK** (the same through the NIK blind index);
 - **name prefix**: the first 2, 3 or 4 letters of a random word of a random name, lower case
   (best 10 of every entry with a word starting so, from the in-memory index).
