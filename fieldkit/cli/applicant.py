@@ -129,3 +129,11 @@ def describe(data: Mapping[str, object], lang: Lang) -> list[tuple[str, str]]:
             text = json.dumps(value, ensure_ascii=False)
         lines.append((label, text))
     return lines
+
+
+# The counter's commands (fieldkit.cli.counter) join this group; imported last because that
+# module is written on its own and only registered here.
+from fieldkit.cli.counter import COUNTER_COMMANDS  # noqa: E402
+
+for _command in COUNTER_COMMANDS:
+    applicant.add_command(_command)

@@ -642,3 +642,20 @@ def counter_view(session: OfficerSession, applicant_id: str) -> CounterView:
             if not f.is_error
         ),
     )
+
+
+def still_open(session: OfficerSession, applicant: Applicant) -> tuple[Finding, ...]:
+    """What still stands between ``applicant`` (a version just read or written) and acceptance.
+
+    No decryption of its own beyond the visit (not audited as a view): for the answer to an
+    update, which already holds the record.
+    """
+    visit = session.unlocked.read(VISIT, applicant.visit_id)
+    return tuple(
+        prerequisite_findings(
+            applicant.fields,
+            _today(),
+            visit_kind=_visit_kind(visit),
+            schedules=session.fee_schedules(),
+        )
+    )
