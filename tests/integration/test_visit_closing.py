@@ -8,6 +8,7 @@ own passphrase on the same laptop. Every person is synthetic.
 from __future__ import annotations
 
 import json
+from datetime import date, timedelta
 
 import pytest
 from click.testing import CliRunner
@@ -15,7 +16,7 @@ from click.testing import CliRunner
 from fieldkit import kdf
 from fieldkit.cli.main import main
 from fieldkit.domain.counter import ROSTER_FORMAT, VISIT_FORMAT
-from fieldkit.service import checkin, closing
+from fieldkit.service import checkin, closing, counter
 from fieldkit.service.errors import (
     InsecureSlot,
     NotAllowed,
@@ -26,7 +27,6 @@ from fieldkit.service.errors import (
 from fieldkit.service.session import OfficerSession
 from fieldkit.vault import officers
 from fieldkit.vault.kinds import APPLICANT, KIT, ROSTER, VISIT
-from fieldkit.vault.records import Change
 from tests.support.counter_day import open_visit_with_roster, roster_rows
 from tests.support.vault import (
     OFF2,
@@ -45,6 +45,7 @@ from tests.support.vault import (
 pytestmark = pytest.mark.usefixtures("cheap_kdf")
 
 COUNT = 5
+DUE = (date.today() + timedelta(days=7)).isoformat()  # a pending decision's due date is ahead
 
 
 @pytest.fixture
@@ -98,26 +99,36 @@ def check_in(home, visit_id, entry_id):
         session.vault.close()
 
 
-def decide(home, applicant_id, kind, **data):
-    """Give an applicant a decision as a new version (setup: the counter's decide is not on
-    main yet; this writes the version its data shape describes)."""
+def decide(home, applicant_id, kind, **options):
+    """Decide an applicant as off2 at the counter (service.counter.decide)."""
     session = reopen(home, OFF2, OFF2_PW)
     try:
-        record = session.read(APPLICANT, applicant_id)
-        decision = {"kind": kind, "at": "2026-12-01T10:00:00+07:00", "by": OFF2, **data}
-        session.write(
-            [
-                Change(
-                    APPLICANT,
-                    applicant_id,
-                    {**record.data, "decision": decision},
-                    kind,
-                    record.visit_id,
-                    record.version,
-                )
-            ],
-            action="applicant_decided",
-        )
+        counter.decide(OfficerSession(session), applicant_id, kind, **options)
+    finally:
+        session.vault.close()
+
+
+def update(home, applicant_id, changes):
+    """Record what the counter found, as off2 (service.counter.update_applicant)."""
+    session = reopen(home, OFF2, OFF2_PW)
+    try:
+        counter.update_applicant(OfficerSession(session), applicant_id, changes)
+    finally:
+        session.vault.close()
+
+
+def name_of(home, applicant_id):
+    session = reopen(home)
+    try:
+        return session.read(APPLICANT, applicant_id).data["name"]
+    finally:
+        session.vault.close()
+
+
+def fee_of(home, applicant_id):
+    session = reopen(home)
+    try:
+        return session.read(APPLICANT, applicant_id).data["fee"]["total"]
     finally:
         session.vault.close()
 
@@ -332,10 +343,14 @@ def test_a_throttled_supervisor_is_refused_even_with_the_right_passphrase(day):
 
 def test_a_close_marks_no_shows_closes_the_visit_and_queues_it_all_for_hq(day):
     home, visit_id, entry_ids = day
-    accepted = check_in(home, visit_id, entry_ids[0])
+    referred = check_in(home, visit_id, entry_ids[0])
     pending = check_in(home, visit_id, entry_ids[1])
-    decide(home, accepted, "accepted")
-    decide(home, pending, "pending_documents", documents=["kk"], due="2026-12-08")
+    decide(home, referred, "referred", reason="The KTP photo does not look like the applicant.")
+    # The pending applicant chose the passport (so a fee is quoted) and paid for it already.
+    update(home, pending, {"product": "ordinary", "validity_years": 5})
+    paid = {"billing_code": "820261201000001", "paid": True, "ntpn": "0A1B2C3D4E5F6A7B"}
+    update(home, pending, {"payment": paid})
+    decide(home, pending, "pending_documents", missing=["ktp"], due=DUE)
     before = ok_json(run(home, "status", "--json"))["outbox"]["waiting"]
     text = run(home, "--lang", "en", "visit", "summary", visit_id)
     assert f"Roster: {COUNT} expected, 2 arrived, {COUNT - 2} no-shows" in text.stdout
@@ -345,9 +360,19 @@ def test_a_close_marks_no_shows_closes_the_visit_and_queues_it_all_for_hq(day):
     assert closed["state"] == "closed" and closed["closed_by"] == SUP and closed["closed_at"]
     summary = closed["summary"]
     assert (summary["expected"], summary["arrived"], summary["no_shows"]) == (COUNT, 2, COUNT - 2)
-    assert summary["decisions"]["accepted"] == 1
-    assert summary["decisions"]["pending_documents"] == 1
-    assert summary["applicants_missing_documents"][0]["due"] == "2026-12-08"
+    assert summary["decisions"] == {
+        "accepted": 0,
+        "pending_documents": 1,
+        "rejected": 0,
+        "referred": 1,
+    }
+    assert summary["applicants_missing_documents"] == [
+        {"applicant_id": pending, "name": name_of(home, pending), "documents": ["ktp"], "due": DUE}
+    ]
+    # The pending applicant's quote is expected, and it was paid in full.
+    fee = fee_of(home, pending)
+    assert summary["fees_expected"] == fee > 0
+    assert (summary["fees_paid"], summary["payments_paid"], summary["undecided"]) == (fee, 1, 0)
 
     session = reopen(home)
     visit = session.read(VISIT, visit_id)
@@ -377,7 +402,28 @@ def test_a_close_marks_no_shows_closes_the_visit_and_queues_it_all_for_hq(day):
 
 def test_a_closed_visit_refuses_check_in_decisions_and_a_second_close(day):
     home, visit_id, entry_ids = day
+    applicant_id = check_in(home, visit_id, entry_ids[-1])
+    decide(home, applicant_id, "referred", reason="Unsure about the birth certificate.")
     ok_json(close(home, visit_id))
+    decided = error_of(
+        run(
+            home,
+            "applicant",
+            "decide",
+            applicant_id,
+            "pending_documents",
+            "--missing",
+            "ktp",
+            "--json",
+        )
+    )
+    assert decided["kind"] == "visit-not-open" and "is closed" in decided["message"]
+    session = reopen(home, OFF2, OFF2_PW)
+    try:
+        with pytest.raises(VisitNotOpen):
+            counter.decide(OfficerSession(session), applicant_id, "referred", reason="again")
+    finally:
+        session.vault.close()
     refused = error_of(run(home, "checkin", visit_id, "--entry", entry_ids[0], "--json"))
     assert refused["kind"] == "visit-not-open" and "is closed" in refused["message"]
     session = reopen(home, OFF2, OFF2_PW)
