@@ -27,6 +27,7 @@ from fieldkit.service.errors import (
 from fieldkit.service.session import OfficerSession
 from fieldkit.vault import officers
 from fieldkit.vault.kinds import APPLICANT, KIT, ROSTER, VISIT
+from sync.hq.counter_checks import record_findings
 from tests.support.counter_day import open_visit_with_roster, roster_rows
 from tests.support.vault import (
     OFF2,
@@ -133,6 +134,19 @@ def fee_of(home, applicant_id):
         session.vault.close()
 
 
+def hq_findings(home, kind, record_id):
+    """What HQ's record checks find in every version of a record (nothing, for a good one)."""
+    session = reopen(home)
+    try:
+        return [
+            (r.version, f.code, f.field)
+            for r in session.history(kind, record_id)
+            for f in record_findings(kind, r.data, state=r.state)
+        ]
+    finally:
+        session.vault.close()
+
+
 def audit(home):
     return VaultHome(home).sql("SELECT officer_id, action, subject, detail FROM audit ORDER BY seq")
 
@@ -222,6 +236,7 @@ def test_the_kit_is_made_on_first_use_and_each_tick_stores_who_and_when(day):
     session.vault.close()
     assert [r.version for r in history] == [1, 2, 3]  # one version per command
     assert history[-1].visit_id == visit_id and history[-1].data["format"] == 1
+    assert hq_findings(home, KIT, visit_id) == []  # HQ reads the kit as stored
     ticks = [(o, d) for o, a, s, d in audit(home) if a == "kit_ticked"]
     assert [o for o, _ in ticks] == [OFF2, SUP]
     assert json.loads(ticks[1][1])["ticked"] == ["modem"]
@@ -386,6 +401,8 @@ def test_a_close_marks_no_shows_closes_the_visit_and_queues_it_all_for_hq(day):
     for entry in entries[2:]:
         assert entry.data["format"] == ROSTER_FORMAT
         assert entry.data["no_show_at"] == visit.data["closed_at"]
+    for kind, record_id in [(VISIT, visit_id), *((ROSTER, e) for e in entry_ids)]:
+        assert hq_findings(home, kind, record_id) == []  # HQ reads what the close wrote
     after = ok_json(run(home, "status", "--json"))["outbox"]["waiting"]
     assert after == before + (COUNT - 2) + 1  # every no-show and the visit, queued for HQ
     entries_ = audit(home)
@@ -505,6 +522,7 @@ def test_a_supervisor_corrects_a_closed_visit_with_a_reason(day):
     assert [r.state for r in history][-2:] == ["closed", "closed"]
     assert history[-1].data["summary"] == history[-2].data["summary"]  # the approved counts stay
     assert [a for _, a, s, _ in audit(home) if s == f"visit:{visit_id}"][-1] == "visit_corrected"
+    assert hq_findings(home, VISIT, visit_id) == []
 
 
 def test_an_open_visit_is_not_corrected_but_changed_directly(day):
