@@ -63,7 +63,7 @@ def day(tmp_path):
 
 
 def run(home, *args, officer=OFF2, passphrase=OFF2_PW, **extra):
-    env = cli_env(home, officer, passphrase, FIELDKIT_LANG="en", **extra)
+    env = cli_env(home, officer, passphrase, **{"FIELDKIT_LANG": "en", **extra})
     return CliRunner().invoke(main, list(args), env=env)
 
 
@@ -579,3 +579,13 @@ def test_authenticating_a_second_officer_leaves_the_unlocked_session_as_it_is(da
         (SUP, "unlock_failed"),
         (SUP, "unlock_refused"),
     ]
+
+
+def test_the_unlocked_supervisor_approves_their_own_close_with_their_passphrase_again(day):
+    home, visit_id, _ = day
+    closed = ok_json(close(home, visit_id, officer=SUP, passphrase=SUP_PW))
+    assert closed["closed_by"] == SUP and closed["summary"]["no_shows"] == COUNT
+    text = run(
+        home, "visit", "summary", visit_id, officer=SUP, passphrase=SUP_PW, FIELDKIT_LANG="id"
+    )
+    assert f"Daftar: {COUNT} terdaftar, 0 datang, {COUNT} tidak datang" in text.stdout
