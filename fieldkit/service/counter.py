@@ -6,7 +6,7 @@ the documents checklist, records the SIMPONI billing code and the payment, the b
 station's reference and the interview notes (state ``at_counter``); :func:`decide` records the
 decision (state = its kind); :func:`resolve_watchlist` is the supervisor's answer to a possible
 watchlist match. Every edit is a new version of the record, audited. The rules are the domain's
-(:mod:`fieldkit.domain.decision`, :mod:`fieldkit.domain.payment`), run with today's date.
+(:mod:`fieldkit.domain.decision`, :mod:`fieldkit.domain.payment`), run on the visit's date.
 
 An applicant added by ``fieldkit applicant add`` (format 1, ``captured``) has no counter
 workflow and is refused here.
@@ -63,9 +63,14 @@ WATCHLIST_OUTCOMES = ("cleared", "confirmed")
 SUPERVISOR = "supervisor"
 
 
-def _today() -> date:
-    # The laptop's own date: the counter works on the visit's day, in the site's time zone.
-    return date.today()
+def _visit_day(visit: Record) -> date:
+    """The day the counter's rules run on: the visit's date.
+
+    On a real visit day it is the laptop's own date; holding to the visit's date keeps the
+    checklist (the applicant's age), the product and the fee the same as check-in quoted them
+    on, and a supervisor's correction days later is judged as of the visit.
+    """
+    return parse_iso_date(visit.data.get("date")) or date.today()
 
 
 def _fail(code: str, field: str, id_text: str, en_text: str) -> Finding:
@@ -363,7 +368,7 @@ def update_applicant(
     """
     record = _counter_record(session, applicant_id)
     visit = require_open_visit(session, str(record.visit_id), correction_reason=correction_reason)
-    on, kind, schedules = _today(), _visit_kind(visit), session.fee_schedules()
+    on, kind, schedules = _visit_day(visit), _visit_kind(visit), session.fee_schedules()
     at = now()
     allowed = set(FIELDS) | set(COUNTER_KEYS)
     findings = [
@@ -464,7 +469,9 @@ def decide(
     due: date | str | None = None,
     correction_reason: str | None = None,
 ) -> Applicant:
-    """Record the counter's decision (:func:`fieldkit.domain.decision.check_decision`, today).
+    """Record the counter's decision (:func:`fieldkit.domain.decision.check_decision`).
+
+    The rules run on the visit's date (a due date may not be before it).
 
     Refused with every finding (:class:`~fieldkit.vault.errors.InvalidInput`) when the rules
     are not met: an acceptance lists everything still missing. The decision is stored as
@@ -481,7 +488,7 @@ def decide(
         text=text,
         missing=list(missing) if missing else None,
         due=due,
-        on=_today(),
+        on=_visit_day(visit),
         visit_kind=_visit_kind(visit),
         schedules=session.fee_schedules(),
     )
@@ -624,7 +631,7 @@ def counter_view(session: OfficerSession, applicant_id: str) -> CounterView:
     unlocked = session.unlocked
     unlocked.note("applicant_viewed", f"{APPLICANT}:{applicant_id}", {"version": record.version})
     visit = unlocked.read(VISIT, str(record.visit_id))
-    on, kind, schedules = _today(), _visit_kind(visit), session.fee_schedules()
+    on, kind, schedules = _visit_day(visit), _visit_kind(visit), session.fee_schedules()
     data = record.data
     lines = checklist(data, on)
     category = category_of(data, on)
@@ -654,7 +661,7 @@ def still_open(session: OfficerSession, applicant: Applicant) -> tuple[Finding, 
     return tuple(
         prerequisite_findings(
             applicant.fields,
-            _today(),
+            _visit_day(visit),
             visit_kind=_visit_kind(visit),
             schedules=session.fee_schedules(),
         )

@@ -29,7 +29,7 @@ from fieldkit.service.session import OfficerSession
 from fieldkit.vault import officers
 from fieldkit.vault.kinds import APPLICANT
 from fieldkit.vault.records import Change
-from tests.support.counter_day import open_visit_with_roster, roster_rows
+from tests.support.counter_day import DAY, open_visit_with_roster, roster_rows
 from tests.support.vault import (
     OFF2,
     OFF2_NAME,
@@ -223,13 +223,14 @@ def test_a_warning_is_acknowledged_with_who_and_when(day):
 def test_a_pending_documents_decision_names_them_and_the_due_date(day):
     home, visit_id, entry_ids, crowd = day
     applicant_id = arrive(home, visit_id, entry_ids[1])
-    due = (date.today() + timedelta(days=10)).isoformat()
+    visit_day = date.fromisoformat(DAY)  # the rules run on the visit's date
+    due = (visit_day + timedelta(days=10)).isoformat()
     with desk(home) as session:
         counter.update_applicant(session, applicant_id, person_fields(crowd[1]))
         with pytest.raises(InvalidInput) as none_named:
             counter.decide(session, applicant_id, "pending_documents")
         assert codes(none_named.value) == ["decision.no_missing_documents"]
-        past = (date.today() - timedelta(days=1)).isoformat()
+        past = (visit_day - timedelta(days=1)).isoformat()
         with pytest.raises(InvalidInput) as late:
             counter.decide(session, applicant_id, "pending_documents", missing=["kk"], due=past)
         assert codes(late.value) == ["decision.due_past"]
@@ -392,7 +393,7 @@ def test_pending_and_rejected_through_the_cli(day):
     home, visit_id, entry_ids, _ = day
     pending_id = arrive(home, visit_id, entry_ids[1])
     rejected_id = arrive(home, visit_id, entry_ids[2])
-    due = (date.today() + timedelta(days=5)).isoformat()
+    due = (date.fromisoformat(DAY) + timedelta(days=5)).isoformat()
     ok(cli(home, "applicant", "update", pending_id, "--missing", "kk", "--json"))
     decided = ok(
         cli(home, "applicant", "decide", pending_id, "pending_documents", "--missing", "kk",
