@@ -362,9 +362,11 @@ def update_applicant(
     document or payment, or an acknowledgement of a warning the record does not have. A
     required field not filled in yet does not refuse the save (acceptance needs it). The visit
     must be open (:func:`require_open_visit`); a closed visit takes a supervisor's correction
-    with ``correction_reason`` only, recorded in ``correction`` (the state is then kept). An
-    applicant of format 1 is refused (:class:`Refused`, ``counter.not_checked_in``). Audited
-    ``applicant_updated``; the state becomes ``at_counter``.
+    with ``correction_reason`` only, recorded in ``correction`` (the state and the decision
+    are then kept). An applicant of format 1 is refused (:class:`Refused`,
+    ``counter.not_checked_in``). Audited ``applicant_updated``; the state becomes
+    ``at_counter`` and a decision made earlier is cleared (it stays in the history): the
+    applicant is decided again.
     """
     record = _counter_record(session, applicant_id)
     visit = require_open_visit(session, str(record.visit_id), correction_reason=correction_reason)
@@ -423,7 +425,10 @@ def update_applicant(
     if correction is not None:
         data["correction"] = correction
     else:
+        # Back at the counter (a pending applicant bringing the papers): the earlier decision
+        # stays in the history, and the record says it waits for a new one.
         state = ApplicantState.AT_COUNTER
+        data["decision"] = None
     return _write(
         session,
         Change(APPLICANT, applicant_id, data, state, record.visit_id, record.version),

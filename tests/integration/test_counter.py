@@ -238,9 +238,14 @@ def test_a_pending_documents_decision_names_them_and_the_due_date(day):
         decided = counter.decide(
             session, applicant_id, "pending_documents", missing=["kk"], due=due
         )
+        # The applicant comes back with the KK: at the counter again, to be decided anew.
+        back = counter.update_applicant(session, applicant_id, {"documents": {"kk": "seen"}})
+        history = session.unlocked.history(APPLICANT, applicant_id)
     assert decided.state == "pending_documents"
     assert decided.fields["decision"]["documents"] == ["kk"]  # type: ignore[index]
     assert decided.fields["decision"]["due"] == due  # type: ignore[index]
+    assert back.state == "at_counter" and back.fields["decision"] is None
+    assert history[-2].data["decision"]["kind"] == "pending_documents"  # kept in the history
 
 
 def test_a_rejection_takes_a_reason_from_the_list(day):
@@ -286,6 +291,11 @@ def test_deciding_on_a_closed_visit_is_refused_but_a_supervisor_may_correct(day)
             reason="data_mismatch",
             correction_reason="Keputusan salah dicatat.",
         )
+        noted = counter.update_applicant(
+            supervisor, applicant_id, {"notes": "Dikoreksi."}, correction_reason="Catatan."
+        )
+    assert noted.state == "rejected" and noted.fields["decision"]["kind"] == "rejected"  # type: ignore[index]
+    assert noted.fields["correction"]["reason"] == "Catatan."  # type: ignore[index]
     assert corrected.state == "rejected"
     correction = corrected.fields["correction"]
     assert correction["reason"] == "Keputusan salah dicatat." and correction["by"] == SUP  # type: ignore[index]
