@@ -25,7 +25,7 @@ from fieldkit.cli.sync import enroll, sync
 from fieldkit.cli.synth import synth
 from fieldkit.cli.vaultcmd import audit, init, status
 from fieldkit.cli.visit import visit
-from fieldkit.service.errors import InvalidInput, SettingsError, VaultError
+from fieldkit.service.errors import InvalidInput, Refused, SettingsError, VaultError
 
 EPILOG = """\b
 Exit codes: 0 success or valid (warnings may be printed); 1 failed (no vault,
@@ -54,7 +54,10 @@ class FieldkitGroup(click.Group):
             lang = ctx.obj.lang if isinstance(ctx.obj, Cli) else "id"
             findings = exc.findings if isinstance(exc, InvalidInput) else []
             if wants_json(ctx):
-                print_json(error_json(_kind(exc), exc.text(lang), exc.exit_code, findings, lang))
+                code = exc.code if isinstance(exc, Refused) else None
+                print_json(
+                    error_json(_kind(exc), exc.text(lang), exc.exit_code, findings, lang, code)
+                )
             else:
                 click.echo(exc.text(lang), err=True)
                 print_numbered_findings(findings, lang)  # type: ignore[arg-type]

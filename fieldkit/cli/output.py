@@ -99,13 +99,23 @@ def print_numbered_findings(findings: Iterable[tuple[int, Finding]], lang: Lang)
 
 
 def error_json(
-    kind: str, message: str, exit_code: int, findings: Iterable[tuple[int, Finding]], lang: Lang
+    kind: str,
+    message: str,
+    exit_code: int,
+    findings: Iterable[tuple[int, Finding]],
+    lang: Lang,
+    code: str | None = None,
 ) -> dict[str, object]:
-    """An error as ``--json`` prints it: ``{"ok": false, "error": {…}}``."""
+    """An error as ``--json`` prints it: ``{"ok": false, "error": {…}}``.
+
+    ``code`` is the stable dotted code of a counter rule's refusal (``visit.undecided``), for
+    scripts that tell one refusal from another.
+    """
     return {
         "ok": False,
         "error": {
             "kind": kind,
+            **({"code": code} if code is not None else {}),
             "message": message,
             "exit_code": exit_code,
             "findings": [

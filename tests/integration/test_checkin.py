@@ -149,6 +149,7 @@ def test_checking_in_twice_is_refused_with_when_and_the_number(day):
     assert in_id.exit_code == 1 and "Sudah check-in pada" in in_id.output
     refused = as_json_error(run(home, "checkin", visit_id, code, "--json"))
     assert refused["kind"] == "refused" and refused["exit_code"] == 1
+    assert refused["code"] == "checkin.already_arrived"
 
 
 def as_json_error(result):
