@@ -215,16 +215,25 @@ def _documents_findings(data: Mapping[str, object], on: date) -> list[Finding]:
                 "type and the birth date.",
             )
         ]
-    return [
-        error(
+    return [_document_missing(line.requirement) for line in lines if not line.satisfied]
+
+
+def _document_missing(requirement: Requirement) -> Finding:
+    field = f"documents.{requirement.alternatives[0].value}"
+    if requirement.condition is None:
+        return error(
             "decision.document_missing",
-            f"documents.{line.requirement.alternatives[0].value}",
-            f"Dokumen asli belum dilihat: {line.requirement.text('id')}.",
-            f"Original not seen: {line.requirement.text('en')}.",
+            field,
+            f"Dokumen asli belum dilihat: {requirement.text('id')}.",
+            f"Original not seen: {requirement.text('en')}.",
         )
-        for line in lines
-        if not line.satisfied
-    ]
+    # A conditional line is settled either way: the original seen, or marked not applicable.
+    return error(
+        "decision.document_missing",
+        field,
+        f"Belum dilihat atau ditandai tidak berlaku: {requirement.text('id')}.",
+        f"Neither seen nor marked not applicable: {requirement.text('en')}.",
+    )
 
 
 def _payment_findings(data: Mapping[str, object]) -> list[Finding]:
