@@ -26,14 +26,10 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from typing import Any
 
+from fieldkit.domain import decision as decision_rules
 from fieldkit.domain.applicant import FIELDS as APPLICANT_FIELDS
 from fieldkit.domain.applicant import check_applicant
-from fieldkit.domain.applications import (
-    ApplicationType,
-    Document,
-    applicant_category,
-    required_documents,
-)
+from fieldkit.domain.applications import Document
 from fieldkit.domain.calendar import VisitKind
 from fieldkit.domain.counter import (
     COUNTER_FIELDS,
@@ -49,7 +45,7 @@ from fieldkit.domain.counter import (
 from fieldkit.domain.dates import parse_iso_date
 from fieldkit.domain.fees import FeeSchedule
 from fieldkit.domain.findings import Finding, error, warning
-from fieldkit.domain.identifiers import check_billing_code
+from fieldkit.domain.payment import check_payment
 
 VISIT, ROSTER, APPLICANT, KIT, QUEUE = "visit", "roster", "applicant", "kit", "queue"
 
@@ -408,26 +404,85 @@ def _applicant(
     schedules: tuple[FeeSchedule, ...] | None,
 ) -> list[Finding]:
     raw = {k: data[k] for k in APPLICANT_FIELDS if k in data}
-    if fmt == 2:
-        # Format 2 writes every person field, None where the counter has not filled it in yet
-        # ("married" among them): to the rules that is a field not given.
-        raw = {k: v for k, v in raw.items() if v is not None}
-    checked = check_applicant(raw, on=on, visit_kind=visit_kind, schedules=schedules)
-    findings = list(checked.findings)
     if fmt == 1:
-        return findings
+        return list(
+            check_applicant(raw, on=on, visit_kind=visit_kind, schedules=schedules).findings
+        )
+    findings = list(
+        decision_rules.person_findings(data, on, visit_kind=visit_kind, schedules=schedules)
+    )
     shape = _Shape()
     decision = _counter_fields(shape, data, state)
-    if decision != DecisionKind.ACCEPTED and state != ApplicantState.ACCEPTED:
+    # The record's state says where the applicant is (an edit after a decision puts them back
+    # at the counter, the old decision still in the data); without one, the decision does.
+    accepted = (
+        state == ApplicantState.ACCEPTED if state is not None else decision == DecisionKind.ACCEPTED
+    )
+    if not accepted:
         # The counter fills the person in while the applicant is served; an application that
         # was not accepted need not be complete. An accepted one must be.
         findings = [f for f in findings if f.code != "applicant.missing"]
     findings.extend(shape.findings)
-    # A version whose state says accepted is held to the rules even when its decision is
-    # unreadable: HQ's clerks must hear of it either way.
-    if decision == DecisionKind.ACCEPTED or state == ApplicantState.ACCEPTED:
-        findings.extend(_decision_findings(data, DecisionKind.ACCEPTED, on))
+    if "payment" in data:
+        findings.extend(check_payment(data["payment"], _quoted(data)))
+    day = _decision_day(data, on)
+    if accepted:
+        found = _acceptance(data, decision, day, visit_kind, schedules)
+    elif decision is not None and (state is None or state == decision):
+        found = decision_rules.stored_decision_findings(
+            data, day, visit_kind=visit_kind, schedules=schedules
+        )
+    else:
+        found = []
+    return _merged(findings, found)
+
+
+def _acceptance(
+    data: Mapping[str, Any],
+    decision: str | None,
+    on: date,
+    visit_kind: VisitKind | str | None,
+    schedules: tuple[FeeSchedule, ...] | None,
+) -> list[Finding]:
+    """The decision rules on an accepted version: its own findings, then ``hq.decision_unmet``.
+
+    A version whose state says accepted is held to the prerequisites even when its decision is
+    unreadable or of another kind: HQ's clerks must hear of it either way.
+    """
+    if decision == DecisionKind.ACCEPTED:
+        found = decision_rules.stored_decision_findings(
+            data, on, visit_kind=visit_kind, schedules=schedules
+        )
+    else:
+        found = decision_rules.prerequisite_findings(
+            data, on, visit_kind=visit_kind, schedules=schedules
+        )
+    unmet = [f for f in found if f.is_error and f.code != "decision.unexpected"]
+    return [*found, _decision_unmet(unmet)] if unmet else found
+
+
+def _merged(findings: list[Finding], more: Sequence[Finding]) -> list[Finding]:
+    """``findings`` then those of ``more`` not already there (the rules share some checks)."""
+    seen = {(f.code, f.field) for f in findings}
+    for finding in more:
+        if (finding.code, finding.field) not in seen:
+            seen.add((finding.code, finding.field))
+            findings.append(finding)
     return findings
+
+
+def _quoted(data: Mapping[str, Any]) -> int | None:
+    fee = data.get("fee")
+    total = fee.get("total") if isinstance(fee, Mapping) else None
+    return total if isinstance(total, int) and not isinstance(total, bool) else None
+
+
+def _decision_day(data: Mapping[str, Any], written: date) -> date:
+    """The day the decision was made (its ``at``), the rules' "today"; else the version's day."""
+    held = data.get("decision")
+    at = held.get("at") if isinstance(held, Mapping) else None
+    day = parse_iso_date(at[:10]) if isinstance(at, str) else None
+    return day or written
 
 
 def _counter_fields(shape: _Shape, data: Mapping[str, Any], state: str | None) -> str | None:
@@ -455,8 +510,6 @@ def _counter_fields(shape: _Shape, data: Mapping[str, Any], state: str | None) -
         _watchlist(shape, data)
     if "documents" in data:
         _documents(shape, data)
-    if "payment" in data:
-        _payment(shape, data)
     if "biometrics_ref" in data:
         shape.text(data, "biometrics_ref", "biometrics_ref", optional=True)
     notes = data.get("notes")
@@ -508,159 +561,21 @@ def _documents(shape: _Shape, data: Mapping[str, Any]) -> None:
             shape.bad(path, f"harus salah satu dari: {listed}.", f"must be one of: {listed}.")
 
 
-def _payment(shape: _Shape, data: Mapping[str, Any]) -> None:
-    held = shape.mapping(data, "payment", "payment", optional=True)
-    if held is None:
-        return
-    shape.text(held, "billing_code", "payment.billing_code")
-    shape.integer(held, "amount", "payment.amount", low=0)
-    if shape.boolean(held, "paid", "payment.paid"):
-        shape.text(held, "ntpn", "payment.ntpn")
-        shape.text(held, "paid_at", "payment.paid_at")
-
-
 def _decision(shape: _Shape, data: Mapping[str, Any]) -> str | None:
-    """Check the decision's shape; its kind (None when there is none or it is unreadable)."""
+    """Check the decision's shape; its kind (None when there is none or it is unreadable).
+
+    What its parts must say for its kind (a reason for a rejection, a due date for pending
+    documents …) is the decision rules' (:func:`~fieldkit.domain.decision.check_decision`).
+    """
     held = shape.mapping(data, "decision", "decision", optional=True)
     if held is None:
         return None
     kind = shape.choice(held, "kind", "decision.kind", _DECISION_KINDS)
     shape.by_at(held, "decision")
-    for key in ("reason", "text"):
-        if held.get(key) is not None:
-            shape.text(held, key, f"decision.{key}")
     missing = held.get("documents")
-    if missing is not None:
-        if not isinstance(missing, list):
-            shape.bad("decision.documents", "harus daftar.", "must be a list.")
-        elif any(not isinstance(d, str) or d not in _DOCUMENTS for d in missing):
-            shape.bad(
-                "decision.documents",
-                "berisi dokumen yang tidak dikenal.",
-                "holds a document that is not known.",
-            )
-    if held.get("due") is not None:
-        shape.date_text(held, "due", "decision.due")
+    if missing is not None and not isinstance(missing, list):
+        shape.bad("decision.documents", "harus daftar.", "must be a list.")
     return kind
-
-
-def _decision_findings(data: Mapping[str, Any], kind: str, on: date) -> list[Finding]:
-    """The decision rules on a readable decision; ``hq.decision_unmet`` for an unmet acceptance."""
-    if kind != DecisionKind.ACCEPTED:
-        return []
-    unmet = _prerequisites(data, on)
-    return [_decision_unmet(unmet)] if unmet else []
-
-
-def _prerequisites(data: Mapping[str, Any], on: date) -> list[Finding]:
-    """What an acceptance needs and this applicant lacks (issue 10, "Applicant at the counter").
-
-    Every required document seen, a valid billing code marked paid with its NTPN, a biometrics
-    reference, and any possible watchlist match cleared by a supervisor.
-    """
-    unmet: list[Finding] = []
-    documents = _documents_not_seen(data, on)
-    if documents:
-        unmet.append(documents)
-    payment = data.get("payment")
-    if not (
-        isinstance(payment, Mapping)
-        and payment.get("paid") is True
-        and _filled(payment.get("ntpn"))
-    ):
-        unmet.append(
-            error(
-                "decision.unpaid",
-                "payment",
-                "Belum ada kode billing yang ditandai lunas dengan NTPN.",
-                "No billing code marked paid with its NTPN.",
-            )
-        )
-    elif not check_billing_code(payment.get("billing_code")).ok:
-        unmet.append(
-            error(
-                "decision.billing_code",
-                "payment.billing_code",
-                "Kode billing SIMPONI tidak sah (harus 15 angka).",
-                "The SIMPONI billing code is not valid (15 digits).",
-            )
-        )
-    if not _filled(data.get("biometrics_ref")):
-        unmet.append(
-            error(
-                "decision.no_biometrics",
-                "biometrics_ref",
-                "Tidak ada referensi stasiun biometrik.",
-                "No biometrics station reference.",
-            )
-        )
-    watchlist = data.get("watchlist")
-    # A device without a watchlist writes None (not checked); HQ's own screening covers it.
-    if isinstance(watchlist, Mapping) and watchlist.get("possible_match") not in (False, None):
-        resolution = watchlist.get("resolution")
-        if not (isinstance(resolution, Mapping) and resolution.get("outcome") == "cleared"):
-            unmet.append(
-                error(
-                    "decision.watchlist_unresolved",
-                    "watchlist",
-                    "Kemungkinan kecocokan daftar cekal belum dinyatakan bersih oleh supervisor.",
-                    "A possible watchlist match was not cleared by a supervisor.",
-                )
-            )
-    elif not isinstance(watchlist, Mapping):
-        unmet.append(
-            error(
-                "decision.watchlist_unresolved",
-                "watchlist",
-                "Hasil pemeriksaan daftar cekal tidak tercatat.",
-                "The watchlist check is not recorded.",
-            )
-        )
-    return unmet
-
-
-def _filled(value: object) -> bool:
-    return isinstance(value, str) and bool(value.strip())
-
-
-def _documents_not_seen(data: Mapping[str, Any], on: date) -> Finding | None:
-    """The checklist lines with no original seen (a conditional line may be not applicable)."""
-    born = parse_iso_date(data.get("birth_date"))
-    try:
-        app_type = ApplicationType(data.get("application_type"))
-    except (TypeError, ValueError):
-        app_type = None
-    if born is None or app_type is None:
-        return error(
-            "decision.documents_unknown",
-            "documents",
-            "Daftar dokumen tidak dapat ditentukan (jenis permohonan atau tanggal lahir kosong).",
-            "The documents checklist cannot be worked out (application type or birth date "
-            "missing).",
-        )
-    married = data.get("married") is True
-    issued = parse_iso_date(data.get("old_passport_issued"))
-    category = applicant_category(born, married, on)
-    held = data.get("documents")
-    states = held if isinstance(held, Mapping) else {}
-    lines_id: list[str] = []
-    lines_en: list[str] = []
-    for requirement in required_documents(app_type, category, old_passport_issued=issued):
-        found = [states.get(d.value) for d in requirement.alternatives]
-        if DocumentState.SEEN in found:
-            continue
-        if requirement.condition is not None and DocumentState.NOT_APPLICABLE in found:
-            continue
-        lines_id.append(requirement.label("id"))
-        lines_en.append(requirement.label("en"))
-    if not lines_en:
-        return None
-    return error(
-        "decision.documents_not_seen",
-        "documents",
-        f"Dokumen asli belum dilihat: {'; '.join(lines_id)}.",
-        f"Originals not seen: {'; '.join(lines_en)}.",
-    )
 
 
 def _decision_unmet(unmet: Sequence[Finding]) -> Finding:

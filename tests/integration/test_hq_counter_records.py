@@ -15,11 +15,13 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from fieldkit.domain.applicant import FIELDS, check_applicant
 from fieldkit.domain.applications import applicant_category, required_documents
 from fieldkit.domain.dates import parse_iso_date
 from fieldkit.service.checkin import check_in, walk_in
@@ -43,6 +45,7 @@ from tests.support.vault import (
 )
 
 AT = "2026-12-01T03:00:00.000000+00:00"
+DAY = date(2026, 12, 1)
 
 
 @pytest.fixture(
@@ -92,9 +95,12 @@ def accept_without_payment(
     data = dict(record.data)
     for field in ("sex", "product", "validity_years", "married", "old_passport_issued"):
         data[field] = captured[field]
+    quoted = check_applicant({k: data[k] for k in FIELDS if data[k] is not None}, on=DAY)
+    assert quoted.value is not None and not quoted.findings, quoted.findings
+    data["fee"] = quoted.value["fee"]
     born = parse_iso_date(data["birth_date"])
     assert born is not None
-    category = applicant_category(born, bool(data["married"]), born.replace(year=2026))
+    category = applicant_category(born, bool(data["married"]), DAY)
     checklist = required_documents(
         data["application_type"],
         category,
@@ -181,10 +187,13 @@ def test_a_counter_day_is_checked_at_hq_and_an_unpaid_acceptance_is_flagged(
     assert {kind for kind, _, _ in records} == {"visit", "roster", "applicant", "queue", "kit"}
     unpaid = records[("applicant", accepted_id, accepted_version)]
     assert unpaid["state"] == "accepted" and unpaid["data"]["payment"] is None, "stored as sent"
-    assert codes(unpaid) == ["hq.decision_unmet"], unpaid["findings"]
-    [finding] = unpaid["findings"]
+    assert codes(unpaid) == ["decision.no_billing_code", "decision.unpaid", "hq.decision_unmet"]
+    finding = unpaid["findings"][-1]
     assert finding["severity"] == "error" and finding["field"] == "decision"
-    assert "No billing code marked paid" in finding["message"]["en"]
+    assert finding["message"]["en"] == (
+        "Accepted without its prerequisites: No SIMPONI billing code is recorded. "
+        "The passport fee is not paid yet (no NTPN)."
+    )
     assert finding["message"]["id"].startswith("Diterima tanpa")
 
     # Everything else the device wrote, format 2 and format 1 alike, passes HQ's checks.
@@ -213,7 +222,7 @@ def test_a_counter_day_is_checked_at_hq_and_an_unpaid_acceptance_is_flagged(
     [flag] = flags(server, session.vault.device_id)
     assert flag["kind"] == "decision-unmet"
     assert flag["detail"].startswith(f"applicant {accepted_id} version {accepted_version}: ")
-    assert "No billing code marked paid" in flag["detail"]
+    assert "The passport fee is not paid yet" in flag["detail"]
     assert arriving[0]["name"] not in flag["detail"] and arriving[0]["nik"] not in flag["detail"]
     status = server.cli("status").stdout
     assert "decision-unmet" in status and accepted_id in status, "HQ's clerks see it"
@@ -292,7 +301,8 @@ def test_hostile_and_future_records_are_stored_with_findings_and_flags_never_ref
         for rid, r in by_id.items()
     }
     assert {"decision", "documents", "queue.number"} <= shapes[stringly["id"]]
-    assert {"notes", "payment"} <= shapes[deep["id"]]
+    assert "notes" in shapes[deep["id"]]
+    assert "payment.not_object" in codes(by_id[deep["id"]]), "the payment rules' own code"
     assert shapes[counters["id"]] == {"last", "walk_ins"}
     assert shapes[kit["id"]] == {"items"}
     assert {"opened_at", "opened_by", "closed_at", "closed_by", "summary"} <= shapes[visit_id]
