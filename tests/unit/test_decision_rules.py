@@ -13,6 +13,8 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from fieldkit.domain.applicant import check_applicant
 from fieldkit.domain.applications import ApplicantCategory, Document
@@ -357,3 +359,40 @@ def test_hq_runs_the_same_rules_on_a_stored_decision():
 def test_the_rules_never_raise_on_odd_data(data):
     assert not accept(data).ok
     assert prerequisite_findings(data, ON)
+
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=12),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner),
+    max_leaves=10,
+)
+_KEYS = (
+    "application_type",
+    "birth_date",
+    "married",
+    "documents",
+    "payment",
+    "fee",
+    "biometrics_ref",
+    "watchlist",
+    "acknowledged",
+    "decision",
+    "nik",
+    "product",
+    "validity_years",
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    changes=st.fixed_dictionaries({}, optional=dict.fromkeys(_KEYS, _json)),
+    kind=_json | st.sampled_from(["accepted", "pending_documents", "rejected", "referred"]),
+    parts=st.fixed_dictionaries(
+        {}, optional=dict.fromkeys(("reason", "text", "missing", "due"), _json)
+    ),
+)
+def test_hq_may_run_the_rules_on_any_received_json(changes, kind, parts):
+    data = {**ready(), **changes}
+    checked = check_decision(data, kind, on=ON, visit_kind=EAZY, **parts)
+    assert checked.ok or checked.errors
+    stored_decision_findings({**data, "decision": {"kind": kind, **parts}}, ON)

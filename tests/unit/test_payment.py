@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from fieldkit.domain.payment import check_billing_code, check_ntpn, check_payment
 
@@ -79,3 +81,35 @@ def test_an_invalid_billing_code_and_bad_shapes_are_named():
     assert codes(check_payment({**PAID, "paid": "yes"}, 350000)) == ["payment.paid"]
     assert codes(check_payment({**PAID, "bank": "BRI"}, 350000)) == ["payment.unknown_key"]
     assert codes(check_payment(["not", "a", "dict"], 350000)) == ["payment.not_object"]
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=300)
+@given(raw=json_values)
+def test_the_code_checks_never_raise(raw):
+    for checked in (check_billing_code(raw), check_ntpn(raw)):
+        assert checked.ok or checked.errors
+
+
+@settings(max_examples=300)
+@given(
+    payment=st.one_of(
+        json_values,
+        st.fixed_dictionaries(
+            {},
+            optional={
+                k: json_values for k in ("billing_code", "amount", "paid", "ntpn", "paid_at")
+            },
+        ),
+    ),
+    quoted=st.none() | st.integers(),
+)
+def test_the_payment_check_never_raises_on_any_json(payment, quoted):
+    for finding in check_payment(payment, quoted):
+        assert finding.is_error and finding.code and finding.message.en
