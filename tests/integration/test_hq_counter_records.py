@@ -316,6 +316,16 @@ def test_hostile_and_future_records_are_stored_with_findings_and_flags_never_ref
         ]
     )
 
+    # A record whose data is not an object is a malformed batch: a 4xx problem, nothing stored.
+    broken = item(device, "applicant", {"format": 2}, "waiting")
+    broken["data"] = [{"decision": "accepted"}]
+    _, refused = device.cut(items=[broken])
+    answer = server.post(refused)
+    assert answer.status_code == 422, answer.text
+    assert answer.headers["content-type"].startswith("application/problem+json")
+    assert answer.json()["type"] == "/problems/malformed-body"
+    assert len(held(server, device.device_id)) == len(sent)
+
     # The same versions again in a later batch (a device restored from a backup): kept once,
     # and their flags are not raised a second time.
     again = [{**r, "outbox_seq": device.outbox + n} for n, r in enumerate(sent, start=1)]
