@@ -33,7 +33,8 @@ from fieldkit.vault.session import UnlockedVault
 from sync.hq import store
 from tests.support.counter_day import open_visit_on, roster_rows
 from tests.support.device import Device
-from tests.support.hq import Server, running_hq_for
+from tests.support.hq import Server, init_hq, running_hq_for
+from tests.support.hq_app import hq_app
 from tests.support.vault import (
     SUP,
     SUP_PW,
@@ -334,3 +335,27 @@ def test_hostile_and_future_records_are_stored_with_findings_and_flags_never_ref
     assert server.post(resent).status_code == 201
     assert len(held(server, device.device_id)) == len(sent)
     assert len(flags(server, device.device_id)) == len(raised)
+
+
+def test_checks_that_raise_keep_the_batch_with_a_finding(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bug in HQ's checks costs a finding, never the batch (HQ's app in this process)."""
+    from sync.hq import counter_checks
+
+    def broken(*args: object, **kwargs: object) -> list[object]:
+        raise KeyError("RINA WATI")  # what an exception may quote: never logged or stored
+
+    with hq_app(init_hq(tmp_path / "hq")) as api:
+        device = api.enroll()
+        monkeypatch.setattr(counter_checks, "record_findings", broken)
+        header, sealed = device.cut(records=2)
+        answer = api.post(sealed)
+        assert answer.status_code == 201, answer.text
+        stored = api.hq.rows(store.records, store.records.c.batch_id == header.batch_id)
+        assert len(stored) == 2
+        for row in stored:
+            [finding] = _json(row["findings"])
+            assert finding["code"] == "hq.rules_failed" and finding["field"] == "applicant"
+            assert "RINA" not in json.dumps(finding)
+        assert not api.failures, api.failures
