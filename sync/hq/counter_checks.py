@@ -44,7 +44,7 @@ from fieldkit.domain.counter import (
 )
 from fieldkit.domain.dates import parse_iso_date
 from fieldkit.domain.fees import FeeSchedule
-from fieldkit.domain.findings import Finding, error, warning
+from fieldkit.domain.findings import Finding, Message, error, warning
 from fieldkit.domain.payment import check_payment
 
 VISIT, ROSTER, APPLICANT, KIT, QUEUE = "visit", "roster", "applicant", "kit", "queue"
@@ -578,10 +578,36 @@ def _decision(shape: _Shape, data: Mapping[str, Any]) -> str | None:
     return kind
 
 
+# Codes whose messages name only documents, fees and references: said as they are. The
+# person's rules quote what was typed (a birth date read from the NIK …), so the summary, which
+# a flag repeats for HQ's clerks, names their field and code instead.
+_SAID_AS_IS = ("decision.", "payment.", "billing.", "ntpn.")
+_UNACKNOWLEDGED = "decision.warning_unacknowledged"
+
+
+def _said(finding: Finding) -> Message:
+    if finding.code == _UNACKNOWLEDGED:
+        warned = finding.field.removeprefix("acknowledged.")
+        return Message(
+            f"Peringatan {warned} belum dikonfirmasi petugas.",
+            f"Warning {warned} not acknowledged by the officer.",
+        )
+    if finding.code.startswith(_SAID_AS_IS):
+        return finding.message
+    return Message(
+        f"Data pemohon tidak lengkap atau tidak sah ({finding.field}: {finding.code}).",
+        f"The applicant's data is incomplete or invalid ({finding.field}: {finding.code}).",
+    )
+
+
 def _decision_unmet(unmet: Sequence[Finding]) -> Finding:
-    """One finding that names every prerequisite an accepted decision lacked, in words."""
-    said_id = " ".join(_sentence(f.message.id) for f in unmet)
-    said_en = " ".join(_sentence(f.message.en) for f in unmet)
+    """One finding that names every prerequisite an accepted decision lacked, in words.
+
+    Never an applicant's value: the flag it raises is read where the data is not.
+    """
+    said = [_said(f) for f in unmet]
+    said_id = " ".join(_sentence(m.id) for m in said)
+    said_en = " ".join(_sentence(m.en) for m in said)
     return error(
         DECISION_UNMET,
         "decision",

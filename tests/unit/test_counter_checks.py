@@ -283,6 +283,17 @@ def test_the_finding_names_every_missing_prerequisite_and_each_document_line():
     assert "No SIMPONI billing code" in text and "No biometrics" in text
 
 
+def test_the_summary_of_an_unmet_acceptance_quotes_no_value_of_the_applicant():
+    data = accepted(validity_years=None, acknowledged=[])
+    data["birth_date"] = "1969-12-14"  # a day after the NIK's: a warning to acknowledge
+    found = record_findings("applicant", data, state="accepted", on=ON)
+    assert any(f.code == "nik.birth_date_mismatch" and "1969" in f.message.en for f in found)
+    [unmet] = [f for f in found if f.code == DECISION_UNMET]
+    assert "Warning nik.birth_date_mismatch not acknowledged" in unmet.message.en
+    assert "(validity_years: applicant.missing)" in unmet.message.en
+    assert "1969" not in unmet.message.en + unmet.message.id
+
+
 def test_a_supervisor_clearing_a_possible_match_allows_acceptance():
     cleared = {
         "possible_match": True,
