@@ -16,8 +16,8 @@ writes none, which is format 1. :func:`record_findings` returns what HQ finds in
 Nothing here refuses a record or raises on any shape of data: findings are stored with the
 version, and :func:`record_flags` says which of them also raise a flag for HQ's clerks. The
 data was bounded when it was decoded (one line at most 16 KiB and 2,048 JSON values), so
-walking it is cheap. Findings and flags name fields, document kinds and record ids, never an
-applicant's values.
+walking it is cheap. A flag names fields, finding codes, documents and record ids, never an
+applicant's values (findings stored beside the data may quote it, as the domain rules do).
 """
 
 from __future__ import annotations
