@@ -7,12 +7,12 @@ with ``--shapes counter``, the default, each as a counter day leaves it: format 
 every original seen, paid, photographed and accepted, in an open format-2 visit; with
 ``--shapes capture`` the format-1 shapes ``fieldkit applicant add`` stores) and the audit
 entries a vault writes for them (vault created, unlock, device enrolled, visit created, one
-``applicant_decided`` or ``applicant_created`` per applicant). Each device's items are cut into batches the way
-``sync.batches.cut_batch`` cuts them (at most 500 items; while records wait, a quarter of each
-batch is kept for audit entries, so 1,000 applicants, their visit and 1,004 audit entries make
-5 batches of records+audit: 375+125, 375+125, 251+249, 0+500, 0+5) and sealed with
-``sync.wire.envelope.seal_batch`` to HQ's key with the device's key, with the audit chain computed
-from the device's vault id.
+``applicant_decided`` or ``applicant_created`` per applicant). Each device's items are cut into
+batches the way ``sync.batches.cut_batch`` cuts them (at most 500 items; while records wait, a
+quarter of each batch is kept for audit entries, so 1,000 applicants, their visit and 1,004
+audit entries make 5 batches of records+audit: 375+125, 375+125, 251+249, 0+500, 0+5) and sealed
+with ``sync.wire.envelope.seal_batch`` to HQ's key with the device's key, with the audit chain
+computed from the device's vault id.
 
 Then, for each ``--workers`` value: the baseline server (a trivial ASGI app under uvicorn
 configured as ``fieldkit-hq serve`` runs it, the same HTTP protocol class with TCP_NODELAY and
