@@ -12,9 +12,12 @@ is only told "refer to supervisor", never why.
 
 from __future__ import annotations
 
+import functools
+import random
 import threading
+import time
 import weakref
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 
@@ -408,17 +411,93 @@ def _visit_day(visit: Record) -> tuple[date, str, str]:
     return date.fromisoformat(str(data["date"])), str(data["session"]), str(data["kind"])
 
 
-def _write(session: OfficerSession, changes: list[Change]) -> None:
-    try:
-        session.unlocked.write(changes, action="checked_in")
-    except VersionConflict as exc:
-        raise Refused(
-            Message(
-                "Antrean atau entri ini baru saja diubah di sesi lain; ulangi check-in.",
-                "The queue or this entry was just changed by another session; check in again.",
-            ),
-            "checkin.conflict",
-        ) from exc
+# Two processes on one vault (the field app and a CLI command, two officers' windows) may read
+# the same queue counters; the second write then fails its version check. A check-in is tried
+# again from a fresh read, a few times, after a short random wait so the two drift apart.
+ATTEMPTS = 6
+RETRY_WAIT = 0.02  # seconds before the second try; doubled before each later one
+CONFLICT = Message(
+    "Antrean atau entri ini terus diubah di sesi lain; ulangi check-in.",
+    "The queue or this entry kept being changed by another session; check in again.",
+)
+
+
+def _retrying(attempt: Callable[[], Arrival]) -> Arrival:
+    """``attempt()``, run again from a fresh read while another process wins the write."""
+    for tries in range(ATTEMPTS):
+        try:
+            return attempt()
+        except VersionConflict as exc:
+            if tries == ATTEMPTS - 1:
+                raise Refused(CONFLICT, "checkin.conflict") from exc
+            time.sleep(RETRY_WAIT * 2**tries * random.uniform(0.5, 1.5))
+    raise AssertionError("unreachable")
+
+
+def _hand_out(
+    session: OfficerSession,
+    visit_id: str,
+    person: Mapping[str, object],
+    series: QueueSeries,
+    watched: tuple[dict[str, object], bool | None],
+    warnings: list[Message],
+    *,
+    entry: Record | None = None,
+    walk_in: dict[str, object] | None = None,
+    counters: tuple[dict[str, object], int] | None = None,
+) -> Arrival:
+    """Give ``person`` the next number of ``series``: applicant, queue (and entry) in one write.
+
+    The queue record is read here, just before the write (or given as ``counters``, with the
+    version they were read at, when a rule was checked on them), so the window in which
+    another process can take a number first is small; when it does, the write raises
+    :class:`VersionConflict` and :func:`_retrying` starts the attempt again.
+    """
+    queue, queue_version = counters if counters is not None else _queue(session, visit_id)
+    queue = dict(queue)
+    last, number = next_number(queue.get("last") or {}, series)  # type: ignore[arg-type]
+    if walk_in is not None:
+        queue["walk_ins"] = int(queue.get("walk_ins") or 0) + 1  # type: ignore[call-overload]
+    watch, possible = watched
+    at = now()
+    applicant_id = new_id()
+    applicant = counter_applicant(
+        person,
+        roster_entry_id=entry.id if entry is not None else None,
+        walk_in=walk_in,
+        queue={"series": series.value, "number": number},
+        watchlist=watch,
+        checked_in_at=at,
+        checked_in_by=session.officer_id,
+    )
+    changes = []
+    if entry is not None:
+        arrived = {
+            **entry.data,
+            "format": ROSTER_FORMAT,
+            "arrived_at": at,
+            "applicant_id": applicant_id,
+        }
+        changes.append(
+            Change(ROSTER, entry.id, arrived, RosterState.ARRIVED, visit_id, entry.version)
+        )
+    changes += [
+        Change(APPLICANT, applicant_id, applicant, ApplicantState.WAITING, visit_id),
+        Change(QUEUE, visit_id, {**queue, "last": last}, "open", visit_id, queue_version),
+    ]
+    session.unlocked.write(changes, action="checked_in")
+    label = queue_label(series, number)
+    refer = possible is True
+    return Arrival(
+        applicant_id,
+        entry.id if entry is not None else None,
+        label,
+        series.value,
+        number,
+        refer,
+        _arrival_message(label, refer, warnings),
+        tuple(warnings),
+    )
 
 
 def check_in(session: OfficerSession, visit_id: str, entry_id: str) -> Arrival:
@@ -429,11 +508,24 @@ def check_in(session: OfficerSession, visit_id: str, entry_id: str) -> Arrival:
     ``code`` from :func:`~fieldkit.domain.checkin.check_arrival`) for an entry already
     checked in, a no-show, a withdrawn entry or a booking for another day; the visit must be
     open (:func:`~fieldkit.service.visits.require_open_visit`). A NIK the watchlist may hold
-    sets ``refer_to_supervisor``; the officer is told only to refer.
+    sets ``refer_to_supervisor``; the officer is told only to refer. When another process
+    checks someone in at the same moment, the check-in is tried again from a fresh read (up
+    to :data:`ATTEMPTS` times, then ``checkin.conflict``); an entry the other process checked
+    in meanwhile is refused as already arrived.
     """
+    # The watchlist check (tens of ms of Argon2id) is made once per NIK, not on every try.
+    watchlist = functools.cache(lambda nik: _watchlist(session, nik))
+    return _retrying(lambda: _check_in_once(session, visit_id, entry_id, watchlist))
+
+
+def _check_in_once(
+    session: OfficerSession,
+    visit_id: str,
+    entry_id: str,
+    watchlist: Callable[[str | None], tuple[dict[str, object], bool | None]],
+) -> Arrival:
     visit = require_open_visit(session, visit_id)
-    unlocked = session.unlocked
-    entry = unlocked.read(ROSTER, entry_id)
+    entry = session.unlocked.read(ROSTER, entry_id)
     if entry.visit_id != visit_id:
         raise NotFound(
             Message(
@@ -459,45 +551,12 @@ def check_in(session: OfficerSession, visit_id: str, entry_id: str) -> Arrival:
     warnings = [f.message for f in findings]
     person: dict[str, object] = {field: data.get(field) for field in FIELDS}
     person["fee"] = _fee(person, on, session)
-    watch, possible = _watchlist(session, _text(data.get("nik")))
-    if possible is None and data.get("nik"):
+    watched = watchlist(_text(data.get("nik")))
+    if watched[1] is None and data.get("nik"):
         warnings.append(NO_WATCHLIST)
     born = parse_iso_date(data.get("birth_date"))
     series = series_for(priority_group(born, on) is not None)
-    queue, queue_version = _queue(session, visit_id)
-    last, number = next_number(queue.get("last") or {}, series)  # type: ignore[arg-type]
-    at = now()
-    applicant_id = new_id()
-    applicant = counter_applicant(
-        person,
-        roster_entry_id=entry_id,
-        walk_in=None,
-        queue={"series": series.value, "number": number},
-        watchlist=watch,
-        checked_in_at=at,
-        checked_in_by=session.officer_id,
-    )
-    arrived = {**data, "format": ROSTER_FORMAT, "arrived_at": at, "applicant_id": applicant_id}
-    _write(
-        session,
-        [
-            Change(ROSTER, entry_id, arrived, RosterState.ARRIVED, visit_id, entry.version),
-            Change(APPLICANT, applicant_id, applicant, ApplicantState.WAITING, visit_id),
-            Change(QUEUE, visit_id, {**queue, "last": last}, "open", visit_id, queue_version),
-        ],
-    )
-    label = queue_label(series, number)
-    refer = possible is True
-    return Arrival(
-        applicant_id,
-        entry_id,
-        label,
-        series.value,
-        number,
-        refer,
-        _arrival_message(label, refer, warnings),
-        tuple(warnings),
-    )
+    return _hand_out(session, visit_id, person, series, watched, warnings, entry=entry)
 
 
 def _when(at: object) -> str | None:
@@ -583,15 +642,33 @@ def walk_in(
     :func:`~fieldkit.domain.walkin.check_walk_in`: outside the priority groups, beyond the
     Simpatik quota or off a Simpatik visit the walk-in is :class:`Refused` with the reason to
     read out; a missing reason is invalid input. The applicant and the queue counters (the
-    day's walk-in count with them) are written in one transaction (``checked_in``).
+    day's walk-in count with them) are written in one transaction (``checked_in``); when
+    another process takes a number at the same moment, the walk-in is tried again from a
+    fresh read of the counters, the quota checked again (as :func:`check_in` does).
     """
+    watchlist = functools.cache(lambda nik: _watchlist(session, nik))
+    return _retrying(lambda: _walk_in_once(session, visit_id, person, group, reason, watchlist))
+
+
+def _walk_in_once(
+    session: OfficerSession,
+    visit_id: str,
+    person: Mapping[str, object],
+    group: str,
+    reason: str,
+    watchlist: Callable[[str | None], tuple[dict[str, object], bool | None]],
+) -> Arrival:
     visit = require_open_visit(session, visit_id)
     on, _session, kind = _visit_day(visit)
     checked_person = _person(person, on, kind)
     born = parse_iso_date(checked_person["birth_date"])
     assert born is not None
-    queue, queue_version = _queue(session, visit_id)
-    walk_ins = int(queue.get("walk_ins") or 0)  # type: ignore[call-overload]
+    checked_person["fee"] = _fee(checked_person, on, session)
+    watched = watchlist(_text(checked_person.get("nik")))
+    warnings = [NO_WATCHLIST] if watched[1] is None and checked_person.get("nik") else []
+    # The quota is checked on these counters and the write carries their version: a walk-in
+    # let in meanwhile by another process makes this try start over, the quota checked again.
+    counters = _queue(session, visit_id)
     quota = visit.data.get("walk_in_quota")
     checked = check_walk_in(
         group,
@@ -599,7 +676,7 @@ def walk_in(
         birth_date=born,
         on=on,
         visit_kind=kind,
-        walk_ins_so_far=walk_ins,
+        walk_ins_so_far=int(counters[0].get("walk_ins") or 0),  # type: ignore[call-overload]
         quota=quota if isinstance(quota, int) else None,
     )
     refusals = [f for f in checked.errors if f.code in REFUSALS]
@@ -608,41 +685,16 @@ def walk_in(
     if checked.errors or checked.value is None:
         raise invalid([(0, f) for f in checked.errors])
     chosen = checked.value
-    checked_person["fee"] = _fee(checked_person, on, session)
-    watch, possible = _watchlist(session, _text(checked_person.get("nik")))
-    warnings = [NO_WATCHLIST] if possible is None and checked_person.get("nik") else []
-    series: QueueSeries = series_for(chosen.priority or priority_group(born, on) is not None)
-    last, number = next_number(queue.get("last") or {}, series)  # type: ignore[arg-type]
-    at = now()
-    applicant_id = new_id()
-    applicant = counter_applicant(
-        checked_person,
-        roster_entry_id=None,
-        walk_in={"group": chosen.value, "reason": reason.strip()},
-        queue={"series": series.value, "number": number},
-        watchlist=watch,
-        checked_in_at=at,
-        checked_in_by=session.officer_id,
-    )
-    new_queue = {**queue, "last": last, "walk_ins": walk_ins + 1}
-    _write(
+    series = series_for(chosen.priority or priority_group(born, on) is not None)
+    return _hand_out(
         session,
-        [
-            Change(APPLICANT, applicant_id, applicant, ApplicantState.WAITING, visit_id),
-            Change(QUEUE, visit_id, new_queue, "open", visit_id, queue_version),
-        ],
-    )
-    label = queue_label(series, number)
-    refer = possible is True
-    return Arrival(
-        applicant_id,
-        None,
-        label,
-        series.value,
-        number,
-        refer,
-        _arrival_message(label, refer, warnings),
-        tuple(warnings),
+        visit_id,
+        checked_person,
+        series,
+        watched,
+        warnings,
+        walk_in={"group": chosen.value, "reason": reason.strip()},
+        counters=counters,
     )
 
 
