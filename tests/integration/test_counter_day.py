@@ -161,9 +161,17 @@ def test_hq_received_the_day_with_its_audit_chain_verified(day_played, server: S
     entries = server.hq.rows(store.audit_entries)
     assert entries and all(e["verified"] for e in entries)
     actions = Counter(e["action"] for e in entries)
-    assert actions["checked_in"] == 54 and actions["visit_closed"] == 1
+    # One audit entry per version a check-in wrote: the applicant and the queue counters, and
+    # the roster entry marked arrived unless it was a walk-in.
+    checkins = sum(2 + bool(a.data.get("roster_entry_id")) for a in applicants)
+    assert actions["checked_in"] == checkins and actions["visit_closed"] == 1
     flags = server.hq.rows(store.flags)
     kinds = Counter(f["kind"] for f in flags)
     assert kinds["decision-unmet"] == 0, flags
-    assert kinds["watchlist-hit"] == 1  # HQ's own screening of the referred applicant
+    # HQ's own screening flags the watchlisted applicant, once for each version it received.
+    watched = [a.id for a in applicants if (a.data.get("watchlist") or {}).get("possible_match")]
+    assert len(watched) == 1
+    versions = [r for r in rows if r["kind"] == "applicant" and r["id"] == watched[0]]
+    hits = [f["detail"] for f in flags if f["kind"] == "watchlist-hit"]
+    assert len(hits) == len(versions) and all(f"applicant {watched[0]} " in d for d in hits)
     assert_never_failed(server)

@@ -96,7 +96,7 @@ def _serve(run: Run, applicant_id: str, arrival: Mapping[str, Any]) -> None:
     if attempt:
         sets = [f"--set={k}={v}" for k, v in attempt.items()]
         refused = run("applicant", "update", applicant_id, *sets, "--json", expect=2)
-        codes = [f["code"] for f in json.loads(refused.stdout)["findings"]]
+        codes = [f["code"] for f in json.loads(refused.stdout)["error"]["findings"]]
         assert arrival["refusal"] in codes, codes
     args: list[str] = []
     for name, value in arrival["set"].items():

@@ -19,17 +19,11 @@ import sys
 from pathlib import Path
 
 from fieldkit.domain.synth import synthetic_applicants
-from fieldkit.service import checkin
+from fieldkit.service import checkin, counter
 from fieldkit.service.session import OfficerSession
 from fieldkit.vault.kinds import APPLICANT, ROSTER
 from fieldkit.vault.vault import Vault
 from tests.support.vault import SUP, SUP_PW, visit_ids
-
-# The counter's work on an applicant, when fieldkit.service.counter is there to do it.
-try:
-    from fieldkit.service import counter
-except ImportError:  # pragma: no cover - only before the counter service lands
-    counter = None  # type: ignore[assignment]
 
 
 def main(argv: list[str]) -> int:
@@ -53,7 +47,7 @@ def main(argv: list[str]) -> int:
     attempt = 0
     while entries:
         attempt += 1
-        if attempt % 3 == 0 and waiting and counter is not None:
+        if attempt % 3 == 0 and waiting:
             applicant_id = waiting.pop(0)
             say(f"attempt {attempt} counter {applicant_id}\n")
             serve(session, applicant_id, attempt, say)
@@ -81,13 +75,11 @@ def main(argv: list[str]) -> int:
 
 def serve(session: OfficerSession, applicant_id: str, attempt: int, say) -> None:  # type: ignore[no-untyped-def]
     """Notes, then the decision: two versions, each confirmed after its call returned."""
-    updated = counter.update_applicant(  # type: ignore[union-attr]
+    updated = counter.update_applicant(
         session, applicant_id, {"notes": f"dilayani (attempt {attempt})"}
     )
     say(f"saved {APPLICANT} {applicant_id} {updated.version} {attempt}\n")
-    counter.decide(  # type: ignore[union-attr]
-        session, applicant_id, "referred", reason="Diperiksa supervisor (uji)."
-    )
+    counter.decide(session, applicant_id, "referred", reason="Diperiksa supervisor (uji).")
     decided = session.unlocked.read(APPLICANT, applicant_id)
     say(f"saved {APPLICANT} {applicant_id} {decided.version} {attempt}\n")
 
