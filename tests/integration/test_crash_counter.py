@@ -90,10 +90,12 @@ def check_round(home: Path, saved: list[tuple[str, str, int, int]]) -> dict[str,
         for series, taken in numbers.items():
             assert sorted(taken) == list(range(1, len(taken) + 1)), series
             assert last[series] == len(taken), (series, last)
-        return {
-            "applicants": len(applicants),
-            "decided": sum(a.data["decision"] is not None for a in applicants),
-        }
+        # A decision is only written after the payment and biometrics it follows.
+        decided = [a for a in applicants if a.data["decision"] is not None]
+        for applicant in decided:
+            assert applicant.data["payment"]["paid"] is True, applicant.id
+            assert applicant.data["biometrics_ref"], applicant.id
+        return {"applicants": len(applicants), "decided": len(decided)}
     finally:
         vault.close()
 

@@ -2,9 +2,11 @@
 
 A real process captures 1,000 synthetic applicants the way a counter does (200 saves of one
 applicant, then batches), shows some, corrects a few, checks 30 of them in at the opened visit
-(one as a walk-in), and pauses with the vault still open; the
-test reads the raw bytes of every file under the vault home and looks for every applicant's
-NIK, KK, name, phone (E.164 and 08… forms) and booking code, the coordinator's name and phone,
+(one as a walk-in), records the counter's work on 10 of them (payment, biometrics, notes,
+a referral), and pauses with the vault still open; the test reads the raw bytes of every file
+under the vault home and looks for every applicant's NIK, KK, name, phone (E.164 and 08…
+forms) and booking code, the corrections' phones and addresses, the counter's billing codes,
+NTPNs, biometrics references, notes and referral reasons, the coordinator's name and phone,
 the officer's name and the passphrase. It does so again after the vault is closed, and after a
 capture killed with SIGKILL (with its WAL left behind). The process runs with TMPDIR,
 SQLITE_TMPDIR and its working directory pointing at empty directories that must stay empty, and
@@ -37,6 +39,7 @@ from tests.support.plaintext_capture import (
     OFFICER_NAME,
     PASSPHRASE,
     UPDATES,
+    counter_work,
     national,
     scenario,
 )
@@ -258,6 +261,12 @@ def test_capture_view_and_update_leave_no_plaintext_on_disk(tmp_path: Path) -> N
         needles.add(phone, f"applicant {index} new phone")
         needles.add(national(phone), f"applicant {index} new phone (08…)")
         needles.add(notes.split("Alamat: ")[1], f"applicant {index} address")
+    for i, work in enumerate(counter_work()):
+        needles.add(work["billing_code"], f"arrival {i} billing code")
+        needles.add(work["ntpn"], f"arrival {i} NTPN")
+        needles.add(work["biometrics_ref"], f"arrival {i} biometrics reference")
+        needles.add(work["notes"].split("; ")[0], f"arrival {i} notes (address)")
+        needles.add(work["reason"], f"arrival {i} referral reason")
     needles.compile()
 
     errlog = tmp_path / "capture.err"
@@ -301,6 +310,24 @@ def test_capture_view_and_update_leave_no_plaintext_on_disk(tmp_path: Path) -> N
     assert_unused(tmpdir, needles, "TMPDIR")
     assert_unused(cwd, needles, "the working directory")
     assert_only_home_touched(closed["touched"], home)
+
+    # The scan looked for what is really stored: unlocked, the vault holds the counter's work.
+    vault = Vault.open(home)
+    session = vault.unlock(OFFICER, PASSPHRASE, allow_test_kdf=True)
+    served = [r.data for r in session.latest(APPLICANT) if r.state == "referred"]
+    session.lock()
+    vault.close()
+    stored = sorted(
+        (
+            d["payment"]["billing_code"],
+            d["payment"]["ntpn"],
+            d["biometrics_ref"],
+            d["notes"],
+            d["decision"]["reason"],
+        )
+        for d in served
+    )
+    assert stored == sorted(tuple(w.values()) for w in counter_work())
 
 
 def test_a_capture_killed_mid_way_leaves_no_plaintext_on_disk(tmp_path, monkeypatch):

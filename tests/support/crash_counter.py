@@ -4,7 +4,7 @@ Run as ``tests/support/crash_counter.py HOME SEED`` (:mod:`tests.support.program
 vault with one open visit and a roster (officer :data:`~tests.support.vault.SUP`). It checks
 the roster in one entry at a time in a seeded order, lets a priority walk-in in every 5th
 action, and every 3rd action records the counter's work on an applicant checked in earlier
-(documents, payment, biometrics) and decides it, as ``fieldkit applicant update`` and
+(payment, biometrics, notes) and decides it, as ``fieldkit applicant update`` and
 ``decide`` do. On stdout, flushed at once, each only AFTER the call returned:
 
 * ``ready`` once the vault is unlocked;
@@ -74,10 +74,19 @@ def main(argv: list[str]) -> int:
 
 
 def serve(session: OfficerSession, applicant_id: str, attempt: int, say) -> None:  # type: ignore[no-untyped-def]
-    """Notes, then the decision: two versions, each confirmed after its call returned."""
-    updated = counter.update_applicant(
-        session, applicant_id, {"notes": f"dilayani (attempt {attempt})"}
-    )
+    """Payment, biometrics and notes, then the decision: two versions, each confirmed after
+    its call returned."""
+    changes = {
+        "payment": {
+            "billing_code": f"{820_000_000_000_000 + attempt:015d}",
+            "amount": 350_000,
+            "paid": True,
+            "ntpn": f"NTPN{attempt:012d}",
+        },
+        "biometrics_ref": f"BIO-{attempt:06d}",
+        "notes": f"dilayani (attempt {attempt})",
+    }
+    updated = counter.update_applicant(session, applicant_id, changes)
     say(f"saved {APPLICANT} {applicant_id} {updated.version} {attempt}\n")
     counter.decide(session, applicant_id, "referred", reason="Diperiksa supervisor (uji).")
     decided = session.unlocked.read(APPLICANT, applicant_id)

@@ -3,7 +3,9 @@
 Run as ``python tests/support/plaintext_capture.py capture HOME`` (see
 :mod:`tests.support.programs`), it captures 1,000 synthetic applicants the way a counter does
 (200 saves of one applicant, then batches), shows some, corrects a few, checks some of them
-in at the opened visit (service.checkin; one walks in), prints
+in at the opened visit (service.checkin; one walks in), records the counter's work on some of
+them (billing code, NTPN, biometrics reference, interview notes, a referral with its reason;
+service.counter), prints
 ``{"stage": "open", ...}`` with every file it opened for writing and every database it
 connected to, waits for a line on stdin with the vault still open, then closes it and prints
 ``{"stage": "closed", ...}``. The test builds the same scenario to know what to look for.
@@ -20,7 +22,7 @@ from pathlib import Path
 from fieldkit.domain.ids import new_ids
 from fieldkit.domain.roster import ENTRY_FIELDS
 from fieldkit.domain.synth import synthetic_applicants
-from fieldkit.service import checkin, visits
+from fieldkit.service import checkin, counter, visits
 from fieldkit.service.session import OfficerSession
 from fieldkit.vault.kinds import ROSTER
 from fieldkit.vault.records import Change
@@ -48,8 +50,11 @@ VIEWS = 120
 UPDATES = 20
 # Then some of them arrive at the open visit: checked in from its roster, and one walk-in.
 CHECK_INS = 30
+# And the counter serves the first of those arrivals: payment, biometrics, notes, referral.
+SERVED = 10
 
 assert SINGLES + sum(BATCHES) == COUNT
+assert SERVED < CHECK_INS
 
 
 def national(e164: str) -> str:
@@ -74,9 +79,41 @@ def scenario() -> tuple[list[dict], list[int], list[tuple[int, str, str]]]:
     return people, viewed, corrections
 
 
+def counter_work() -> list[dict[str, str]]:
+    """What the counter records for each of the first :data:`SERVED` arrivals: the SIMPONI
+    billing code, the NTPN, the biometrics station's reference, interview notes with an
+    address, and the reason it is referred to the supervisor."""
+    rng = random.Random(SEED + 1)
+    alnum = "ABCDEFGHJKLMNPQRSTUVWXYZ0123456789"
+    return [
+        {
+            "billing_code": f"{rng.randrange(10**14, 10**15):015d}",
+            "ntpn": "".join(rng.choice(alnum) for _ in range(16)),
+            "biometrics_ref": f"BIO-KRW-{rng.randrange(10**7):07d}",
+            "notes": f"Tinggal di JL. KENANGA NO. {200 + i}, CIKAMPEK; ibu ikut mendampingi",
+            "reason": f"Nama ayah di KK berbeda ejaan dengan akta ({rng.randrange(10**5):05d})",
+        }
+        for i in range(SERVED)
+    ]
+
+
+def serve(desk: OfficerSession, applicant_id: str, work: dict[str, str]) -> None:
+    """The counter's work on one arrival, as ``fieldkit applicant update`` and ``decide``."""
+    payment = {
+        "billing_code": work["billing_code"],
+        "amount": 350_000,
+        "paid": True,
+        "ntpn": work["ntpn"],
+    }
+    changes = {"payment": payment, "biometrics_ref": work["biometrics_ref"], "notes": work["notes"]}
+    counter.update_applicant(desk, applicant_id, changes)
+    counter.decide(desk, applicant_id, "referred", reason=work["reason"])
+
+
 def check_in_some(session: UnlockedVault, visit_id: str, people: list[dict]) -> int:
     """Open the visit, put ``people`` on its roster (as HQ assigns it) and check them in at the
-    counter; the last one walks in instead. Returns how many arrived."""
+    counter; the last one walks in instead; the counter then serves the first
+    :data:`SERVED` arrivals (:func:`serve`). Returns how many arrived."""
     desk = OfficerSession(session)
     visits.open_visit(desk, visit_id)
     booked, walker = people[:-1], people[-1]
@@ -99,8 +136,9 @@ def check_in_some(session: UnlockedVault, visit_id: str, people: list[dict]) -> 
         for row, (entry_id, p) in enumerate(zip(new_ids(len(booked)), booked, strict=True), 2)
     ]
     session.write(entries, action="roster_assigned")
-    for entry in entries:
-        checkin.check_in(desk, visit_id, entry.id)
+    arrivals = [checkin.check_in(desk, visit_id, entry.id) for entry in entries]
+    for arrival, work in zip(arrivals, counter_work(), strict=False):
+        serve(desk, arrival.applicant_id, work)
     person = {k: walker[k] for k in ("name", "birth_date", "nik", "sex", "phone")}
     checkin.walk_in(desk, visit_id, person, group="disability", reason="kursi roda")
     return len(people)
