@@ -47,6 +47,17 @@ class RosterState(StrEnum):
     WITHDRAWN = "withdrawn"
 
 
+class KitState(StrEnum):
+    """A visit's kit checklist: packing until every item is ticked, then packed."""
+
+    PACKING = "packing"
+    PACKED = "packed"
+
+
+# A visit's queue counters have one state: they only ever count up.
+QUEUE_STATE = "open"
+
+
 class DecisionKind(StrEnum):
     """What the counter decided about an application."""
 

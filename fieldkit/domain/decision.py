@@ -322,6 +322,7 @@ def prerequisite_findings(
     *,
     visit_kind: VisitKind | str | None = None,
     schedules: tuple[FeeSchedule, ...] | None = None,
+    person: Sequence[Finding] | None = None,
 ) -> list[Finding]:
     """Every finding that stands between this applicant and an acceptance on ``on``.
 
@@ -334,10 +335,14 @@ def prerequisite_findings(
     as :func:`check_applicant` names them (``applicant.missing``, ``application.office_only``
     …), and ``decision.warning_unacknowledged`` for each of its warnings not acknowledged
     (the warning's code in the field ``acknowledged.<code>``). An empty list: ready to accept.
+    ``person`` is :func:`person_findings` of ``data`` on ``on`` when the caller has it already
+    (HQ runs it on every version anyway); it is worked out here otherwise.
     """
     findings: list[Finding] = []
     acknowledged = acknowledged_codes(data)
-    for finding in person_findings(data, on, visit_kind=visit_kind, schedules=schedules):
+    if person is None:
+        person = person_findings(data, on, visit_kind=visit_kind, schedules=schedules)
+    for finding in person:
         if finding.is_error:
             findings.append(finding)
         elif finding.code not in acknowledged:
@@ -465,6 +470,7 @@ def check_decision(
     on: date,
     visit_kind: VisitKind | str | None = None,
     schedules: tuple[FeeSchedule, ...] | None = None,
+    person: Sequence[Finding] | None = None,
 ) -> Checked[dict[str, object]]:
     """Check a decision of ``kind`` on the applicant ``data`` made on ``on``.
 
@@ -476,7 +482,7 @@ def check_decision(
     ``text`` required with ``other``. referred: ``reason`` in words, required. Codes also
     ``decision.unknown_kind``, ``decision.unknown_reason``, ``decision.no_text``,
     ``decision.unexpected`` (``missing`` or ``due`` on a decision that is not pending, a
-    reason on an acceptance).
+    reason on an acceptance). ``person`` as for :func:`prerequisite_findings`.
     """
     try:
         decided = DecisionKind(str(kind))
@@ -509,7 +515,11 @@ def check_decision(
     if decided is DecisionKind.ACCEPTED:
         if reason is not None:
             findings.append(_unexpected("reason", decided.value))
-        findings.extend(prerequisite_findings(data, on, visit_kind=visit_kind, schedules=schedules))
+        findings.extend(
+            prerequisite_findings(
+                data, on, visit_kind=visit_kind, schedules=schedules, person=person
+            )
+        )
     elif decided is DecisionKind.PENDING_DOCUMENTS:
         documents, when, found = _pending(data, missing, due, on)
         findings.extend(found)
@@ -568,11 +578,13 @@ def stored_decision_findings(
     *,
     visit_kind: VisitKind | str | None = None,
     schedules: tuple[FeeSchedule, ...] | None = None,
+    person: Sequence[Finding] | None = None,
 ) -> list[Finding]:
     """The rules of :func:`check_decision` run again on the decision stored in ``data``.
 
     For HQ (and a laptop reading a record back): an applicant without a decision has no
-    findings; ``on`` is the day the decision was made.
+    findings; ``on`` is the day the decision was made. ``person`` as for
+    :func:`prerequisite_findings`.
     """
     held = data.get("decision")
     if not isinstance(held, Mapping):
@@ -587,5 +599,6 @@ def stored_decision_findings(
         on=on,
         visit_kind=visit_kind,
         schedules=schedules,
+        person=person,
     )
     return list(checked.errors)

@@ -25,6 +25,7 @@ from fieldkit.domain.applicant import FIELDS
 from fieldkit.domain.applications import ApplicationType, may_serve
 from fieldkit.domain.checkin import NameIndex, check_arrival, priority_group
 from fieldkit.domain.counter import (
+    QUEUE_STATE,
     ROSTER_FORMAT,
     ApplicantState,
     QueueSeries,
@@ -483,7 +484,7 @@ def _hand_out(
         )
     changes += [
         Change(APPLICANT, applicant_id, applicant, ApplicantState.WAITING, visit_id),
-        Change(QUEUE, visit_id, {**queue, "last": last}, "open", visit_id, queue_version),
+        Change(QUEUE, visit_id, {**queue, "last": last}, QUEUE_STATE, visit_id, queue_version),
     ]
     session.unlocked.write(changes, action="checked_in")
     label = queue_label(series, number)

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from fieldkit.domain.counter import VisitState
+from fieldkit.domain.counter import KitState, VisitState
 from fieldkit.domain.findings import Finding, Message, error
 from fieldkit.domain.kit import (
     KitItem,
@@ -32,7 +32,6 @@ from fieldkit.vault.errors import InvalidInput, NotFound, VisitNotOpen, VisitWit
 from fieldkit.vault.kinds import KIT, WITHDRAWN
 from fieldkit.vault.records import Change, Record
 
-PACKING, PACKED = "packing", "packed"
 # An items file is a short list; anything bigger is not one.
 MAX_KIT_FILE_BYTES = 64 * 1024
 
@@ -154,7 +153,9 @@ def kit_checklist(
         _packable(session, visit_id)
     except (VisitNotOpen, VisitWithdrawn):
         return _view(visit_id, 0, data)
-    session.unlocked.write([Change(KIT, visit_id, data, PACKING, visit_id)], action="kit_created")
+    session.unlocked.write(
+        [Change(KIT, visit_id, data, KitState.PACKING, visit_id)], action="kit_created"
+    )
     return _view(visit_id, 1, data)
 
 
@@ -183,7 +184,7 @@ def tick_items(
     if stored is not None and data == stored.data:
         return _view(visit_id, version, data)
     lines = checklist_lines(data)
-    state = PACKED if all(line.ticked for line in lines) else PACKING
+    state = KitState.PACKED if all(line.ticked for line in lines) else KitState.PACKING
     detail = {"ticked": sorted(set(tick)), "unticked": sorted(set(untick))}
     session.unlocked.write(
         [Change(KIT, visit_id, data, state, visit_id, version)],

@@ -34,9 +34,11 @@ from fieldkit.domain.calendar import VisitKind
 from fieldkit.domain.counter import (
     COUNTER_FIELDS,
     DECIDED_STATES,
+    QUEUE_STATE,
     ApplicantState,
     DecisionKind,
     DocumentState,
+    KitState,
     QueueSeries,
     RosterState,
     VisitState,
@@ -81,6 +83,7 @@ _VISIT_1_STATES = frozenset({VisitState.PLANNED.value, VisitState.WITHDRAWN.valu
 _VISIT_2_STATES = frozenset(
     {VisitState.OPEN.value, VisitState.CLOSED.value, VisitState.WITHDRAWN.value}
 )
+_KIT_STATES = frozenset(s.value for s in KitState)
 _ROSTER_1_STATES = frozenset({RosterState.EXPECTED.value, RosterState.WITHDRAWN.value})
 _ROSTER_2_STATES = frozenset(
     {RosterState.ARRIVED.value, RosterState.NO_SHOW.value, RosterState.WITHDRAWN.value}
@@ -353,8 +356,17 @@ def _roster_2(shape: _Shape, data: Mapping[str, Any], state: str | None) -> None
 
 
 def _kit_1(shape: _Shape, data: Mapping[str, Any], state: str | None) -> None:
-    """A visit's kit checklist: each item, its group, and who ticked it when."""
+    """A visit's kit checklist: each item, its group, who ticked it when; packed when all are."""
+    shape.state_in(state, "state", _KIT_STATES)
     items = shape.sequence(data, "items", "items")
+    if state == KitState.PACKED and any(
+        isinstance(item, Mapping) and item.get("ticked") is not True for item in items or ()
+    ):
+        shape.bad(
+            "state",
+            "status 'packed' tetapi ada barang yang belum dicentang.",
+            "'packed' while an item is not ticked.",
+        )
     for n, item in enumerate(items or ()):
         path = f"items[{n}]"
         if not isinstance(item, Mapping):
@@ -372,6 +384,7 @@ def _kit_1(shape: _Shape, data: Mapping[str, Any], state: str | None) -> None:
 
 def _queue_1(shape: _Shape, data: Mapping[str, Any], state: str | None) -> None:
     """A visit's queue counters: the last number given in each series, the walk-ins let in."""
+    shape.state_in(state, "state", frozenset({QUEUE_STATE}))
     last = shape.mapping(data, "last", "last")
     if last is not None:
         for series in sorted(_SERIES):
@@ -408,9 +421,8 @@ def _applicant(
         return list(
             check_applicant(raw, on=on, visit_kind=visit_kind, schedules=schedules).findings
         )
-    findings = list(
-        decision_rules.person_findings(data, on, visit_kind=visit_kind, schedules=schedules)
-    )
+    person = decision_rules.person_findings(data, on, visit_kind=visit_kind, schedules=schedules)
+    findings = list(person)
     shape = _Shape()
     decision = _counter_fields(shape, data, state)
     # The record's state says where the applicant is (an edit after a decision puts them back
@@ -426,11 +438,14 @@ def _applicant(
     if "payment" in data:
         findings.extend(check_payment(data["payment"], _quoted(data)))
     day = _decision_day(data, on)
+    # The decision's rules run on its own day; on the version's day they reuse the person's
+    # findings just made rather than check the person a second time.
+    same_day = person if day == on else None
     if accepted:
-        found = _acceptance(data, decision, day, visit_kind, schedules)
+        found = _acceptance(data, decision, day, visit_kind, schedules, same_day)
     elif decision is not None and (state is None or state == decision):
         found = decision_rules.stored_decision_findings(
-            data, day, visit_kind=visit_kind, schedules=schedules
+            data, day, visit_kind=visit_kind, schedules=schedules, person=same_day
         )
     else:
         found = []
@@ -443,6 +458,7 @@ def _acceptance(
     on: date,
     visit_kind: VisitKind | str | None,
     schedules: tuple[FeeSchedule, ...] | None,
+    person: Sequence[Finding] | None,
 ) -> list[Finding]:
     """The decision rules on an accepted version: its own findings, then ``hq.decision_unmet``.
 
@@ -451,11 +467,11 @@ def _acceptance(
     """
     if decision == DecisionKind.ACCEPTED:
         found = decision_rules.stored_decision_findings(
-            data, on, visit_kind=visit_kind, schedules=schedules
+            data, on, visit_kind=visit_kind, schedules=schedules, person=person
         )
     else:
         found = decision_rules.prerequisite_findings(
-            data, on, visit_kind=visit_kind, schedules=schedules
+            data, on, visit_kind=visit_kind, schedules=schedules, person=person
         )
     unmet = [f for f in found if f.is_error and f.code != "decision.unexpected"]
     return [*found, _decision_unmet(unmet)] if unmet else found

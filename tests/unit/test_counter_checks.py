@@ -613,8 +613,23 @@ def queue(**changes: Any) -> dict[str, Any]:
 
 
 def test_a_kit_checklist_and_queue_counters_have_no_findings():
-    assert record_findings("kit", kit(), state="open", on=ON) == []
+    assert record_findings("kit", kit(), state="packing", on=ON) == []
     assert record_findings("queue", queue(), state="open", on=ON) == []
+    packed = kit()
+    packed["items"][1].update(ticked=True, by="off2", at=AT)
+    assert record_findings("kit", packed, state="packed", on=ON) == []
+
+
+def test_a_kit_packed_with_an_item_not_ticked_is_a_finding():
+    assert fields_of(record_findings("kit", kit(), state="packed", on=ON)) == {"state"}
+
+
+@pytest.mark.parametrize(
+    ("kind", "state"), [("kit", "open"), ("kit", "closed"), ("queue", "closed")]
+)
+def test_a_kit_or_queue_in_a_state_its_format_lacks_is_a_finding(kind, state):
+    data = kit() if kind == "kit" else queue()
+    assert fields_of(record_findings(kind, data, state=state, on=ON)) == {"state"}
 
 
 @pytest.mark.parametrize(
