@@ -58,7 +58,8 @@ class Applicant:
         }
 
 
-def _view(record: Record) -> Applicant:
+def applicant_of(record: Record) -> Applicant:
+    """What the application layer shows of one stored applicant version."""
     data = record.data
     fee = data.get("fee")
     return Applicant(
@@ -128,7 +129,7 @@ def show_applicant(
     unlocked = session.unlocked
     record = unlocked.read(APPLICANT, applicant_id, version)
     unlocked.note("applicant_viewed", f"{APPLICANT}:{applicant_id}", {"version": record.version})
-    return _view(record)
+    return applicant_of(record)
 
 
 def applicant_history(session: OfficerSession, applicant_id: str) -> list[Applicant]:
@@ -140,7 +141,7 @@ def applicant_history(session: OfficerSession, applicant_id: str) -> list[Applic
             Message(f"Pemohon {applicant_id} tidak ditemukan.", f"No applicant {applicant_id}.")
         )
     unlocked.note("applicant_history_viewed", f"{APPLICANT}:{applicant_id}")
-    return [_view(r) for r in versions]
+    return [applicant_of(r) for r in versions]
 
 
 def find_by_nik(session: OfficerSession, nik: str) -> list[tuple[str, str]]:

@@ -44,7 +44,7 @@ from fieldkit.domain.kk import parse_kk
 from fieldkit.domain.nik import parse_nik
 from fieldkit.domain.payment import check_billing_code, check_ntpn, check_payment
 from fieldkit.domain.products import check_product
-from fieldkit.service.applicants import Applicant, _view
+from fieldkit.service.applicants import Applicant, applicant_of
 from fieldkit.service.session import OfficerSession
 from fieldkit.service.visits import invalid, require_open_visit
 from fieldkit.vault.clock import now
@@ -115,7 +115,7 @@ def _write(session: OfficerSession, change: Change, action: str) -> Applicant:
             ),
             "counter.conflict",
         ) from exc
-    return _view(session.unlocked.read(APPLICANT, change.id))
+    return applicant_of(session.unlocked.read(APPLICANT, change.id))
 
 
 def _correction(
@@ -642,7 +642,7 @@ def counter_view(session: OfficerSession, applicant_id: str) -> CounterView:
     category = category_of(data, on)
     fee, payment = data.get("fee"), data.get("payment")
     return CounterView(
-        applicant=_view(record),
+        applicant=applicant_of(record),
         category=category.value if category is not None else None,
         checklist=tuple(lines) if lines is not None else None,
         fee=fee if isinstance(fee, Mapping) else None,
