@@ -24,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
 
 from fieldkit.domain.applicant import FIELDS, check_applicant
 from fieldkit.domain.applications import (
@@ -98,10 +99,7 @@ class ChecklistLine:
     @property
     def satisfied(self) -> bool:
         """True when this line no longer stands in the way of an acceptance."""
-        found = {state for _, state in self.states}
-        if DocumentState.SEEN in found:
-            return True
-        return self.requirement.condition is not None and DocumentState.NOT_APPLICABLE in found
+        return _satisfied(self.requirement, [state for _, state in self.states])
 
     def as_json(self) -> dict[str, object]:
         """The line as ``fieldkit applicant checklist --json`` prints it."""
@@ -117,6 +115,12 @@ class ChecklistLine:
             ],
             "satisfied": self.satisfied,
         }
+
+
+def _satisfied(requirement: Requirement, states: Sequence[DocumentState | None]) -> bool:
+    if DocumentState.SEEN in states:
+        return True
+    return requirement.condition is not None and DocumentState.NOT_APPLICABLE in states
 
 
 def _person(data: Mapping[str, object]) -> dict[str, object]:
@@ -140,21 +144,32 @@ def required_documents_for(data: Mapping[str, object], on: date) -> tuple[Requir
     date, when given, decides the shorter "expired" list).
     """
     category = category_of(data, on)
-    try:
-        app_type = ApplicationType(str(data.get("application_type")))
-    except ValueError:
-        return None
     if category is None:
         return None
-    issued = parse_iso_date(data.get("old_passport_issued"))
-    return required_documents(app_type, category, old_passport_issued=issued)
+    return _requirements(
+        str(data.get("application_type")), category, parse_iso_date(data.get("old_passport_issued"))
+    )
+
+
+# HQ works out a checklist for every applicant version it receives, and a few dozen
+# combinations of type, category and issue date cover a whole batch: remember them.
+@lru_cache(maxsize=1024)
+def _requirements(
+    app_type: str, category: ApplicantCategory, issued: date | None
+) -> tuple[Requirement, ...] | None:
+    try:
+        kind = ApplicationType(app_type)
+    except ValueError:
+        return None
+    return required_documents(kind, category, old_passport_issued=issued)
+
+
+# A dict lookup, not DocumentState(value): HQ reads every mark of every version it receives.
+_STATES = {state.value: state for state in DocumentState}
 
 
 def _state(value: object) -> DocumentState | None:
-    try:
-        return DocumentState(str(value)) if value is not None else None
-    except ValueError:
-        return None
+    return _STATES.get(value) if isinstance(value, str) else None
 
 
 def checklist(data: Mapping[str, object], on: date) -> list[ChecklistLine] | None:
@@ -204,8 +219,8 @@ def person_findings(
 
 
 def _documents_findings(data: Mapping[str, object], on: date) -> list[Finding]:
-    lines = checklist(data, on)
-    if lines is None:
+    requirements = required_documents_for(data, on)
+    if requirements is None:
         return [
             error(
                 "decision.documents_unknown",
@@ -215,7 +230,14 @@ def _documents_findings(data: Mapping[str, object], on: date) -> list[Finding]:
                 "type and the birth date.",
             )
         ]
-    return [_document_missing(line.requirement) for line in lines if not line.satisfied]
+    held = data.get("documents")
+    marked = held if isinstance(held, Mapping) else {}
+    # The checklist's rule without building its lines: HQ runs this on every version.
+    return [
+        _document_missing(r)
+        for r in requirements
+        if not _satisfied(r, [_state(marked.get(doc.value)) for doc in r.alternatives])
+    ]
 
 
 def _document_missing(requirement: Requirement) -> Finding:
