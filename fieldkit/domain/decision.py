@@ -168,6 +168,12 @@ def _requirements(
 _STATES = {state.value: state for state in DocumentState}
 
 
+def _marks(data: Mapping[str, object]) -> Mapping[str, object]:
+    """What the officer marked per document (``data["documents"]``; empty when unreadable)."""
+    held = data.get("documents")
+    return held if isinstance(held, Mapping) else {}
+
+
 def _state(value: object) -> DocumentState | None:
     return _STATES.get(value) if isinstance(value, str) else None
 
@@ -177,8 +183,7 @@ def checklist(data: Mapping[str, object], on: date) -> list[ChecklistLine] | Non
     requirements = required_documents_for(data, on)
     if requirements is None:
         return None
-    held = data.get("documents")
-    marked = held if isinstance(held, Mapping) else {}
+    marked = _marks(data)
     return [
         ChecklistLine(r, tuple((doc, _state(marked.get(doc.value))) for doc in r.alternatives))
         for r in requirements
@@ -230,8 +235,7 @@ def _documents_findings(data: Mapping[str, object], on: date) -> list[Finding]:
                 "type and the birth date.",
             )
         ]
-    held = data.get("documents")
-    marked = held if isinstance(held, Mapping) else {}
+    marked = _marks(data)
     # The checklist's rule without building its lines: HQ runs this on every version.
     return [
         _document_missing(r)
@@ -417,8 +421,7 @@ def _pending(
         )
         missing = ()
     allowed = checklist_documents(data, on)
-    held = data.get("documents")
-    marked = held if isinstance(held, Mapping) else {}
+    marked = _marks(data)
     for raw in missing:
         try:
             document = Document(str(raw))
