@@ -32,6 +32,7 @@ CONFIG_ENV = "FIELDKIT_CONFIG"
 CREDENTIALS_ENV = "CREDENTIALS_DIRECTORY"
 HQ_PASSPHRASE_CREDENTIAL = "fieldkit-hq-passphrase"
 DEFAULT_RETENTION_DAYS = 7
+DEFAULT_LOCK_AFTER_MINUTES = 5
 
 
 class SettingsError(Exception):
@@ -124,6 +125,13 @@ class Settings:
     """``fieldkit-hq serve``: the PEM private key of ``hq_tls_cert``."""
     hq_ca_bundle: Path | None = field(default=None, metadata=_setting("FIELDKIT_HQ_CA_BUNDLE"))
     """The laptop: the PEM certificates it trusts for HQ (HQ's CA, or HQ's own certificate)."""
+    lock_after_minutes: int = field(
+        default=DEFAULT_LOCK_AFTER_MINUTES, metadata=_setting("FIELDKIT_LOCK_AFTER_MINUTES")
+    )
+    """The field app locks itself after this many minutes without a key pressed (1 or more)."""
+    keymap: Mapping[str, str] = field(default_factory=dict, metadata=_setting("FIELDKIT_KEYMAP"))
+    """The field app's keys remapped: binding id to keys, e.g. ``sync_now = "f9"`` in a
+    ``[keymap]`` table (the environment: ``sync_now=f9;lock=f12``). F1 shows the ids."""
     config_file: Path | None = None
     """The TOML file the settings were read from, if there was one."""
 
@@ -131,7 +139,13 @@ class Settings:
 SETTINGS = tuple(f for f in fields(Settings) if "env" in f.metadata)
 # HQ's limits on clients (sync.hq.api.limits): whole numbers, at least 1.
 _HQ_COUNTS = frozenset(
-    {"hq_body_timeout", "hq_max_bodies", "hq_max_ingests", "hq_rejection_retention_days"}
+    {
+        "hq_body_timeout",
+        "hq_max_bodies",
+        "hq_max_ingests",
+        "hq_rejection_retention_days",
+        "lock_after_minutes",
+    }
 )
 # Settings that name a file (optional: empty means unset).
 _FILE_PATHS = frozenset(
@@ -180,6 +194,8 @@ def _convert(name: str, raw: object, where: str) -> object:
                 )
             )
         return int(text)
+    if name == "keymap":
+        return _keymap(raw, where)
     if name == "insecure_test_kdf":
         return str(raw).strip() == "1"
     if Settings.__dataclass_fields__[name].metadata["secret"]:
@@ -189,6 +205,23 @@ def _convert(name: str, raw: object, where: str) -> object:
             Message(f"{where}: {name} harus berupa teks.", f"{where}: {name} must be text.")
         )
     return raw.strip() or None
+
+
+def _keymap(raw: object, where: str) -> dict[str, str]:
+    """``{binding id: keys}`` from a TOML table, or ``id=keys;id=keys`` from the environment."""
+    if isinstance(raw, str):
+        pairs = [p.partition("=") for p in raw.split(";") if p.strip()]
+        raw = {k.strip(): v.strip() for k, sep, v in pairs if sep}
+    if not isinstance(raw, Mapping) or not all(
+        isinstance(k, str) and isinstance(v, str) and v.strip() for k, v in raw.items()
+    ):
+        raise SettingsError(
+            Message(
+                f'{where}: keymap harus tabel id tombol = "tombol" (mis. sync_now = "f9").',
+                f'{where}: keymap must be a table of binding id = "keys" (e.g. sync_now = "f9").',
+            )
+        )
+    return {str(k).strip(): str(v).strip() for k, v in raw.items()}
 
 
 def _read_file(path: Path) -> dict[str, object]:

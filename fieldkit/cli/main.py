@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 
 from fieldkit import __version__
@@ -72,6 +74,7 @@ class FieldkitGroup(click.Group):
 
 @click.group(
     cls=FieldkitGroup,
+    invoke_without_command=True,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
     epilog=EPILOG,
 )
@@ -86,8 +89,9 @@ class FieldkitGroup(click.Group):
 def main(ctx: click.Context, lang: str | None) -> None:
     """fieldkit: the offline-first field kit for mobile passport service.
 
-    Check NIK, KK and passport MRZ numbers, compute fees and make synthetic applicants for
-    demos and tests.
+    With no command, opens the field app (a terminal UI) on the vault in FIELDKIT_HOME, or
+    walks through setting the laptop up when there is no vault yet; without a terminal it
+    prints this help. The commands below do the same work from scripts.
     """
     try:
         ctx.obj = make_cli(lang)
@@ -96,6 +100,13 @@ def main(ctx: click.Context, lang: str | None) -> None:
         said = exc.message.text(lang) if lang else f"{exc.message.id}\n{exc.message.en}"  # type: ignore[arg-type]
         click.echo(f"fieldkit: {said}", err=True)
         ctx.exit(exc.exit_code)
+    if ctx.invoked_subcommand is None:
+        if not (sys.stdin.isatty() and sys.stdout.isatty()):
+            click.echo(ctx.get_help())
+            return
+        from fieldkit.tui import run
+
+        run(ctx.obj.settings)
 
 
 for command in (

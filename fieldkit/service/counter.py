@@ -339,39 +339,16 @@ def _payment(
 # --- the service ------------------------------------------------------------------------------
 
 
-def update_applicant(
+def _merged(
     session: OfficerSession,
-    applicant_id: str,
+    record: Record,
+    visit: Record,
     changes: Mapping[str, object],
-    *,
-    acknowledge: Sequence[str] = (),
-    correction_reason: str | None = None,
-) -> Applicant:
-    """Record what the counter found about a checked-in applicant: one new version.
-
-    ``changes`` may hold the person fields of :data:`fieldkit.domain.applicant.FIELDS`
-    (None or "" clears one), ``documents`` ({document: "seen"|"missing"|"not_applicable"},
-    merged into the checklist; each document must be on the checklist for the type and age),
-    ``payment`` ({billing_code, amount, paid, ntpn}, merged into what was recorded; see
-    :func:`_payment`), ``biometrics_ref`` and ``notes``. The fee is quoted again when the type,
-    passport, validity, birth date or marital status change. ``acknowledge`` names warnings
-    (their codes) the officer has seen and accepts, stored with who and when.
-
-    Refused with every finding (:class:`~fieldkit.vault.errors.InvalidInput`, nothing stored)
-    for an unknown key, an error in a field given (or one the edit brings about), a bad
-    document or payment, or an acknowledgement of a warning the record does not have. A
-    required field not filled in yet does not refuse the save (acceptance needs it). The visit
-    must be open (:func:`require_open_visit`); a closed visit takes a supervisor's correction
-    with ``correction_reason`` only, recorded in ``correction`` (the state and the decision
-    are then kept). An applicant of format 1 is refused (:class:`Refused`,
-    ``counter.not_checked_in``). Audited ``applicant_updated``; the state becomes
-    ``at_counter`` and a decision made earlier is cleared (it stays in the history): the
-    applicant is decided again.
-    """
-    record = _counter_record(session, applicant_id)
-    visit = require_open_visit(session, str(record.visit_id), correction_reason=correction_reason)
+    acknowledge: Sequence[str],
+    at: str,
+) -> tuple[dict[str, object], list[Finding], list[Finding]]:
+    """The record's data with ``changes`` applied; what refuses them; the person's findings."""
     on, kind, schedules = _visit_day(visit), _visit_kind(visit), session.fee_schedules()
-    at = now()
     allowed = set(FIELDS) | set(COUNTER_KEYS)
     findings = [
         _fail(
@@ -419,6 +396,42 @@ def update_applicant(
         data["notes"] = notes.strip() if isinstance(notes, str) else before.get("notes", "")
     data["acknowledged"], found = _acknowledged(before, new_findings, acknowledge, session, at)
     findings.extend(found)
+    return data, findings, new_findings
+
+
+def update_applicant(
+    session: OfficerSession,
+    applicant_id: str,
+    changes: Mapping[str, object],
+    *,
+    acknowledge: Sequence[str] = (),
+    correction_reason: str | None = None,
+) -> Applicant:
+    """Record what the counter found about a checked-in applicant: one new version.
+
+    ``changes`` may hold the person fields of :data:`fieldkit.domain.applicant.FIELDS`
+    (None or "" clears one), ``documents`` ({document: "seen"|"missing"|"not_applicable"},
+    merged into the checklist; each document must be on the checklist for the type and age),
+    ``payment`` ({billing_code, amount, paid, ntpn}, merged into what was recorded; see
+    :func:`_payment`), ``biometrics_ref`` and ``notes``. The fee is quoted again when the type,
+    passport, validity, birth date or marital status change. ``acknowledge`` names warnings
+    (their codes) the officer has seen and accepts, stored with who and when.
+
+    Refused with every finding (:class:`~fieldkit.vault.errors.InvalidInput`, nothing stored)
+    for an unknown key, an error in a field given (or one the edit brings about), a bad
+    document or payment, or an acknowledgement of a warning the record does not have. A
+    required field not filled in yet does not refuse the save (acceptance needs it). The visit
+    must be open (:func:`require_open_visit`); a closed visit takes a supervisor's correction
+    with ``correction_reason`` only, recorded in ``correction`` (the state and the decision
+    are then kept). An applicant of format 1 is refused (:class:`Refused`,
+    ``counter.not_checked_in``). Audited ``applicant_updated``; the state becomes
+    ``at_counter`` and a decision made earlier is cleared (it stays in the history): the
+    applicant is decided again.
+    """
+    record = _counter_record(session, applicant_id)
+    visit = require_open_visit(session, str(record.visit_id), correction_reason=correction_reason)
+    at = now()
+    data, findings, _person = _merged(session, record, visit, changes, acknowledge, at)
     _refuse(findings)
     correction = _correction(visit, session, correction_reason, at)
     state = record.state
@@ -582,6 +595,51 @@ def resolve_watchlist(
         session,
         Change(APPLICANT, applicant_id, data, record.state, record.visit_id, record.version),
         "watchlist_resolved",
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Preview:
+    """What saving some changes would do, worked out without saving (the form as it is typed).
+
+    ``refused``: the findings :func:`update_applicant` would refuse these changes with;
+    ``person``: every finding of the person rules on the result (errors and warnings);
+    ``open``: what would still stand between the result and an acceptance; ``fee`` and
+    ``checklist`` as they would be.
+    """
+
+    refused: tuple[Finding, ...]
+    person: tuple[Finding, ...]
+    open: tuple[Finding, ...]
+    fee: Mapping[str, object] | None
+    checklist: tuple[ChecklistLine, ...] | None
+
+
+def preview_update(
+    session: OfficerSession,
+    applicant_id: str,
+    changes: Mapping[str, object],
+    *,
+    acknowledge: Sequence[str] = (),
+) -> Preview:
+    """:func:`update_applicant`'s rules on ``changes``, with nothing written.
+
+    Not audited as a view: the form on screen already shows the applicant.
+    """
+    record = _counter_record(session, applicant_id)
+    visit = session.unlocked.read(VISIT, str(record.visit_id))
+    data, refused, person = _merged(session, record, visit, changes, acknowledge, now())
+    on, kind, schedules = _visit_day(visit), _visit_kind(visit), session.fee_schedules()
+    lines = checklist(data, on)
+    fee = data.get("fee")
+    return Preview(
+        refused=tuple(refused),
+        person=tuple(person),
+        open=tuple(
+            prerequisite_findings(data, on, visit_kind=kind, schedules=schedules, person=person)
+        ),
+        fee=fee if isinstance(fee, Mapping) else None,
+        checklist=tuple(lines) if lines is not None else None,
     )
 
 

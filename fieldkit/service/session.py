@@ -17,6 +17,7 @@ from fieldkit.domain.fees import FeeSchedule
 from fieldkit.domain.findings import Message
 from fieldkit.settings import Settings
 from fieldkit.vault import syncstate
+from fieldkit.vault.home import vault_path
 from fieldkit.vault.session import UnlockedVault
 from fieldkit.vault.vault import Vault
 
@@ -125,3 +126,8 @@ def unlock(settings: Settings, officer_id: str, passphrase: PassphraseSource) ->
 def kdf_params(settings: Settings) -> kdf.KdfParams:
     """Key-derivation parameters for a new slot (calibrated, or cheap under the test setting)."""
     return kdf.calibrate(insecure=settings.insecure_test_kdf)
+
+
+def vault_exists(settings: Settings) -> bool:
+    """Whether ``settings.home`` holds a vault yet (the field app offers setup when not)."""
+    return vault_path(settings.home).exists()

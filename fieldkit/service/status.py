@@ -6,8 +6,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
+from fieldkit.service.session import OfficerSession
 from fieldkit.settings import Settings
 from fieldkit.vault import syncstate
+from fieldkit.vault.kinds import APPLICANT
 from fieldkit.vault.purge import ACKNOWLEDGED, HELD, PURGED, RetentionStatus, retention_status
 from fieldkit.vault.syncstate import DeviceRevocation, Enrollment, OutboxStatus, ReferenceState
 from fieldkit.vault.syncstate import SyncSummary as BatchCounts
@@ -20,9 +22,12 @@ __all__ = [
     "BatchCounts",
     "LaptopStatus",
     "RecordCount",
+    "SyncOverview",
     "SyncStatus",
     "laptop_status",
+    "sync_overview",
     "sync_status",
+    "synced_applicants",
 ]
 
 
@@ -88,3 +93,38 @@ def sync_status(settings: Settings) -> SyncStatus:
         )
     finally:
         vault.close()
+
+
+@dataclass(frozen=True, slots=True)
+class SyncOverview:
+    """What the field app's sync bar shows: enrollment, what waits for HQ and since when."""
+
+    hq_url: str | None
+    waiting: int
+    oldest_waiting_at: str | None
+    last_acked_at: str | None
+    revoked: bool
+
+    @property
+    def enrolled(self) -> bool:
+        """Whether the laptop has an HQ to send to."""
+        return self.hq_url is not None
+
+
+def sync_overview(session: OfficerSession) -> SyncOverview:
+    """The unlocked laptop's delivery state (clear columns only: nothing is decrypted)."""
+    vault = session.unlocked.vault
+    conn = session.unlocked.conn
+    enrolled = syncstate.enrollment(vault)
+    return SyncOverview(
+        hq_url=enrolled.hq_url if enrolled is not None else None,
+        waiting=syncstate.outbox_status(conn).waiting,
+        oldest_waiting_at=syncstate.oldest_waiting_at(conn),
+        last_acked_at=syncstate.summary(conn).last_acked_at,
+        revoked=syncstate.device_revocation(vault) is not None,
+    )
+
+
+def synced_applicants(session: OfficerSession) -> dict[str, int]:
+    """Applicants HQ acknowledged at their latest version, by visit id."""
+    return syncstate.acknowledged_by_visit(session.unlocked.conn, APPLICANT)

@@ -755,3 +755,25 @@ def existing_ids(conn: sqlite3.Connection, kind: str, ids: list[str]) -> set[str
         )
         found.update(row[0] for row in rows)
     return found
+
+
+def oldest_waiting_at(conn: sqlite3.Connection) -> str | None:
+    """When the oldest record version HQ has not acknowledged was written (None: none waits)."""
+    row = conn.execute(
+        "SELECT MIN(o.at) FROM outbox o WHERE NOT EXISTS (SELECT 1 FROM sync_batches b "
+        "WHERE b.acked_at IS NOT NULL AND o.seq BETWEEN b.outbox_first AND b.outbox_last)"
+    ).fetchone()
+    return row[0] if row else None
+
+
+def acknowledged_by_visit(conn: sqlite3.Connection, kind: str) -> dict[str, int]:
+    """How many records of ``kind`` HQ holds at their latest version, by visit."""
+    rows = conn.execute(
+        "SELECT r.visit_id, COUNT(*) FROM records r JOIN outbox o "
+        "ON o.kind = r.kind AND o.id = r.id AND o.version = r.version "
+        "WHERE r.kind = ? AND r.visit_id IS NOT NULL AND EXISTS (SELECT 1 FROM sync_batches b "
+        "WHERE b.acked_at IS NOT NULL AND o.seq BETWEEN b.outbox_first AND b.outbox_last) "
+        "GROUP BY r.visit_id",
+        (kind,),
+    ).fetchall()
+    return {str(visit): int(count) for visit, count in rows}

@@ -1,0 +1,69 @@
+"""What every screen of the field app shares: its words in the chosen language, translated keys."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING, cast
+
+from textual.dom import DOMNode
+from textual.screen import ModalScreen, Screen
+
+from fieldkit.settings import Lang
+from fieldkit.tui.words import WORDS, say
+
+if TYPE_CHECKING:
+    from fieldkit.tui.app import FieldApp
+
+
+def translate_bindings(node: DOMNode, lang: Lang) -> None:
+    """Give ``node``'s bindings their descriptions in ``lang`` (``key.<binding id>``).
+
+    Textual keeps a node's bindings in ``_bindings`` (copied from the class at creation); the
+    footer, the help screen and the keymap all read them there, so translating them in place
+    makes every one of them speak the officer's language.
+    """
+    table = node._bindings.key_to_bindings
+    for key, bindings in table.items():
+        table[key] = [
+            replace(b, description=say(lang, f"key.{b.id}"))
+            if b.id is not None and f"key.{b.id}" in WORDS
+            else b
+            for b in bindings
+        ]
+
+
+class Words:
+    """Mixed into screens: ``self.say(key)`` in the app's language."""
+
+    @property
+    def field_app(self) -> FieldApp:
+        """The app, typed."""
+        return cast("FieldApp", cast(DOMNode, self).app)
+
+    @property
+    def lang(self) -> Lang:
+        """The language the officer chose."""
+        return self.field_app.lang
+
+    def say(self, key: str, **values: object) -> str:
+        """The words under ``key`` in the officer's language."""
+        return say(self.lang, key, **values)
+
+
+class FieldScreen(Words, Screen[None]):
+    """A screen of the field app (its key descriptions translated when it mounts)."""
+
+    HELP: str = ""
+    """Key into :data:`~fieldkit.tui.words.WORDS` of what this screen is for (F1 shows it)."""
+
+    def on_mount(self) -> None:
+        """Translate this screen's keys."""
+        translate_bindings(self, self.lang)
+
+
+class FieldModal(Words, ModalScreen[object]):
+    """A dialog of the field app (its key descriptions translated when it mounts)."""
+
+    def on_mount(self) -> None:
+        """Translate this dialog's keys."""
+        translate_bindings(self, self.lang)

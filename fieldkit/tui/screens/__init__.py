@@ -1,0 +1,1 @@
+"""The field app's screens, one module per step of the officer's day."""

@@ -1,0 +1,1 @@
+"""Widgets of the field app that carry a rule of their own."""
