@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, cast
 from textual.dom import DOMNode
 from textual.screen import ModalScreen, Screen
 
+from fieldkit.domain.findings import Finding
+from fieldkit.service.errors import InvalidInput, VaultError
 from fieldkit.settings import Lang
 from fieldkit.tui.words import WORDS, say
 
@@ -30,6 +32,17 @@ def translate_bindings(node: DOMNode, lang: Lang) -> None:
             else b
             for b in bindings
         ]
+
+
+def refusal_lines(exc: VaultError, lang: Lang) -> list[str]:
+    """An application-layer error in the officer's words: the message, then each finding."""
+    lines = [exc.text(lang)]
+    if isinstance(exc, InvalidInput):
+        for item in exc.findings:
+            finding = item[1] if isinstance(item, tuple) else item
+            if isinstance(finding, Finding):
+                lines.append(f"- {finding.text(lang)}")
+    return lines
 
 
 class Words:

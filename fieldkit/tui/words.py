@@ -174,7 +174,7 @@ WORDS: dict[str, Message] = {
     "group.elderly": M("Lansia (60 tahun ke atas)", "Elderly (60 or over)"),
     "group.disability": M("Penyandang disabilitas", "Person with a disability"),
     "group.under_five": M("Anak di bawah 5 tahun", "Child under 5"),
-    "group.simpatik": M("Kuota Sabtu Simpatik", "Simpatik Saturday quota"),
+    "group.simpatik_quota": M("Kuota Sabtu Simpatik", "Simpatik Saturday quota"),
     # -- the applicant ----------------------------------------------------------------------------
     "applicant.title": M("Pemohon {queue}", "Applicant {queue}"),
     "field.name": M("Nama", "Name"),

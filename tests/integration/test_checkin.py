@@ -8,9 +8,7 @@ sync would leave it: a format-2 reference document sealed into the vault
 
 from __future__ import annotations
 
-import base64
 import json
-import os
 from datetime import date
 
 import pytest
@@ -23,10 +21,9 @@ from fieldkit.service import checkin
 from fieldkit.service.errors import InvalidInput, Refused
 from fieldkit.service.roster import import_roster
 from fieldkit.service.session import OfficerSession
-from fieldkit.vault import db, syncstate
 from fieldkit.vault.kinds import APPLICANT, QUEUE, ROSTER
 from fieldkit.vault.records import Change
-from sync.wire.reference import VERSION, WATCHLIST_SCHEME, WatchlistParams, watchlist_tags
+from sync.wire.reference import WatchlistParams
 from tests.support.counter_day import (
     DAY,
     open_visit_on,
@@ -34,7 +31,8 @@ from tests.support.counter_day import (
     roster_rows,
     write_roster_csv,
 )
-from tests.support.vault import cli_env, people, plan_visit, reopen, reseal_settings
+from tests.support.reference import put_watchlist
+from tests.support.vault import cli_env, people, plan_visit, reopen
 
 pytestmark = pytest.mark.usefixtures("cheap_kdf")
 
@@ -341,30 +339,9 @@ def test_the_name_index_sees_what_another_process_wrote(tmp_path):
 # -- the watchlist --------------------------------------------------------------------------------
 
 
-def put_watchlist(home, niks):
-    """Seal a format-2 watchlist into the vault as an applied reference would leave it."""
-    session = reopen(home)
-    salt = os.urandom(16)
-    document = {
-        "type": "reference",
-        "v": VERSION,
-        "watchlist": {
-            "scheme": WATCHLIST_SCHEME,
-            **COST.as_dict(),
-            "salt": base64.b64encode(salt).decode(),
-            "tags": watchlist_tags(niks, salt, COST),
-            "entries": len(niks),
-        },
-    }
-    with db.transaction(session.conn):
-        syncstate.store_reference(session, {"document": document, "sig": ""}, 3, DAY)
-    reseal_settings(session)
-    session.vault.close()
-
-
 def test_a_watchlist_hit_says_only_refer_to_supervisor(day):
     home, visit_id, crowd, entry_ids = day
-    put_watchlist(home, [crowd[4]["nik"]])
+    put_watchlist(home, DAY, COST, [crowd[4]["nik"]])
     hit = run(home, "checkin", visit_id, crowd[4]["booking_code"])
     assert hit.exit_code == 0, hit.output
     assert "REFER TO SUPERVISOR" in hit.stdout
@@ -386,7 +363,7 @@ def test_a_watchlist_hit_says_only_refer_to_supervisor(day):
 def test_a_walk_in_with_a_listed_nik_is_referred_and_bad_fields_are_invalid(day):
     home, visit_id, _crowd, _ids = day
     walker = people(1, 7373)[0]
-    put_watchlist(home, [walker["nik"]])
+    put_watchlist(home, DAY, COST, [walker["nik"]])
     session = reopen(home)
     desk = OfficerSession(session)
     person = {"name": walker["name"], "birth_date": walker["birth_date"], "nik": walker["nik"]}

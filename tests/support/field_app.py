@@ -13,6 +13,7 @@ ones that live as long as a screen or the session (sync, the check-in queue), wh
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +24,9 @@ from textual.worker import WorkerState
 
 from fieldkit.settings import Settings
 from tests.support.counter_day import open_visit_with_roster, roster_rows
-from tests.support.vault import SUP, SUP_PW
+from fieldkit.vault.kinds import APPLICANT as APPLICANT_KIND
+from fieldkit.vault.kinds import VISIT as VISIT_KIND
+from tests.support.vault import SUP, SUP_PW, reopen
 
 LONG_LIVED = frozenset({"sync", "arrivals"})
 
@@ -73,3 +76,41 @@ async def unlock(pilot: Pilot[Any], officer: str = SUP, passphrase: str = SUP_PW
     """Type the officer id and passphrase at the unlock screen."""
     await pilot.press(*officer, "tab", *passphrase, "enter")
     await settle(pilot)
+
+
+def burst(app: Any, text: str) -> None:
+    """Type ``text`` as a keyboard wedge does: every key handed to the terminal driver at once.
+
+    The bytes go through Textual's own xterm parser and the driver's ``process_message`` from
+    another thread, as the Linux driver's input thread does, so every key is queued before the
+    app handles the first (``pilot.press`` would wait for each key to be processed).
+    """
+    from textual._xterm_parser import XTermParser
+
+    def feed() -> None:
+        for event in XTermParser().feed(text):
+            app._driver.process_message(event)
+
+    thread = threading.Thread(target=feed)
+    thread.start()
+    thread.join()
+
+
+def applicants_in(home: Path, visit_id: str) -> dict[str, Any]:
+    """The visit's applicants in the vault, latest versions by name (read as ``sup1``)."""
+    vault = reopen(home)
+    try:
+        return {str(r.data.get("name")): r for r in vault.latest(APPLICANT_KIND, visit_id)}
+    finally:
+        vault.lock()
+        vault.vault.close()
+
+
+def visit_state(home: Path, visit_id: str) -> str:
+    """The visit's state in the vault."""
+    vault = reopen(home)
+    try:
+        return vault.read(VISIT_KIND, visit_id).state
+    finally:
+        vault.lock()
+        vault.vault.close()

@@ -5,15 +5,20 @@ All NIKs are synthetic.
 
 from __future__ import annotations
 
+import base64
 import json
+import os
 import uuid
 from pathlib import Path
 from typing import Any
 
 from fieldkit.domain.synth import synthetic_applicants
+from fieldkit.vault import db, syncstate
 from sync.wire import envelope
+from sync.wire.reference import VERSION, WATCHLIST_SCHEME, WatchlistParams, watchlist_tags
 from sync.wire.requests import REFERENCE_PATH
 from tests.support.device import Device
+from tests.support.vault import reopen, reseal_settings
 
 # The visits a roster file assigns: an office visit, and an Eazy Passport visit to a school.
 OFFICE_VISIT = {
@@ -87,3 +92,24 @@ def document(api: Any, device: Device) -> dict[str, Any]:
     assert response.headers["cache-control"] == "no-store"
     verified = envelope.verify_document(response.json(), device.hq_signing_public)
     return device.open_reference(verified)
+
+
+def put_watchlist(home: Path, day: str, cost: WatchlistParams, niks: list[str]) -> None:
+    """Seal a format-2 watchlist of ``niks`` into the vault as an applied reference leaves it."""
+    session = reopen(home)
+    salt = os.urandom(16)
+    document = {
+        "type": "reference",
+        "v": VERSION,
+        "watchlist": {
+            "scheme": WATCHLIST_SCHEME,
+            **cost.as_dict(),
+            "salt": base64.b64encode(salt).decode(),
+            "tags": watchlist_tags(niks, salt, cost),
+            "entries": len(niks),
+        },
+    }
+    with db.transaction(session.conn):
+        syncstate.store_reference(session, {"document": document, "sig": ""}, 3, day)
+    reseal_settings(session)
+    session.vault.close()

@@ -27,7 +27,7 @@ from fieldkit.service import counter, visits
 from fieldkit.service.counter import CounterView, Preview
 from fieldkit.service.errors import InvalidInput, VaultError
 from fieldkit.service.visits import Visit
-from fieldkit.tui.base import FieldScreen
+from fieldkit.tui.base import FieldScreen, refusal_lines
 from fieldkit.tui.screens import form
 from fieldkit.tui.syncbar import SyncBar
 from fieldkit.tui.widgets.documents import DocumentsList
@@ -136,8 +136,11 @@ class ApplicantScreen(FieldScreen):
         self.loaded = loaded
         fields = loaded.view.applicant.fields
         booked = bool(fields.get("booking_code"))
-        texts = form.stored_texts(fields) | form.suggestions(fields, loaded.visit.on, booked=booked)
-        marks = form.stored_marks(fields) | form.suggested_marks(fields, booked=booked)
+        texts, marks = form.stored_texts(fields), form.stored_marks(fields)
+        if loaded.view.applicant.state == "waiting":
+            # First time at the counter: what the form can fill in for the officer to confirm.
+            texts |= form.suggestions(fields, loaded.visit.on, booked=booked)
+            marks |= form.suggested_marks(fields, booked=booked)
         paid = form.stored_paid(fields)
         acks: list[str] = []
         restored = self._restored
@@ -234,6 +237,12 @@ class ApplicantScreen(FieldScreen):
             hint = self.query_one(f"#h-{name}", Static)
             hint.update("\n".join(lines))
             hint.set_class(bool(blocking.get(name)), "-error")
+        documents = self.query_one(DocumentsList)
+        if preview.checklist is not None and [x.requirement for x in preview.checklist] != [
+            x.requirement for x in documents.lines
+        ]:
+            # The type or the age typed in changed the checklist: the marks made stay.
+            documents.show(preview.checklist, documents.marks)
         self._show_warnings([f for f in preview.person if not f.is_error])
         self._show_eligibility()
         self._show_open(preview)
@@ -313,7 +322,16 @@ class ApplicantScreen(FieldScreen):
             if isinstance(decision, dict):
                 self.save(self.changes(), self._acknowledged(), decision)
 
-        self.app.push_screen(DecisionDialog(missing), chosen)
+        self.app.push_screen(DecisionDialog(missing, self._office_only()), chosen)
+
+    def _office_only(self) -> str | None:
+        """The words to read out when this visit may not serve the type typed in, else None."""
+        assert self.loaded is not None
+        app_type = self.texts()["application_type"].strip().lower()
+        served = may_serve(app_type, self.loaded.visit.kind) if app_type else None
+        if served is None or served.ok:
+            return None
+        return " ".join(f.text(self.lang) for f in served.errors)
 
     @work(thread=True, exclusive=True, group="save", exit_on_error=False)
     def save(
@@ -336,15 +354,22 @@ class ApplicantScreen(FieldScreen):
         try:
             saved = None
             if changes or new_acks:
-                saved = counter.update_applicant(
-                    session, self.applicant_id, changes, acknowledge=new_acks
-                )
+                try:
+                    saved = counter.update_applicant(
+                        session, self.applicant_id, changes, acknowledge=new_acks
+                    )
+                except InvalidInput as exc:
+                    # A refusal or referral is about the application as presented (a lost
+                    # passport typed in is the reason for it): it is recorded on the stored
+                    # version, and the officer is told the edits were not kept.
+                    if decision is None or decision.get("kind") == "accepted":
+                        raise
+                    self.app.call_from_thread(self._refused, exc)
             if decision is not None:
                 kind = str(decision.pop("kind"))
                 saved = counter.decide(session, self.applicant_id, kind, **decision)  # type: ignore[arg-type]
         except VaultError as exc:
             self.app.call_from_thread(self._refused, exc)
-            self.load()
             return
         self.field_app.nudge_sync()
         if leave:
@@ -352,12 +377,10 @@ class ApplicantScreen(FieldScreen):
             return
         if saved is not None:
             self.app.call_from_thread(self._saved, saved.version, saved.state)
-        self.load()
+        self.app.call_from_thread(self.load)
 
     def _refused(self, exc: VaultError) -> None:
-        lines = [exc.text(self.lang)]
-        if isinstance(exc, InvalidInput):
-            lines += [f"- {f.text(self.lang)}" for f in exc.findings]
+        lines = refusal_lines(exc, self.lang)
         self.query_one("#applicant-message", Static).update("\n".join(lines))
         self.notify(exc.text(self.lang), severity="error")
 
@@ -398,7 +421,7 @@ class ApplicantScreen(FieldScreen):
             self.app.call_from_thread(self._refused, exc)
             return
         self.field_app.nudge_sync()
-        self.load()
+        self.app.call_from_thread(self.load)
 
     def action_leave(self) -> None:
         """Back to check-in; unsaved changes are asked about first."""

@@ -13,7 +13,8 @@ from textual.widgets import Input, Label, Select
 from fieldkit.domain.decision import REJECTION_REASONS
 from fieldkit.tui.base import FieldModal
 
-KINDS = ("rejected", "pending_documents", "referred")
+KINDS = ("pending_documents", "rejected", "referred")
+NOT_ELIGIBLE = "not_eligible_mobile"
 
 
 class DecisionDialog(FieldModal):
@@ -24,9 +25,10 @@ class DecisionDialog(FieldModal):
         Binding("ctrl+s", "submit", "submit", id="submit"),
     ]
 
-    def __init__(self, missing: list[str]) -> None:
+    def __init__(self, missing: list[str], explanation: str | None = None) -> None:
         super().__init__()
         self.missing = missing
+        self.explanation = explanation
 
     def compose(self) -> ComposeResult:
         """The kind, a reason (rejections: from the list), the words to read out."""
@@ -46,7 +48,11 @@ class DecisionDialog(FieldModal):
             yield Input(id="text")
 
     def on_mount(self) -> None:
-        """Start at the kind."""
+        """Start at the kind; an application this visit may not serve starts as its rejection."""
+        if self.explanation:
+            self.query_one("#kind", Select).value = "rejected"
+            self.query_one("#reason", Select).value = NOT_ELIGIBLE
+            self.query_one("#text", Input).value = self.explanation
         self.query_one("#kind", Select).focus()
         self._kind_changed()
 

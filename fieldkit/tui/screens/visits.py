@@ -182,7 +182,7 @@ class VisitsScreen(FieldScreen):
         visits.open_visit(session, visit_id)
         self.field_app.nudge_sync()
         self.app.call_from_thread(self.notify, self.say("visits.opened"))
-        self.load()
+        self.app.call_from_thread(self.load)
 
     def action_kit(self) -> None:
         """The kit checklist of the highlighted visit."""

@@ -12,8 +12,8 @@ from textual.widgets import Input, Label, Select, Static
 
 from fieldkit.domain.counter import WalkInGroup
 from fieldkit.service import checkin
-from fieldkit.service.errors import InvalidInput, VaultError
-from fieldkit.tui.base import FieldModal
+from fieldkit.service.errors import VaultError
+from fieldkit.tui.base import FieldModal, refusal_lines
 
 
 class WalkInDialog(FieldModal):
@@ -81,9 +81,7 @@ class WalkInDialog(FieldModal):
         self.app.call_from_thread(self.dismiss, arrival)
 
     def _refused(self, exc: VaultError) -> None:
-        lines = [exc.text(self.lang)]
-        if isinstance(exc, InvalidInput):
-            lines += [f"- {f.text(self.lang)}" for f in exc.findings]
+        lines = refusal_lines(exc, self.lang)
         self.query_one("#walkin-message", Static).update("\n".join(lines))
 
     def action_cancel(self) -> None:

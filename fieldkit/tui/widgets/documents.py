@@ -54,6 +54,10 @@ class DocumentsList(OptionList):
         self.lines = tuple(lines or ())
         self.marks = dict(marks)
         self._draw()
+        # Start at the first line the officer still has to mark.
+        unmarked = [i for i, line in enumerate(self.lines) if self._state(line)[0] is None]
+        if unmarked:
+            self.highlighted = unmarked[0]
 
     def _state(self, line: ChecklistLine) -> tuple[str | None, int]:
         """The line's mark and which alternative it is on."""
