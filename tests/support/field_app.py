@@ -23,9 +23,9 @@ from textual.pilot import Pilot
 from textual.worker import WorkerState
 
 from fieldkit.settings import Settings
-from tests.support.counter_day import open_visit_with_roster, roster_rows
 from fieldkit.vault.kinds import APPLICANT as APPLICANT_KIND
 from fieldkit.vault.kinds import VISIT as VISIT_KIND
+from tests.support.counter_day import open_visit_with_roster, roster_rows
 from tests.support.vault import SUP, SUP_PW, reopen
 
 LONG_LIVED = frozenset({"sync", "arrivals"})
