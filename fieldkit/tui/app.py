@@ -103,6 +103,17 @@ class FieldApp(App[None]):
             self.push_screen(SetupScreen())
         self.set_interval(IDLE_CHECK, self._check_idle)
 
+    def on_unmount(self) -> None:
+        """Quitting: stop the sync worker now rather than after its next wait."""
+        self._sync_cancel.cancel()
+        self._wakeup.set()
+        if self._sync_worker is not None:
+            self._sync_worker.cancel()
+        if self.session is not None:
+            # The keys are forgotten (and the lock audited) as at any lock.
+            self.session.lock()
+            self.session = None
+
     def on_unlocked(self, session: OfficerSession) -> None:
         """The officer unlocked: show their day (and the form the lock kept), start syncing."""
         from fieldkit.tui.screens.places import restore
@@ -306,16 +317,25 @@ class FieldApp(App[None]):
         save_prefs(self.settings, self.prefs)
 
     def action_language(self) -> None:
-        """Bahasa Indonesia or English (remembered); every screen is drawn again."""
+        """Bahasa Indonesia or English (remembered): every screen is built again in it.
+
+        The screens are rebuilt from their places (as after a lock), so a form in progress
+        keeps what was typed.
+        """
+        from fieldkit.tui.screens.places import current_places, push_places
+        from fieldkit.tui.screens.unlock import UnlockScreen
+
         self.prefs = self.prefs.with_lang("en" if self.lang == "id" else "id")
         save_prefs(self.settings, self.prefs)
         self.title = self.say("app.title")
         translate_bindings(self, self.lang)
-        for screen in self.screen_stack:
-            translate_bindings(screen, self.lang)
-            if getattr(screen, "REDRAW_ON_LANGUAGE", True):
-                screen.refresh(recompose=True)
-        self.refresh_bindings()
+        places = current_places(self)
+        while len(self.screen_stack) > 1:
+            self.pop_screen()
+        if self.session is None:
+            self.push_screen(UnlockScreen())
+        else:
+            push_places(self, places)
         self.sync_view = self.sync_view
 
 

@@ -37,10 +37,11 @@ def restore(app: FieldApp, session: OfficerSession) -> None:
 @work(thread=True, exclusive=True, group="restore", exit_on_error=False)
 def _take(app: FieldApp, session: OfficerSession) -> None:
     kept = drafts.take_draft(session)
-    app.call_from_thread(_push, app, kept)
+    app.call_from_thread(push_places, app, kept)
 
 
-def _push(app: FieldApp, kept: dict[str, object] | None) -> None:
+def push_places(app: FieldApp, kept: dict[str, object] | None) -> None:
+    """Push the screens ``kept`` names (the visits when it names none)."""
     from fieldkit.tui.screens.applicant import ApplicantScreen
     from fieldkit.tui.screens.checkin import CheckinScreen
     from fieldkit.tui.screens.visits import VisitsScreen

@@ -23,7 +23,6 @@ class UnlockScreen(FieldScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "submit", "submit", id="submit", show=False),
     ]
-    REDRAW_ON_LANGUAGE = True
 
     def __init__(self, officer_id: str | None = None, *, after_auto_lock: bool = False) -> None:
         super().__init__()
