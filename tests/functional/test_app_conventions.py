@@ -63,7 +63,8 @@ def test_every_string_the_officer_sees_is_in_the_chosen_language(tmp_path: Path,
         assert WORDS["key.kit"].text(other) not in shown
         assert WORDS["key.command_palette"].text(lang) in shown  # Textual's own binding
         table = app.screen.query_one(DataTable)
-        assert [str(c.label) for c in table.columns.values()][0] == WORDS["col.site"].text(lang)
+        first = next(iter(table.columns.values()))
+        assert str(first.label) == WORDS["col.site"].text(lang)
         await pilot.press("ctrl+p")
         await settle(pilot)
         palette = app.screen
