@@ -31,3 +31,8 @@ def take_draft(session: OfficerSession, name: str = FORM) -> dict[str, object] |
 def peek_draft(session: OfficerSession, name: str = FORM) -> dict[str, object] | None:
     """The unlocked officer's draft, left in place (None when there is none)."""
     return drafts.load_draft(session.unlocked, name)
+
+
+def drop_draft(session: OfficerSession, name: str = FORM) -> None:
+    """Delete the unlocked officer's draft unread (one that no longer opens)."""
+    drafts.discard_draft(session.unlocked, name)

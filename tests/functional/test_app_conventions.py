@@ -212,3 +212,25 @@ def test_fieldkit_without_a_terminal_prints_its_help() -> None:
     result = CliRunner().invoke(main, [])
     assert result.exit_code == 0
     assert "field app" in result.output
+
+
+def test_an_altered_draft_is_reported_and_the_day_goes_on(tmp_path: Path) -> None:
+    settings, day = field_vault(tmp_path, people(2, 8))
+
+    async def scenario(app: Any, pilot: Any) -> None:
+        await unlock(pilot)
+        await pilot.press("ctrl+l")
+        await settle(pilot)
+        [draft] = (day.home / "drafts").glob("*.draft")
+        raw = bytearray(draft.read_bytes())
+        raw[-1] ^= 1
+        draft.write_bytes(bytes(raw))
+        await pilot.press(*"kopi tubruk pagi hari", "enter")
+        await settle(pilot)
+        await pilot.pause(0.2)
+        await settle(pilot)
+        assert isinstance(app.screen, VisitsScreen)
+        assert any("draft" in n.message for n in app._notifications)
+        assert not list((day.home / "drafts").glob("*.draft"))
+
+    run(settings, scenario)

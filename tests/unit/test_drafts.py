@@ -54,3 +54,5 @@ def test_an_altered_draft_is_refused(tmp_path: Path) -> None:
     path.write_bytes(bytes(raw))
     with pytest.raises(IntegrityError):
         drafts.take_draft(session)
+    drafts.drop_draft(session)
+    assert _draft_files(home) == []

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from textual import work
 
 from fieldkit.service import drafts
+from fieldkit.service.errors import IntegrityError
 from fieldkit.service.session import OfficerSession
 
 if TYPE_CHECKING:
@@ -36,7 +37,13 @@ def restore(app: FieldApp, session: OfficerSession) -> None:
 
 @work(thread=True, exclusive=True, group="restore", exit_on_error=False)
 def _take(app: FieldApp, session: OfficerSession) -> None:
-    kept = drafts.take_draft(session)
+    try:
+        kept = drafts.take_draft(session)
+    except IntegrityError as exc:
+        # Altered, or sealed under a data key since retired: said, removed, not fatal.
+        drafts.drop_draft(session)
+        app.call_from_thread(app.notify, exc.text(app.lang), severity="error", timeout=10)
+        kept = None
     app.call_from_thread(push_places, app, kept)
 
 
