@@ -9,24 +9,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date
 
+from fieldkit.domain.applicant import FIELDS
 from fieldkit.domain.dates import age_on, parse_iso_date
 from fieldkit.domain.nik import parse_nik
 from fieldkit.domain.products import PassportKind
 
-PERSON = (
-    "name",
-    "nik",
-    "kk",
-    "sex",
-    "birth_date",
-    "birth_place",
-    "phone",
-    "married",
-    "application_type",
-    "old_passport_issued",
-    "product",
-    "validity_years",
-)
+# Every person field but the booking code, which the check-in recorded and the counter keeps.
+PERSON = tuple(name for name in FIELDS if name != "booking_code")
 COUNTER = ("billing_code", "ntpn", "biometrics_ref", "notes")
 TEXT_FIELDS = PERSON + COUNTER
 _YES = {"ya", "yes", "true", "1", "y"}
