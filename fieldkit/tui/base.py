@@ -3,18 +3,38 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import TYPE_CHECKING, cast
+from typing import Protocol, cast
 
 from textual.dom import DOMNode
 from textual.screen import ModalScreen, Screen
 
 from fieldkit.domain.findings import Finding
 from fieldkit.service.errors import InvalidInput, VaultError
-from fieldkit.settings import Lang
+from fieldkit.service.session import OfficerSession
+from fieldkit.settings import Lang, Settings
 from fieldkit.tui.words import WORDS, say
 
-if TYPE_CHECKING:
-    from fieldkit.tui.app import FieldApp
+
+class FieldHost(Protocol):
+    """What the screens use of the app (:class:`fieldkit.tui.app.FieldApp`).
+
+    A protocol rather than an import: the app imports the screens, so the screens must not
+    import the app.
+    """
+
+    settings: Settings
+    session: OfficerSession | None
+    idle_seconds: float
+
+    @property
+    def lang(self) -> Lang:
+        """The language every string on screen is in."""
+
+    def nudge_sync(self) -> None:
+        """Something new waits for HQ."""
+
+    def on_unlocked(self, session: OfficerSession) -> None:
+        """The officer unlocked (or set the laptop up)."""
 
 
 def translate_bindings(node: DOMNode, lang: Lang) -> None:
@@ -49,9 +69,9 @@ class Words:
     """Mixed into screens: ``self.say(key)`` in the app's language."""
 
     @property
-    def field_app(self) -> FieldApp:
-        """The app, typed."""
-        return cast("FieldApp", cast(DOMNode, self).app)
+    def field_app(self) -> FieldHost:
+        """The app, as the screens use it."""
+        return cast(FieldHost, cast(DOMNode, self).app)
 
     @property
     def lang(self) -> Lang:

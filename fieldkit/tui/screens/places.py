@@ -8,7 +8,7 @@ unlock :func:`restore` pushes the same screens again, the form as it was.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Any
 
 from textual import work
 
@@ -16,8 +16,8 @@ from fieldkit.service import drafts
 from fieldkit.service.errors import IntegrityError
 from fieldkit.service.session import OfficerSession
 
-if TYPE_CHECKING:
-    from fieldkit.tui.app import FieldApp
+# The app (fieldkit.tui.app.FieldApp) imports this module: it is taken as a Textual App here.
+FieldApp = Any
 
 
 def current_places(app: FieldApp) -> dict[str, object]:
