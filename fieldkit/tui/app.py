@@ -50,7 +50,15 @@ class FieldApp(App[None]):
         Binding("f1", "help", "help", id="help"),
         Binding("f5", "sync_now", "sync", id="sync_now"),
         Binding("ctrl+l", "lock", "lock", id="lock"),
-        Binding("ctrl+p", "command_palette", "commands", id="command_palette", priority=True),
+        # Textual's footer shows the palette's key on its own: show=False avoids it twice.
+        Binding(
+            "ctrl+p",
+            "command_palette",
+            "commands",
+            id="command_palette",
+            priority=True,
+            show=False,
+        ),
         Binding("ctrl+q", "quit", "quit", id="quit", priority=True, show=False),
     ]
 
@@ -89,6 +97,10 @@ class FieldApp(App[None]):
         """The app's words in the officer's language."""
         return say(self.lang, key, **values)
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Locking and syncing are offered only while someone is unlocked."""
+        return not (action in ("lock", "sync_now") and self.session is None)
+
     # -- start ---------------------------------------------------------------------------------
 
     def on_mount(self) -> None:
@@ -124,6 +136,7 @@ class FieldApp(App[None]):
             self.notify(warning.text(self.lang), severity="warning", timeout=10)
         self._sync_cancel = Cancel()
         self._sync_worker = self.sync_loop(session)
+        self.refresh_bindings()
         restore(self, session)
 
     # -- locking -------------------------------------------------------------------------------
@@ -152,6 +165,7 @@ class FieldApp(App[None]):
         while len(self.screen_stack) > 1:
             self.pop_screen()
         self.push_screen(UnlockScreen(officer_id=session.officer_id, after_auto_lock=auto))
+        self.refresh_bindings()
         self._lock_session(session, draft)
 
     @work(thread=True, exclusive=True, group="lock", exit_on_error=False)

@@ -78,5 +78,5 @@ class SyncBar(Words, Static):
         self.watch(self.field_app, "sync_view", self._show)
 
     def _show(self, view: SyncView) -> None:
-        self.update(f"fieldkit · {describe(view, self.lang)}")
+        self.update(describe(view, self.lang))
         self.set_class(bool(view.problems) or view.revoked, "-problem")

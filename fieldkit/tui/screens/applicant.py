@@ -60,7 +60,7 @@ class ApplicantScreen(FieldScreen):
         Binding("ctrl+s", "save", "save", id="save"),
         Binding("f8", "accept", "accept", id="accept"),
         Binding("f9", "decide", "decide", id="decide"),
-        Binding("f7", "resolve", "refer", id="refer"),
+        Binding("f7", "resolve", "refer", id="refer", show=False),
         Binding("escape", "leave", "back", id="back"),
     ]
     COMMANDS_HERE = (("save", "key.save"), ("accept", "key.accept"), ("decide", "key.decide"))
@@ -71,6 +71,8 @@ class ApplicantScreen(FieldScreen):
         self.loaded: Loaded | None = None
         self._restored = restored
         self._preview: Preview | None = None
+        self._pending_acks: list[str] = []
+        self._shown: tuple[object, ...] = ()
 
     # -- what the lock keeps ---------------------------------------------------------------------
 
@@ -111,7 +113,7 @@ class ApplicantScreen(FieldScreen):
 
     def _field(self, name: str) -> ComposeResult:
         yield Label(self.say(f"field.{name}"), classes="field-label")
-        yield Input(id=f"f-{name}", classes="field")
+        yield Input(id=f"f-{name}", classes="field", compact=True)
         yield Static(id=f"h-{name}", classes="hint")
 
     def on_mount(self) -> None:
@@ -156,6 +158,8 @@ class ApplicantScreen(FieldScreen):
             self.query_one("#f-paid", Checkbox).value = paid
         self.query_one(DocumentsList).show(loaded.view.checklist, marks)
         self._pending_acks = acks
+        # What the form showed when it opened: suggestions alone are not worth a question.
+        self._shown = (texts if restored is None else {}, marks, paid)
         self._header()
         self.query_one(DocumentsList).focus()
         self.check()
@@ -167,7 +171,7 @@ class ApplicantScreen(FieldScreen):
         label = ""
         if isinstance(queue, Mapping):
             label = f"{queue.get('series')}-{int(queue.get('number') or 0):03d}"  # type: ignore[call-overload]
-        state = self.loaded.view.applicant.state
+        state = self.say(f"astate.{self.loaded.view.applicant.state}")
         self.query_one("#who", Static).update(
             f"{self.say('applicant.title', queue=label)} · {fields.get('name') or ''} · {state}"
         )
@@ -204,7 +208,10 @@ class ApplicantScreen(FieldScreen):
             return False
         held = self.loaded.view.applicant.fields.get("acknowledged")
         stored = {str(a.get("code")) for a in held or [] if isinstance(a, Mapping)}  # type: ignore[union-attr]
-        return bool(self.changes()) or bool(set(self._acknowledged()) - stored)
+        now = (self.texts(), dict(self.query_one(DocumentsList).marks))
+        now_paid = self.query_one("#f-paid", Checkbox).value
+        untouched = (*now, now_paid) == self._shown
+        return not untouched and (bool(self.changes()) or bool(set(self._acknowledged()) - stored))
 
     # -- checked as typed ------------------------------------------------------------------------
 
@@ -255,7 +262,7 @@ class ApplicantScreen(FieldScreen):
         assert self.loaded is not None
         held = self.loaded.view.applicant.fields.get("acknowledged")
         done = {str(a.get("code")) for a in held or [] if isinstance(a, Mapping)}  # type: ignore[union-attr]
-        done |= set(getattr(self, "_pending_acks", []))
+        done |= set(self._pending_acks)
         with self.prevent(SelectionList.SelectedChanged):
             box.clear_options()
             for w in warnings:

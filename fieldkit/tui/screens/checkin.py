@@ -202,7 +202,6 @@ class CheckinScreen(FieldScreen):
         lines = [arrival.message.text(self.lang)]
         if arrival.refer_to_supervisor:
             lines.insert(0, f"[b reverse] {self.say('checkin.refer')} [/]")
-        lines += [w.text(self.lang) for w in arrival.warnings]
         key = self.app.get_key_display(self._bindings.key_to_bindings["f6"][0])
         lines.append(self.say("checkin.serve_hint", keys=f"Enter/{key}"))
         self.query_one("#arrival-who", Static).update("\n".join(lines))

@@ -37,7 +37,7 @@ class DecisionDialog(FieldModal):
             yield Select(
                 [(self.say(f"decision.{k}"), k) for k in KINDS], allow_blank=False, id="kind"
             )
-            yield Label(self.say("decision.reason"))
+            yield Label(self.say("decision.reason"), id="reason-label")
             yield Select(
                 [(label.text(self.lang), code) for code, label in REJECTION_REASONS],
                 allow_blank=False,
@@ -60,6 +60,7 @@ class DecisionDialog(FieldModal):
     def _kind_changed(self) -> None:
         kind = self.query_one("#kind", Select).value
         self.query_one("#reason", Select).display = kind == "rejected"
+        self.query_one("#reason-label", Label).display = kind in ("rejected", "referred")
         self.query_one("#reason-text", Input).display = kind == "referred"
 
     @on(Input.Submitted)

@@ -37,14 +37,15 @@ class HelpScreen(FieldModal):
     def on_mount(self) -> None:
         """List every binding active on the screen underneath."""
         table = self.query_one(DataTable)
-        table.add_columns("", "", "id")
+        table.add_columns("", "id", "")
         seen: set[str] = set()
-        for key, active in self._under.active_bindings.items():
+        for active in self._under.active_bindings.values():
             binding = active.binding
-            if not binding.description or binding.id in seen:
+            # The app's own keys have ids (the keymap's names); a text box's editing keys do not.
+            if binding.id is None or binding.id in seen or not binding.description:
                 continue
-            seen.add(binding.id or key)
-            table.add_row(self.app.get_key_display(binding), binding.description, binding.id or "")
+            seen.add(binding.id)
+            table.add_row(self.app.get_key_display(binding), binding.id, binding.description)
         table.focus()
 
     def action_close(self) -> None:

@@ -61,6 +61,8 @@ class KitScreen(FieldScreen):
             self.field_app.nudge_sync()
         else:
             checked = kit.kit_checklist(session, self.visit_id, kit_file=path)
+            if checked.version == 1:
+                self.field_app.nudge_sync()  # made just now: one more record waits for HQ
         self.app.call_from_thread(self._show, checked)
 
     def _show(self, checklist: KitChecklist) -> None:

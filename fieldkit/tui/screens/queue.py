@@ -52,7 +52,8 @@ class QueueDialog(FieldModal):
         table = self.query_one(DataTable)
         for item in items:
             flag = self.say("checkin.refer") if item.refer_to_supervisor else ""
-            table.add_row(item.label, item.name, item.state, flag, key=item.applicant_id)
+            state = self.say(f"astate.{item.state}")
+            table.add_row(item.label, item.name, state, flag, key=item.applicant_id)
         if not items:
             self.query_one("#queue-message", Static).update(self.say("queue.empty"))
 

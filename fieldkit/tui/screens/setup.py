@@ -36,7 +36,9 @@ class SetupScreen(FieldScreen):
                 if name == "hq_url":
                     yield Static(self.say("setup.hq_hint"), classes="note")
                 yield Label(self.say(f"setup.{name}"))
-                yield Input(id=f"s-{name}", password=name in ("passphrase", "confirm"))
+                yield Input(
+                    id=f"s-{name}", password=name in ("passphrase", "confirm"), compact=True
+                )
                 if name == "passphrase":
                     yield Static(self.say("setup.rule"), id="rule", classes="hint")
             yield Static(id="setup-message")

@@ -136,7 +136,8 @@ class VisitsScreen(FieldScreen):
         if row is None:
             return
         v = row.visit
-        lines = [f"{self.say(f'kind.{v.kind.value}')} · {v.site} · {v.on} · {v.session.value}"]
+        session = self.say(f"session.{v.session.value}")
+        lines = [f"{self.say(f'kind.{v.kind.value}')} · {v.site} · {v.on} · {session}"]
         if v.coordinator_name:
             lines.append(
                 f"{self.say('col.coordinator')}: {v.coordinator_name} {v.coordinator_phone or ''}"

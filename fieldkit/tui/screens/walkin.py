@@ -34,7 +34,7 @@ class WalkInDialog(FieldModal):
             yield Label(self.say("walkin.title"), classes="title")
             for key in ("name", "birth_date", "nik"):
                 yield Label(self.say(f"walkin.{key}"))
-                yield Input(id=f"walkin-{key}")
+                yield Input(id=f"walkin-{key}", compact=True)
             yield Label(self.say("walkin.group"))
             yield Select(
                 [(self.say(f"group.{g.value}"), g.value) for g in WalkInGroup],
@@ -42,7 +42,8 @@ class WalkInDialog(FieldModal):
                 id="walkin-group",
             )
             yield Label(self.say("walkin.reason"))
-            yield Input(id="walkin-reason")
+            yield Input(id="walkin-reason", compact=True)
+            yield Static(self.say("walkin.keys"), classes="note")
             yield Static(id="walkin-message")
 
     def on_mount(self) -> None:

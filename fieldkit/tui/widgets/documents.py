@@ -26,7 +26,7 @@ class DocumentsList(OptionList):
     """The checklist lines of the applicant's type and age, with the officer's marks."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("space", "seen", "toggle", id="doc_seen"),
+        Binding("space", "seen", "seen", id="doc_seen", show=False),
         Binding("x", "missing", "missing", id="doc_missing", show=False),
         Binding("n", "not_applicable", "n/a", id="doc_not_applicable", show=False),
     ]
