@@ -237,3 +237,30 @@ def test_an_altered_draft_is_reported_and_the_day_goes_on(tmp_path: Path) -> Non
         assert not list((day.home / "drafts").glob("*.draft"))
 
     run(settings, scenario)
+
+
+def test_the_lockout_wait_is_counted_down_then_unlocking_works(tmp_path: Path) -> None:
+    settings, _ = field_vault(tmp_path, people(2, 9))
+
+    async def scenario(app: Any, pilot: Any) -> None:
+        said: list[str] = []
+        for _ in range(8):
+            await pilot.press(*"sup1", "tab", *"teh manis sore hari", "enter")
+            await settle(pilot)
+            said.append(str(app.screen.query_one("#unlock-message").render()))
+            if "detik" in said[-1]:
+                break
+            app.screen.query_one("#officer").value = ""
+            app.screen.query_one("#officer").focus()
+        assert "detik" in said[-1], said
+        for _ in range(100):  # the wait runs out (a few seconds at most)
+            await pilot.pause(0.1)
+            if "detik" not in str(app.screen.query_one("#unlock-message").render()):
+                break
+        await pilot.pause(1.5)
+        app.screen.query_one("#passphrase").focus()
+        await pilot.press(*"kopi tubruk pagi hari", "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, VisitsScreen)
+
+    run(settings, scenario)
