@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-demo: $(STAMP)  ## Set up and run the main job: a tour on synthetic people in a temporary vault
+demo: $(STAMP)  ## Set up and run the main job: a synthetic visit day, throwaway HQ to what it received
 	scripts/demo.sh
 
 test: $(STAMP)  ## Set up and run the tests (one worker per core, a test file to a worker)

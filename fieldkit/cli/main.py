@@ -10,6 +10,7 @@ from fieldkit import __version__
 from fieldkit.cli.applicant import applicant
 from fieldkit.cli.check import check
 from fieldkit.cli.checkin import checkin, queue, walkin
+from fieldkit.cli.demo import demo
 from fieldkit.cli.fee import fee
 from fieldkit.cli.officer import officer
 from fieldkit.cli.output import (
@@ -126,5 +127,6 @@ for command in (
     check,
     fee,
     synth,
+    demo,
 ):
     main.add_command(command)

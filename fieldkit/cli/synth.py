@@ -13,7 +13,7 @@ import click
 from fieldkit.cli.output import EXIT_FAILED, cli, json_option, print_json
 from fieldkit.domain.calendar import VisitKind, VisitSession
 from fieldkit.domain.synth import synthetic_applicants
-from fieldkit.domain.synthday import synthetic_day
+from fieldkit.domain.synthday import SyntheticDay, synthetic_day
 
 
 @click.group()
@@ -66,6 +66,34 @@ ROSTER_HEADER = (
     "Sesi",
 )
 _TYPE_WORDS = {"new": "baru", "expired": "penggantian"}
+
+
+def write_roster_csv(day: SyntheticDay, path: Path) -> None:
+    """Write ``day``'s roster to ``path`` as the coordinator sends it and the importer reads it.
+
+    Indonesian headers (:data:`ROSTER_HEADER`), ``;`` between fields, dates as DD/MM/YYYY,
+    the application type in words (``baru``, ``penggantian``), the phone as typed in Indonesia
+    (``08…``), and each row's booking code, date and session. ``fieldkit synth day`` and
+    ``fieldkit demo`` both write it.
+    """
+    with path.open("w", encoding="utf-8", newline="") as sheet:
+        writer = csv.writer(sheet, delimiter=";")
+        writer.writerow(ROSTER_HEADER)
+        for row in day.roster:
+            born = date.fromisoformat(str(row["birth_date"]))
+            booked = date.fromisoformat(str(row["booking_date"]))
+            writer.writerow(
+                [
+                    row["name"],
+                    f"{born:%d/%m/%Y}",
+                    row["nik"],
+                    _TYPE_WORDS[str(row["application_type"])],
+                    "0" + str(row["phone"]).removeprefix("+62"),
+                    row["booking_code"],
+                    f"{booked:%d/%m/%Y}",
+                    row["session"],
+                ]
+            )
 
 
 @synth.command("day")
@@ -139,23 +167,7 @@ def synth_day(
         )
         sys.exit(EXIT_FAILED)
     out.mkdir(parents=True, exist_ok=True)
-    with roster_path.open("w", encoding="utf-8", newline="") as sheet:
-        writer = csv.writer(sheet, delimiter=";")
-        writer.writerow(ROSTER_HEADER)
-        for row in day.roster:
-            born = date.fromisoformat(str(row["birth_date"]))
-            writer.writerow(
-                [
-                    row["name"],
-                    f"{born:%d/%m/%Y}",
-                    row["nik"],
-                    _TYPE_WORDS[str(row["application_type"])],
-                    "0" + str(row["phone"]).removeprefix("+62"),
-                    row["booking_code"],
-                    f"{on:%d/%m/%Y}",
-                    row["session"],
-                ]
-            )
+    write_roster_csv(day, roster_path)
     day_path.write_text(
         json.dumps(day.as_json(), ensure_ascii=False, indent=1) + "\n", encoding="utf-8"
     )

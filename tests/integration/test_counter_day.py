@@ -142,6 +142,18 @@ def test_queue_numbers_are_gapless_per_series(day_played):
     assert len(numbers.get("P", [])) >= 3  # the walk-ins at least
 
 
+def test_hq_status_counts_the_day_it_received(day_played, server: Server):
+    _, day, _, _ = day_played
+    status = json.loads(server.hq.cli("status", "--json").stdout)
+    expected = day["expected"]
+    received = status["received"]
+    assert received["applicant"] == expected["decisions"]
+    assert received["roster"] == {"arrived": expected["arrived"], "no_show": expected["no_shows"]}
+    assert received["visit"] == {"closed": 1}
+    line = next(x for x in server.hq.cli("status").stdout.splitlines() if x.startswith("received"))
+    assert f"roster {expected['roster']} (arrived {expected['arrived']}, " in line
+
+
 def test_hq_received_the_day_with_its_audit_chain_verified(day_played, server: Server):
     home, _, visit_id, _ = day_played
     roster, applicants, _ = vault_state(home, visit_id)

@@ -63,6 +63,7 @@ def test_enroll_code_json_list_and_revoke(tmp_path):
     status = json.loads(run_cli(hq.env, "status", "--json").stdout)
     assert status["devices"] == {"enrolled": 0, "revoked": 0}
     assert status["flags"] == []
+    assert status["received"] == {}
 
 
 @pytest.mark.parametrize(

@@ -38,6 +38,7 @@ def status(settings: Settings, as_json: bool) -> None:
         },
         "batches": sum(s.batches for s in statuses),
         "records": sum(s.records for s in statuses),
+        "received": store.received_counts(engine),
         "missing": {s.device.device_id: s.missing for s in statuses if s.missing},
         "audit_unverified": {
             s.device.device_id: s.audit_unverified for s in statuses if s.audit_unverified
@@ -65,6 +66,15 @@ def status(settings: Settings, as_json: bool) -> None:
         f"devices: {devices['enrolled']} enrolled, {devices['revoked']} revoked;"  # type: ignore[index]
         f"  batches: {report['batches']};  records: {report['records']}"
     )
+    received: dict[str, dict[str, int]] = report["received"]  # type: ignore[assignment]
+    if received:
+        kinds = [
+            f"{kind} {sum(states.values())} ("
+            + ", ".join(f"{state} {n}" for state, n in states.items())
+            + ")"
+            for kind, states in received.items()
+        ]
+        click.echo("received (latest versions): " + "; ".join(kinds))
     for s in statuses:
         if s.missing:
             click.echo(f"missing from {s.device.device_id}: seq {_ranges(s.missing)}")

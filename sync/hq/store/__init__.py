@@ -25,7 +25,8 @@ The modules, each importing only those above it:
 - :mod:`~sync.hq.store.snapshot`: what HQ publishes to a device, and the reference counts.
 - :mod:`~sync.hq.store.sequences`: batch seqs, gaps, checkpoints, key-retirement blockers.
 - :mod:`~sync.hq.store.incidents`: rejections (refused requests) and flags for HQ staff.
-- :mod:`~sync.hq.store.status`: the per-device status report, open flags, rejection counts.
+- :mod:`~sync.hq.store.status`: the per-device status report, open flags, rejection counts,
+  records received by kind and state.
 """
 
 from __future__ import annotations
@@ -103,7 +104,13 @@ from sync.hq.store.sequences import (
     seqs,
 )
 from sync.hq.store.snapshot import ReferenceSnapshot, reference_snapshot, reference_summary
-from sync.hq.store.status import DeviceStatus, device_statuses, open_flags, rejection_counts
+from sync.hq.store.status import (
+    DeviceStatus,
+    device_statuses,
+    open_flags,
+    received_counts,
+    rejection_counts,
+)
 
 __all__ = [
     "CODE_ALPHABET",
@@ -155,6 +162,7 @@ __all__ = [
     "prune_rejections",
     "publish_fees",
     "reading",
+    "received_counts",
     "records",
     "redact",
     "reference_snapshot",

@@ -1,6 +1,7 @@
 """The status report: what HQ holds of each device, open flags, rejections by problem.
 
-Per device: batches, the last seq, missing seqs, records and unverified audit entries.
+Per device: batches, the last seq, missing seqs, records and unverified audit entries; and
+what HQ holds of every record at its latest version, counted by kind and state.
 """
 
 from __future__ import annotations
@@ -90,6 +91,39 @@ def _counts(
 ) -> dict[str, int]:
     query = sa.select(key, sa.func.count()).select_from(table).where(*where).group_by(key)
     return {row[0]: int(row[1]) for row in conn.execute(query)}
+
+
+def received_counts(engine: Engine) -> dict[str, dict[str, int]]:
+    """Records HQ holds, each at its latest version, counted by kind and then by state.
+
+    ``{"applicant": {"accepted": 49, "pending_documents": 6, …}, "roster": {…}, …}``: what the
+    devices' work came to, whatever number of versions it took to get there.
+    """
+    latest = (
+        sa.select(records.c.kind, records.c.id, sa.func.max(records.c.version).label("version"))
+        .group_by(records.c.kind, records.c.id)
+        .subquery()
+    )
+    query = (
+        sa.select(records.c.kind, records.c.state, sa.func.count())
+        .select_from(
+            records.join(
+                latest,
+                sa.and_(
+                    records.c.kind == latest.c.kind,
+                    records.c.id == latest.c.id,
+                    records.c.version == latest.c.version,
+                ),
+            )
+        )
+        .group_by(records.c.kind, records.c.state)
+        .order_by(records.c.kind, records.c.state)
+    )
+    counts: dict[str, dict[str, int]] = {}
+    with reading(engine) as conn:
+        for kind, state, count in conn.execute(query):
+            counts.setdefault(str(kind), {})[str(state)] = int(count)
+    return counts
 
 
 def open_flags(engine: Engine) -> list[Mapping[str, Any]]:
