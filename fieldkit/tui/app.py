@@ -60,6 +60,12 @@ class FieldApp(App[None]):
             show=False,
         ),
         Binding("ctrl+q", "quit", "quit", id="quit", priority=True, show=False),
+        # Moving between fields is decided as each key arrives (priority), not after the key
+        # has passed through the field: otherwise, in a burst (a scanner that ends its code
+        # with Tab, keys pasted or sent by a script), the keys after a Tab would still land
+        # in the field it left.
+        Binding("tab", "focus_next", show=False, priority=True),
+        Binding("shift+tab", "focus_previous", show=False, priority=True),
     ]
 
     sync_view: reactive[SyncView] = reactive(SyncView, always_update=True)

@@ -113,3 +113,18 @@ def test_scan_to_accepted_takes_at_most_25_keys(tmp_path: Path) -> None:
     assert stored.state == "accepted"
     print(f"keys pressed: {len(pressed)} {pressed}; scanned: {len(scanned)} codes")
     assert len(pressed) <= MAX_KEYS, pressed
+
+
+def test_keys_after_a_tab_in_one_burst_land_in_the_next_field(tmp_path: Path) -> None:
+    settings, _ = field_vault(tmp_path, people(2, 22))
+
+    async def scenario() -> None:
+        app = make_app(settings)
+        async with app.run_test(size=(80, 24)) as pilot:
+            burst(app, "sup1\tkopi tubruk pagi hari\r")
+            await settle(pilot)
+            await pilot.pause(0.3)
+            await settle(pilot)
+            assert app.session is not None, app.screen.query_one("#unlock-message").render()
+
+    asyncio.run(scenario())
