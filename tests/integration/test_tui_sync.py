@@ -13,6 +13,8 @@ from typing import Any
 
 import pytest
 
+from fieldkit.service.status import sync_status
+from fieldkit.settings import Settings
 from fieldkit.tui.app import make_app
 from sync.device.client import SyncClient
 from tests.support.field_app import burst, field_vault, settle, unlock
@@ -63,3 +65,29 @@ def test_records_reach_hq_in_the_background(tmp_path: Path, hq_server: Server) -
     asyncio.run(scenario())
     names = {r[3].get("name") for r in hq_server.hq.records(device_id) if r[0] == "applicant"}
     assert crowd[0]["name"] in names
+
+
+def test_setup_enrolls_the_new_laptop_when_hq_answers(tmp_path: Path, hq_server: Server) -> None:
+    settings = Settings(home=tmp_path / "home", insecure_test_kdf=True)
+    code = hq_server.enroll_code()
+
+    async def scenario() -> None:
+        app = make_app(settings)
+        async with app.run_test(size=(80, 24)) as pilot:
+            screen = app.screen
+            for name, value in (
+                ("officer", "sup7"),
+                ("name", "Wulan Sari"),
+                ("passphrase", "gunung salak hujan sore"),
+                ("confirm", "gunung salak hujan sore"),
+                ("hq_url", hq_server.url),
+                ("code", code),
+            ):
+                screen.query_one(f"#s-{name}").value = value
+            await pilot.press("ctrl+s")
+            await settle(pilot)
+            await until(pilot, lambda: app.sync_view.enrolled and app.sync_view.online)
+
+    asyncio.run(scenario())
+    status = sync_status(settings)
+    assert status.enrollment is not None and status.enrollment.hq_url == hq_server.url
