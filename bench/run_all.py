@@ -33,6 +33,9 @@ BENCHMARKS = (
     "sync_e2e",
     "sync_ingest_concurrency",
     "sync_edge_model",
+    "tui_cold_start",
+    "tui_keypress",
+    "tui_sync_gaps",
 )
 QUICK = {
     "save_applicant": ["--saves", "200", "--warmup", "20"],
@@ -45,6 +48,9 @@ QUICK = {
     "sync_e2e": ["--applicants", "1000", "--warmup", "50", "--baseline-reps", "2"],
     "sync_ingest_concurrency": ["--devices", "5", "--applicants", "200", "--workers", "2"],
     "sync_edge_model": ["--applicants", "100"],
+    "tui_cold_start": ["--runs", "2", "--warmup", "0", "--importtime", "0"],
+    "tui_keypress": ["--entries", "2000", "--names", "5", "--warmup", "1"],
+    "tui_sync_gaps": ["--records", "500", "--baseline", "1", "--after", "0.5"],
 }
 
 
