@@ -15,6 +15,7 @@ import click
 
 from fieldkit.cli.output import EXIT_INVALID, cli, error_json, json_option, print_json
 from fieldkit.cli.unlock import officer_option, open_session
+from fieldkit.domain.applicant import field_from_text
 from fieldkit.domain.applications import Document
 from fieldkit.domain.counter import DecisionKind
 from fieldkit.domain.decision import REJECTION_REASON_CODES
@@ -25,24 +26,6 @@ from fieldkit.service.applicants import Applicant
 from fieldkit.service.errors import InvalidInput
 
 _DOCUMENTS = click.Choice([d.value for d in Document])
-_TRUE = {"true", "ya", "yes", "1"}
-_FALSE = {"false", "tidak", "no", "0"}
-
-
-def _value(field: str, text: str) -> object:
-    """A ``--set`` value as the service takes it: "" clears; booleans and years typed."""
-    if text == "":
-        return None
-    if field == "married":
-        lowered = text.strip().lower()
-        if lowered in _TRUE:
-            return True
-        if lowered in _FALSE:
-            return False
-        return text  # the rules refuse it, in their words
-    if field == "validity_years" and text.strip().isdigit():
-        return int(text.strip())
-    return text
 
 
 def _settings(pairs: Sequence[str]) -> dict[str, object]:
@@ -51,7 +34,7 @@ def _settings(pairs: Sequence[str]) -> dict[str, object]:
         field, sep, text = pair.partition("=")
         if not sep or not field.strip():
             raise click.BadParameter(f"{pair!r}: FIELD=VALUE", param_hint="--set")
-        changes[field.strip()] = _value(field.strip(), text)
+        changes[field.strip()] = field_from_text(field.strip(), text)
     return changes
 
 

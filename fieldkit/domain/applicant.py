@@ -202,3 +202,25 @@ def check_applicant(
                 ],
             }
     return Checked.of(out, findings)
+
+
+_YES = frozenset({"ya", "yes", "true", "1", "y"})
+_NO = frozenset({"tidak", "no", "false", "0", "t", "n"})
+
+
+def field_from_text(field: str, text: str) -> object:
+    """What an officer typed for a person field, as the counter's rules take it.
+
+    Empty (or only spaces) clears the field (None); ``married`` reads ya/tidak (yes/no);
+    ``validity_years`` digits become a number. Anything else is passed on as typed, so an
+    invalid value is refused by the rules in their own words.
+    """
+    stripped = text.strip()
+    if not stripped:
+        return None
+    if field == "married":
+        lowered = stripped.lower()
+        return True if lowered in _YES else False if lowered in _NO else stripped
+    if field == "validity_years" and stripped.isdigit():
+        return int(stripped)
+    return stripped

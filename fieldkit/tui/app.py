@@ -13,12 +13,14 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from typing import Any, ClassVar
 
 from textual import events, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.command import CommandPalette
+from textual.message import Message as TextualMessage
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState, get_current_worker
@@ -26,7 +28,6 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from fieldkit.domain.findings import Message
 from fieldkit.service import drafts, status
 from fieldkit.service import session as officer_session
-from fieldkit.service import sync as service_sync
 from fieldkit.service.errors import VaultError
 from fieldkit.service.progress import Cancel
 from fieldkit.service.session import OfficerSession
@@ -205,13 +206,19 @@ class FieldApp(App[None]):
                     break
                 time.sleep(0.02)
 
+    class SyncChanged(TextualMessage):
+        """The sync worker learned something (posted from its thread; it never waits)."""
+
+        def __init__(self, changes: dict[str, Any]) -> None:
+            super().__init__()
+            self.changes = changes
+
     def _publish(self, **changes: Any) -> None:
-        from dataclasses import replace
+        self.post_message(self.SyncChanged(changes))
 
-        def apply() -> None:
-            self.sync_view = replace(self.sync_view, **changes)
-
-        self.call_from_thread(apply)
+    def on_field_app_sync_changed(self, message: SyncChanged) -> None:
+        """Show what the sync worker said."""
+        self.sync_view = replace(self.sync_view, **message.changes)
 
     def _connectivity(self, online: bool) -> None:
         self._online = online
@@ -222,6 +229,10 @@ class FieldApp(App[None]):
     @work(thread=True, exclusive=True, group="sync", exit_on_error=False)
     def sync_loop(self, session: OfficerSession) -> None:
         """Deliver what waits whenever HQ answers; report on :attr:`sync_view`."""
+        # Imported here: the sync client (and requests) is not needed before an unlock, and
+        # importing it at start-up cost the unlock screen tens of milliseconds.
+        from fieldkit.service import sync as service_sync
+
         worker = get_current_worker()
         cancel = self._sync_cancel
         monitor = None
@@ -232,6 +243,8 @@ class FieldApp(App[None]):
                     session, self._connectivity, ca_bundle=self.settings.hq_ca_bundle
                 )
             while not worker.is_cancelled and not cancel.cancelled:
+                # Cleared before looking, so a nudge that comes while we look is not lost.
+                self._wakeup.clear()
                 overview = status.sync_overview(session)
                 self._publish(
                     enrolled=overview.enrolled,
@@ -246,12 +259,13 @@ class FieldApp(App[None]):
                     self._deliver(session, cancel)
                     continue
                 self._wakeup.wait(SYNC_POLL)
-                self._wakeup.clear()
         finally:
             if monitor is not None:
                 monitor.stop()
 
     def _deliver(self, session: OfficerSession, cancel: Cancel) -> None:
+        from fieldkit.service import sync as service_sync
+
         def progress(done: int, total: int) -> None:
             self._publish(running=(done, total))
 

@@ -223,14 +223,16 @@ class ApplicantScreen(FieldScreen):
         if self.loaded is not None:
             self.check()
 
-    @work(thread=True, exclusive=True, group="preview", exit_on_error=False)
     def check(self) -> None:
-        """The rules on the form as it stands (a worker; a newer check wins)."""
+        """The rules on the form as it stands, worked out in a worker (a newer check wins)."""
+        if self.loaded is not None:
+            self._check(self.changes(), self._acknowledged())
+
+    @work(thread=True, exclusive=True, group="preview", exit_on_error=False)
+    def _check(self, changes: dict[str, object], acks: list[str]) -> None:
         session = self.field_app.session
-        if session is None or self.loaded is None:
+        if session is None:
             return
-        changes = self.app.call_from_thread(self.changes)
-        acks = self.app.call_from_thread(self._acknowledged)
         preview = counter.preview_update(session, self.applicant_id, changes, acknowledge=acks)
         self.app.call_from_thread(self._show_preview, preview)
 

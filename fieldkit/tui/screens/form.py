@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date
 
-from fieldkit.domain.applicant import FIELDS
+from fieldkit.domain.applicant import FIELDS, field_from_text
 from fieldkit.domain.dates import age_on, parse_iso_date
 from fieldkit.domain.nik import parse_nik
 from fieldkit.domain.products import PassportKind
@@ -18,8 +18,6 @@ from fieldkit.domain.products import PassportKind
 PERSON = tuple(name for name in FIELDS if name != "booking_code")
 COUNTER = ("billing_code", "ntpn", "biometrics_ref", "notes")
 TEXT_FIELDS = PERSON + COUNTER
-_YES = {"ya", "yes", "true", "1", "y"}
-_NO = {"tidak", "no", "false", "0", "t", "n"}
 ADULT_AGE = 17
 
 
@@ -30,19 +28,6 @@ def shown(value: object) -> str:
     if isinstance(value, bool):
         return "ya" if value else "tidak"
     return str(value)
-
-
-def typed(field: str, text: str) -> object:
-    """What the officer typed, as the application layer takes it ("" clears)."""
-    text = text.strip()
-    if not text:
-        return None
-    if field == "married":
-        lowered = text.lower()
-        return True if lowered in _YES else False if lowered in _NO else text
-    if field == "validity_years" and text.isdigit():
-        return int(text)
-    return text
 
 
 def stored_texts(fields: Mapping[str, object]) -> dict[str, str]:
@@ -109,7 +94,7 @@ def changes(
     out: dict[str, object] = {}
     for name in PERSON:
         if texts.get(name, "").strip() != before[name].strip():
-            out[name] = typed(name, texts.get(name, ""))
+            out[name] = field_from_text(name, texts.get(name, ""))
     for name in ("biometrics_ref", "notes"):
         if texts.get(name, "").strip() != before[name].strip():
             out[name] = texts.get(name, "").strip()

@@ -16,8 +16,10 @@ from fieldkit.service import closing, status, visits
 from fieldkit.service.visits import Visit
 from fieldkit.tui.base import FieldScreen
 from fieldkit.tui.syncbar import SyncBar
+from fieldkit.tui.words import WORDS
 
 _SUMMED = ("open", "closed")
+SITE_WIDTH = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,9 +112,11 @@ class VisitsScreen(FieldScreen):
             v, s = row.visit, row.summary
             decided = sum(s.decisions.values()) if s else None
             table.add_row(
-                v.site,
+                # The site is cut here (the detail line below has it whole), so the counts
+                # up to "sent" fit in 80 columns.
+                v.site if len(v.site) <= SITE_WIDTH else v.site[: SITE_WIDTH - 1] + "…",
                 v.on.isoformat(),
-                self.say(f"state.{v.state}") if f"state.{v.state}" else v.state,
+                self.say(f"state.{v.state}") if f"state.{v.state}" in WORDS else v.state,
                 *(
                     str(n) if n is not None else "—"
                     for n in (
